@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "swift-kernel",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "swift-kernel", targets: ["swift-kernel"]),
+    // Loaded once by the executor with RTLD_GLOBAL; every cell links against this one copy.
+    .library(name: "ClassificationRuntime", type: .dynamic, targets: ["ClassificationRuntime"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(
+      name: "JupyterProtocol",
+      dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
+    .target(
+      name: "CellCompiler",
+      dependencies: [
+        .product(name: "SwiftParser", package: "swift-syntax"),
+        .product(name: "SwiftSyntax", package: "swift-syntax"),
+      ]),
+    // These two call C stdio (`stdout`, `stderr`), which Swift 6 mode treats as shared mutable state.
+    .target(name: "Executor", dependencies: ["ExecutorWire"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "ExecutorWire"),
+    .target(
+      name: "Kernel",
+      dependencies: ["JupyterProtocol", "CellCompiler", "ExecutorWire"]),
+    .target(
+      name: "ClassificationRuntime", dependencies: ["ExecutorWire"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .executableTarget(
+      name: "swift-kernel",
+      dependencies: [
+        "Kernel", "Executor", "JupyterProtocol", "CellCompiler",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(
+      name: "JupyterProtocolTests", dependencies: ["JupyterProtocol"], path: "Tests/JupyterProtocolTests"),
+    .testTarget(
+      name: "CellCompilerTests", dependencies: ["CellCompiler"], path: "Tests/CellCompilerTests"),
+    .testTarget(
+      name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol"], path: "Tests/KernelTests"),
+  ]
+)

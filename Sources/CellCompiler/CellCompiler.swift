@@ -1,0 +1,105 @@
+import Foundation
+
+public enum CompileError: Error, CustomStringConvertible {
+  case toolchain(String)
+  public var description: String {
+    switch self { case .toolchain(let why): why }
+  }
+}
+
+/// A cell compiled into a shared library, ready for the executor.
+public struct CompiledCell: Sendable {
+  public var library: String
+  public var entryPoint: String
+  public var declaredNames: [DeclaredName]
+}
+
+/// Why a cell did not compile: the traceback lines of its `error` output.
+public struct CompileFailure: Error, Sendable {
+  public var summary: String
+  public var traceback: [String]
+}
+
+/// Compiles cells one at a time into shared libraries that import the earlier cells and the runtime.
+public final class CellCompiler {
+  public let toolchain: Toolchain
+  public let workDirectory: URL
+  /// Folders with the runtime's `.swiftmodule` files.
+  public let moduleSearchPaths: [String]
+  public private(set) var scope = SessionScope()
+  /// Libraries of the cells that compiled, oldest first (the executor loads them again after a restart).
+  public private(set) var libraries: [String] = []
+  public var optimization = "-Onone"
+  private var sources: [Int: String] = [:]
+  private var nextCell = 1
+  private let moduleCache: String
+
+  public init(toolchain: Toolchain, workDirectory: URL, moduleSearchPaths: [String]) throws {
+    self.toolchain = toolchain
+    self.workDirectory = workDirectory
+    self.moduleSearchPaths = moduleSearchPaths
+    try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+    let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache"
+    moduleCache = cacheRoot + "/swift-kernel/ModuleCache"
+  }
+
+  /// The text of the cell the user knows as `<Cell label>`, for tracebacks.
+  public func source(ofCell label: Int) -> String? { sources[label] }
+
+  /// Forgets every earlier cell: after the executor restarts, their state is gone.
+  public func reset() {
+    scope = SessionScope()
+    libraries = []
+  }
+
+  /// Compiles a cell; on failure the session's scope is left as it was.
+  public func compile(_ code: String, label: Int) throws -> Result<CompiledCell, CompileFailure> {
+    let number = nextCell
+    nextCell += 1
+    sources[label] = code
+    let rewriter = CellRewriter(cellNumber: number, label: label)
+    let cell = rewriter.rewrite(code, scope: scope)
+    let base = workDirectory.appendingPathComponent(cell.moduleName).path
+    try cell.source.write(toFile: base + ".swift", atomically: false, encoding: .utf8)
+    var arguments = [
+      "-frontend", "-c", "-parse-as-library", "-enable-testing", "-g", optimization, "-swift-version", "5",
+      "-module-name", cell.moduleName, "-emit-module-path", base + ".swiftmodule",
+      "-diagnostic-style", "llvm", "-module-cache-path", moduleCache,
+      "-I", workDirectory.path,
+    ]
+    for path in moduleSearchPaths { arguments += ["-I", path] }
+    arguments += [base + ".swift", "-o", base + ".o"]
+    let compiled = try runProcess(toolchain.frontend, arguments)
+    guard compiled.status == 0 else {
+      let diagnostics = DiagnosticsMapper.parse(compiled.stderr)
+      var traceback = DiagnosticsMapper.traceback(
+        diagnostics, cellNumber: label, columnShift: cell.columnShift, source: { self.sources[$0] })
+      if traceback.isEmpty { traceback = ["error: the compiler failed:"] + compiled.stderr.split(separator: "\n").map(String.init) }
+      let summary = diagnostics.first { $0.severity == .error }?.message ?? "compilation failed"
+      return .failure(CompileFailure(summary: summary, traceback: traceback))
+    }
+    let libraries = try linkLibraries(objectFile: base + ".o")
+    let library = workDirectory.appendingPathComponent("lib\(cell.moduleName).so").path
+    let linked = try runProcess(
+      toolchain.clang,
+      ["-shared", "-fuse-ld=lld", toolchain.swiftrt, base + ".o", "-L", toolchain.swiftLibraryDirectory]
+        + libraries + ["-Wl,-rpath," + toolchain.swiftLibraryDirectory, "-o", library])
+    guard linked.status == 0 else {
+      return .failure(
+        CompileFailure(summary: "linking failed", traceback: ["error: linking the cell failed:"] + linked.stderr.split(separator: "\n").map(String.init)))
+    }
+    scope.record(module: cell.moduleName, names: cell.declaredNames, imports: cell.imports)
+    self.libraries.append(library)
+    return .success(CompiledCell(library: library, entryPoint: cell.entryPoint, declaredNames: cell.declaredNames))
+  }
+
+  /// The `-l` flags the object asks for, except the runtime and earlier cells: the executor has loaded
+  /// those already, and a SwiftPM dynamic library has no SONAME the loader could find it by.
+  private func linkLibraries(objectFile: String) throws -> [String] {
+    let extracted = try runProcess(toolchain.autolinkExtract, [objectFile, "-o", "-"])
+    var flags = extracted.stdout.split(whereSeparator: \.isNewline).map(String.init)
+    flags.removeAll { $0 == "-lClassificationRuntime" || $0 == "-lExecutorWire" || $0.hasPrefix("-lCell_") }
+    if !flags.contains("-lswiftSwiftOnoneSupport") { flags.append("-lswiftSwiftOnoneSupport") }
+    return flags
+  }
+}

@@ -1,0 +1,187 @@
+import SwiftParser
+import SwiftSyntax
+
+/// A top-level name a cell declares, with the kind a scoped import needs (`import var Cell_3.x`).
+public struct DeclaredName: Hashable, Sendable {
+  public enum Kind: String, Sendable { case `var`, `let`, `func`, `struct`, `class`, `enum`, `protocol`, `typealias` }
+  public var name: String
+  public var kind: Kind
+}
+
+/// What the compiler has learnt from earlier cells and needs for the next one.
+public struct SessionScope: Sendable {
+  /// Modules of earlier cells that compiled, oldest first.
+  public var modules: [String] = []
+  /// The newest module that declares each name.
+  public var newest: [String: (module: String, kind: DeclaredName.Kind)] = [:]
+  /// `import` lines users wrote, repeated in every later cell (imports are per file in Swift).
+  public var userImports: [String] = []
+
+  public init() {}
+
+  mutating func record(module: String, names: [DeclaredName], imports: [String]) {
+    modules.append(module)
+    for name in names { newest[name.name] = (module, name.kind) }
+    for line in imports where !userImports.contains(line) { userImports.append(line) }
+  }
+}
+
+/// The generated source of one cell and what is needed to map the compiler's words back to it.
+public struct RewrittenCell: Sendable {
+  public var source: String
+  public var moduleName: String
+  public var entryPoint: String
+  public var declaredNames: [DeclaredName]
+  public var imports: [String]
+  /// Characters inserted before the user's text on a cell line (1-based), to correct reported columns.
+  public var columnShift: [Int: Int]
+}
+
+/// Turns a cell into a library source: declarations at file scope, statements in order in a throwing run function.
+public struct CellRewriter {
+  /// A unique number per compiled cell: it names the module and the entry point.
+  public let cellNumber: Int
+  /// The number the user sees (the execution count): errors and traps name `<Cell label>`.
+  public let label: Int
+  public let runtimeModule: String
+
+  public init(cellNumber: Int, label: Int? = nil, runtimeModule: String = "ClassificationRuntime") {
+    self.cellNumber = cellNumber
+    self.label = label ?? cellNumber
+    self.runtimeModule = runtimeModule
+  }
+
+  public var fileName: String { "<Cell \(label)>" }
+  public var moduleName: String { "Cell_\(cellNumber)" }
+
+  public func rewrite(_ code: String, scope: SessionScope) -> RewrittenCell {
+    let tree = Parser.parse(source: code)
+    let converter = SourceLocationConverter(fileName: fileName, tree: tree)
+    var declarations: [String] = []
+    var body: [String] = []
+    var names: [DeclaredName] = []
+    var imports: [String] = []
+    var shifts: [Int: Int] = [:]
+    let items = Array(tree.statements)
+    var resultCounter = 0
+
+    /// The user's text for a node, placed so that its first character keeps its cell column when it can.
+    func chunk(_ node: some SyntaxProtocol, prefix: String = "", suffix: String = "") -> String {
+      let start = node.positionAfterSkippingLeadingTrivia
+      let location = converter.location(for: start)
+      let text = node.trimmedDescription
+      let padding = max(0, location.column - 1 - prefix.count)
+      let shift = max(0, prefix.count - (location.column - 1))
+      if shift > 0 { shifts[location.line] = shift }
+      return "#sourceLocation(file: \"\(fileName)\", line: \(location.line))\n"
+        + String(repeating: " ", count: padding) + prefix + text + suffix + "\n#sourceLocation()"
+    }
+
+    for (index, item) in items.enumerated() {
+      switch item.item {
+      case .decl(let decl):
+        if let importDecl = decl.as(ImportDeclSyntax.self) {
+          imports.append(importDecl.trimmedDescription)
+          continue
+        }
+        if let variable = decl.as(VariableDeclSyntax.self) {
+          let bound = variable.bindings.flatMap { Self.boundNames(in: $0.pattern) }
+          let kind: DeclaredName.Kind = variable.bindingSpecifier.tokenKind == .keyword(.let) ? .let : .var
+          names += bound.map { DeclaredName(name: $0, kind: kind) }
+          let isComputed = variable.bindings.contains { $0.accessorBlock != nil }
+          if let binding = variable.bindings.first, variable.bindings.count == 1,
+            let initializer = binding.initializer, Self.throwsOutsideClosures(initializer.value)
+          {
+            // A global's initialiser cannot throw: keep the outcome in a Result and rethrow it in order.
+            resultCounter += 1
+            let result = "__result_\(cellNumber)_\(resultCounter)"
+            let annotation = binding.typeAnnotation.map { "Result<\($0.type.trimmedDescription), any Error>" }
+            declarations.append(
+              chunk(initializer.value, prefix: "private let \(result)\(annotation.map { ": \($0)" } ?? "") = Result { ", suffix: " }"))
+            let specifier = variable.bindingSpecifier.text
+            let typeText = binding.typeAnnotation.map { ": " + $0.type.trimmedDescription } ?? ""
+            declarations.append("\(specifier) \(binding.pattern.trimmedDescription)\(typeText) = try! \(result).get()")
+            body.append("  _ = try \(result).get()")
+          } else {
+            declarations.append(chunk(variable))
+          }
+          if !isComputed {
+            // Globals initialise lazily; touching each one here keeps the order the user wrote.
+            body += bound.map { "  _ = \($0)" }
+          }
+          continue
+        }
+        declarations.append(chunk(decl))
+        if let name = Self.declaredName(decl) { names.append(name) }
+      case .stmt, .expr:
+        let isLast = index == items.count - 1
+        if isLast, case .expr(let expr) = item.item {
+          body.append(chunk(expr, prefix: "__show(", suffix: ")"))
+        } else {
+          body.append(chunk(item.item))
+        }
+      }
+    }
+
+    var header = scope.modules.map { "@testable import \($0)" }
+    header.append("import \(runtimeModule)")
+    header += scope.userImports
+    header += imports.filter { !scope.userImports.contains($0) }
+    let ownNames = Set(names.map(\.name))
+    for (name, origin) in scope.newest.sorted(by: { $0.key < $1.key }) where !ownNames.contains(name) {
+      header.append("import \(origin.kind.rawValue) \(origin.module).\(name)")
+    }
+    let entry = "swift_kernel_cell_\(cellNumber)"
+    let source = """
+      \(header.joined(separator: "\n"))
+      \(declarations.joined(separator: "\n"))
+      func __runCell() throws {
+      \(body.joined(separator: "\n"))
+      }
+      @_cdecl("\(entry)")
+      public func __cellEntry(_ report: @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>) -> Void) -> Int32 {
+        do { try __runCell(); return 0 } catch {
+          let described = __describe(error)
+          report(described.name, described.value)
+          return 1
+        }
+      }
+
+      """
+    return RewrittenCell(
+      source: source, moduleName: moduleName, entryPoint: entry, declaredNames: names, imports: imports,
+      columnShift: shifts)
+  }
+
+  static func boundNames(in pattern: PatternSyntax) -> [String] {
+    if let identifier = pattern.as(IdentifierPatternSyntax.self) { return [identifier.identifier.text] }
+    if let tuple = pattern.as(TuplePatternSyntax.self) { return tuple.elements.flatMap { boundNames(in: $0.pattern) } }
+    if let valueBinding = pattern.as(ValueBindingPatternSyntax.self) { return boundNames(in: valueBinding.pattern) }
+    return []
+  }
+
+  static func declaredName(_ decl: DeclSyntax) -> DeclaredName? {
+    if let d = decl.as(FunctionDeclSyntax.self), case .identifier = d.name.tokenKind { return .init(name: d.name.text, kind: .func) }
+    if let d = decl.as(StructDeclSyntax.self) { return .init(name: d.name.text, kind: .struct) }
+    if let d = decl.as(ClassDeclSyntax.self) { return .init(name: d.name.text, kind: .class) }
+    if let d = decl.as(EnumDeclSyntax.self) { return .init(name: d.name.text, kind: .enum) }
+    if let d = decl.as(ProtocolDeclSyntax.self) { return .init(name: d.name.text, kind: .protocol) }
+    if let d = decl.as(TypeAliasDeclSyntax.self) { return .init(name: d.name.text, kind: .typealias) }
+    return nil
+  }
+
+  /// Whether an expression has a `try` (not `try?`/`try!`) that is not inside a closure.
+  static func throwsOutsideClosures(_ expr: ExprSyntax) -> Bool {
+    final class Finder: SyntaxVisitor {
+      var found = false
+      override func visit(_ node: TryExprSyntax) -> SyntaxVisitorContinueKind {
+        if node.questionOrExclamationMark == nil { found = true }
+        return .visitChildren
+      }
+      override func visit(_ node: ClosureExprSyntax) -> SyntaxVisitorContinueKind { .skipChildren }
+    }
+    let finder = Finder(viewMode: .sourceAccurate)
+    finder.walk(expr)
+    return finder.found
+  }
+}

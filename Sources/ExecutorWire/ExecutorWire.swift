@@ -1,0 +1,124 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// What the kernel asks the executor to do, over the command pipe.
+public enum ExecutorCommand: Codable, Sendable, Equatable {
+  /// Load a cell library and call its entry point.
+  case run(library: String, entry: String, allowStdin: Bool)
+  /// Load a library without running it (earlier cells after a restart).
+  case load(library: String)
+}
+
+/// The outcome of one cell, as the executor saw it.
+public enum CellOutcome: Codable, Sendable, Equatable {
+  case ok
+  case error(name: String, value: String)
+  case interrupted
+}
+
+/// A bundle of representations keyed by MIME type; values are text (SVG as XML).
+public struct DisplayBundle: Codable, Sendable, Equatable {
+  public var data: [String: String]
+  public var metadata: [String: String]
+  public var displayID: String?
+
+  public init(data: [String: String], metadata: [String: String] = [:], displayID: String? = nil) {
+    self.data = data
+    self.metadata = metadata
+    self.displayID = displayID
+  }
+}
+
+/// What the executor (and the runtime inside it) tells the kernel, over the event pipe.
+public enum ExecutorEvent: Codable, Sendable, Equatable {
+  case ready
+  case display(DisplayBundle)
+  case updateDisplay(DisplayBundle)
+  case clearOutput(wait: Bool)
+  case result(DisplayBundle)
+  case inputRequest(prompt: String, password: Bool)
+  case finished(CellOutcome)
+}
+
+/// The reply to an input request; nil means end of input (interrupted, or stdin not allowed).
+public struct InputReply: Codable, Sendable, Equatable {
+  public var value: String?
+  public init(value: String?) { self.value = value }
+}
+
+/// Length-prefixed JSON frames on a pipe: 4 bytes little-endian length, then the JSON.
+public enum PipeFraming {
+  /// The file descriptor numbers the executor is started with.
+  public static let commandFD: Int32 = 3
+  public static let eventFD: Int32 = 4
+  public static let inputFD: Int32 = 5
+  /// Set in the executor's environment so the runtime finds its pipes.
+  public static let eventFDVariable = "SWIFT_KERNEL_EVENT_FD"
+  public static let inputFDVariable = "SWIFT_KERNEL_INPUT_FD"
+
+  public static func frame<T: Encodable>(_ value: T) -> [UInt8] {
+    let body = (try? JSONEncoder().encode(value)) ?? Data()
+    let n = UInt32(body.count)
+    return [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 24 & 0xff)] + body
+  }
+
+  /// Writes all of a frame, retrying short writes; false when the pipe is closed.
+  @discardableResult
+  public static func write<T: Encodable>(_ value: T, to fd: Int32) -> Bool {
+    writeAll(frame(value), to: fd)
+  }
+
+  @discardableResult
+  public static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress, raw.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        return false
+      }
+      offset += n
+    }
+    return true
+  }
+
+  /// Reads exactly one frame, blocking; nil at end of file.
+  public static func read<T: Decodable>(_ type: T.Type, from fd: Int32) -> T? {
+    guard let header = readExactly(4, from: fd) else { return nil }
+    let n = Int(header[0]) | Int(header[1]) << 8 | Int(header[2]) << 16 | Int(header[3]) << 24
+    guard let body = readExactly(n, from: fd) else { return nil }
+    return try? JSONDecoder().decode(T.self, from: Data(body))
+  }
+
+  private static func readExactly(_ count: Int, from fd: Int32) -> [UInt8]? {
+    var bytes = [UInt8](repeating: 0, count: count)
+    var offset = 0
+    while offset < count {
+      let n = bytes[offset...].withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress, raw.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { return nil }
+      offset += n
+    }
+    return bytes
+  }
+}
+
+/// Collects bytes read from a non-blocking pipe and yields whole frames.
+public struct FrameBuffer: Sendable {
+  private var bytes: [UInt8] = []
+  public init() {}
+
+  public mutating func append(_ chunk: [UInt8]) { bytes += chunk }
+
+  public mutating func next<T: Decodable>(_ type: T.Type) -> T?? {
+    guard bytes.count >= 4 else { return nil }
+    let n = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+    guard bytes.count >= 4 + n else { return nil }
+    let body = Data(bytes[4..<(4 + n)])
+    bytes.removeFirst(4 + n)
+    return .some(try? JSONDecoder().decode(T.self, from: body))
+  }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// One Jupyter message, without its routing identities.
+public struct Message: Sendable {
+  public var header: JSON
+  public var parentHeader: JSON
+  public var metadata: JSON
+  public var content: JSON
+  public var buffers: [Data]
+
+  public init(header: JSON, parentHeader: JSON = [:], metadata: JSON = [:], content: JSON, buffers: [Data] = []) {
+    self.header = header
+    self.parentHeader = parentHeader
+    self.metadata = metadata
+    self.content = content
+    self.buffers = buffers
+  }
+
+  public var type: String { header["msg_type"]?.string ?? "" }
+  public var id: String { header["msg_id"]?.string ?? "" }
+  public var session: String { header["session"]?.string ?? "" }
+
+  /// A fresh header for a message this kernel sends.
+  public static func header(type: String, session: String, username: String = "kernel") -> JSON {
+    [
+      "msg_id": .string(UUID().uuidString.lowercased()),
+      "session": .string(session),
+      "username": .string(username),
+      "date": .string(isoNow()),
+      "msg_type": .string(type),
+      "version": "5.4",
+    ]
+  }
+
+  /// ISO 8601 in UTC with microseconds and a `Z`, as jupyter_client writes it.
+  public static func isoNow() -> String {
+    var tv = timeval()
+    gettimeofday(&tv, nil)
+    var t = time_t(tv.tv_sec)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    return String(
+      format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(tv.tv_usec))
+  }
+}
+
+/// A message as it arrived: the routing identities it came with, and the message.
+public struct Envelope: Sendable {
+  public var identities: [Data]
+  public var message: Message
+}
+
+public enum WireError: Error, CustomStringConvertible, Equatable {
+  case missingDelimiter
+  case tooFewFrames(Int)
+  case badSignature
+  case invalidJSON(frame: String)
+
+  public var description: String {
+    switch self {
+    case .missingDelimiter: "no <IDS|MSG> delimiter"
+    case .tooFewFrames(let n): "only \(n) frames after the delimiter (need 5)"
+    case .badSignature: "bad or missing HMAC signature"
+    case .invalidJSON(let frame): "frame '\(frame)' is not a JSON object"
+    }
+  }
+}
+
+/// Encodes and decodes the multipart frames of the Jupyter wire protocol.
+public struct WireCodec: Sendable {
+  public static let delimiter = Data("<IDS|MSG>".utf8)
+  public let signer: Signer
+
+  public init(signer: Signer) { self.signer = signer }
+
+  public func encode(_ message: Message, identities: [Data] = []) -> [Data] {
+    let parts = [message.header, message.parentHeader, message.metadata, message.content]
+      .map { Data($0.serialized.utf8) }
+    return identities + [Self.delimiter, Data(signer.signature(for: parts).utf8)] + parts + message.buffers
+  }
+
+  /// Splits, verifies and parses frames; the signature is checked before any JSON is parsed.
+  public func decode(_ frames: [Data]) throws -> Envelope {
+    guard let split = frames.firstIndex(of: Self.delimiter) else { throw WireError.missingDelimiter }
+    let rest = Array(frames[(split + 1)...])
+    guard rest.count >= 5 else { throw WireError.tooFewFrames(rest.count) }
+    let parts = Array(rest[1...4])
+    let signature = String(decoding: rest[0], as: UTF8.self)
+    guard signer.isValid(signature: signature, for: parts) else { throw WireError.badSignature }
+    let names = ["header", "parent_header", "metadata", "content"]
+    var values = [JSON]()
+    for (name, part) in zip(names, parts) {
+      guard let value = try? JSON(parsing: part), case .object = value else {
+        throw WireError.invalidJSON(frame: name)
+      }
+      values.append(value)
+    }
+    guard values[0]["msg_type"]?.string != nil else { throw WireError.invalidJSON(frame: "header") }
+    let message = Message(
+      header: values[0], parentHeader: values[1], metadata: values[2], content: values[3],
+      buffers: Array(rest.dropFirst(5)))
+    return Envelope(identities: Array(frames[..<split]), message: message)
+  }
+}

@@ -1,0 +1,137 @@
+import CZeroMQ
+import Foundation
+
+public struct ZMQError: Error, CustomStringConvertible {
+  public let code: Int32
+  public let operation: String
+  init(_ operation: String) {
+    code = zmq_errno()
+    self.operation = operation
+  }
+  public var description: String { "\(operation): \(String(cString: zmq_strerror(code)))" }
+}
+
+/// A ZeroMQ context; sockets live no longer than it.
+public final class ZMQContext: @unchecked Sendable {
+  let handle: UnsafeMutableRawPointer
+
+  public init() { handle = zmq_ctx_new() }
+
+  deinit { zmq_ctx_term(handle) }
+}
+
+/// One ZeroMQ socket. It is owned by one thread at a time, as libzmq requires.
+public final class ZMQSocket: @unchecked Sendable {
+  public enum Kind { case router, pub, rep, dealer, req, sub }
+
+  let handle: UnsafeMutableRawPointer
+
+  public init(_ context: ZMQContext, _ kind: Kind) throws {
+    let type: Int32 =
+      switch kind {
+      case .router: ZMQ_ROUTER
+      case .pub: ZMQ_PUB
+      case .rep: ZMQ_REP
+      case .dealer: ZMQ_DEALER
+      case .req: ZMQ_REQ
+      case .sub: ZMQ_SUB
+      }
+    guard let handle = zmq_socket(context.handle, type) else { throw ZMQError("zmq_socket") }
+    self.handle = handle
+    var linger: Int32 = 1000
+    zmq_setsockopt(handle, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+  }
+
+  deinit { zmq_close(handle) }
+
+  /// Binds and returns the endpoint actually bound (a port of 0 becomes a free one).
+  @discardableResult
+  public func bind(_ endpoint: String) throws -> String {
+    guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
+    var buffer = [CChar](repeating: 0, count: 512)
+    var size = buffer.count
+    zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
+    return String(cString: buffer)
+  }
+
+  public func connect(_ endpoint: String) throws {
+    guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError("connect \(endpoint)") }
+  }
+
+  public func subscribe(_ prefix: String = "") {
+    zmq_setsockopt(handle, ZMQ_SUBSCRIBE, prefix, prefix.utf8.count)
+  }
+
+  public func send(_ frames: [Data]) throws {
+    for (i, frame) in frames.enumerated() {
+      let flags: Int32 = i == frames.count - 1 ? 0 : ZMQ_SNDMORE
+      let rc = frame.withUnsafeBytes { raw in
+        zmq_send(handle, raw.baseAddress, raw.count, flags)
+      }
+      guard rc >= 0 else { throw ZMQError("send") }
+    }
+  }
+
+  /// Receives one multipart message; nil when `wait` is false and nothing is queued.
+  public func receive(wait: Bool = true) throws -> [Data]? {
+    var frames = [Data]()
+    while true {
+      var msg = zmq_msg_t()
+      zmq_msg_init(&msg)
+      defer { zmq_msg_close(&msg) }
+      let flags: Int32 = frames.isEmpty && !wait ? ZMQ_DONTWAIT : 0
+      if zmq_msg_recv(&msg, handle, flags) < 0 {
+        if zmq_errno() == EAGAIN && frames.isEmpty { return nil }
+        if zmq_errno() == EINTR { continue }
+        throw ZMQError("receive")
+      }
+      frames.append(Data(bytes: zmq_msg_data(&msg), count: zmq_msg_size(&msg)))
+      if zmq_msg_more(&msg) == 0 { return frames }
+    }
+  }
+}
+
+/// Waits on sockets and plain file descriptors together.
+public enum ZMQPoller {
+  public enum Item {
+    case socket(ZMQSocket)
+    case fd(Int32)
+  }
+
+  /// Returns which items are readable; `timeout` in milliseconds, -1 waits forever.
+  public static func poll(_ items: [Item], timeout: Int) -> [Bool] {
+    var raw = items.map { item -> zmq_pollitem_t in
+      switch item {
+      case .socket(let s): zmq_pollitem_t(socket: s.handle, fd: -1, events: Int16(ZMQ_POLLIN), revents: 0)
+      case .fd(let fd): zmq_pollitem_t(socket: nil, fd: fd, events: Int16(ZMQ_POLLIN), revents: 0)
+      }
+    }
+    let rc = zmq_poll(&raw, Int32(raw.count), timeout)
+    if rc <= 0 { return Array(repeating: false, count: items.count) }
+    return raw.map { $0.revents & Int16(ZMQ_POLLIN | ZMQ_POLLERR) != 0 }
+  }
+}
+
+/// The heartbeat: a REP socket on its own thread that echoes every message unchanged.
+public final class Heartbeat: @unchecked Sendable {
+  private let socket: ZMQSocket
+  private var thread: Thread?
+
+  public init(context: ZMQContext, endpoint: String) throws {
+    socket = try ZMQSocket(context, .rep)
+    try socket.bind(endpoint)
+  }
+
+  public func start() {
+    let socket = self.socket
+    let thread = Thread {
+      while true {
+        guard let frames = try? socket.receive() else { return }
+        try? socket.send(frames)
+      }
+    }
+    thread.name = "heartbeat"
+    thread.start()
+    self.thread = thread
+  }
+}

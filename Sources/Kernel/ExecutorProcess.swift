@@ -1,0 +1,190 @@
+import ExecutorWire
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Where the executor and the runtime it loads live.
+public struct ExecutorLaunch: Sendable {
+  /// The program to start, with the arguments that make it an executor (`swift-kernel executor …`).
+  public var program: String
+  public var arguments: [String]
+  public var workDirectory: URL
+
+  public init(program: String, arguments: [String], workDirectory: URL) {
+    self.program = program
+    self.arguments = arguments
+    self.workDirectory = workDirectory
+  }
+}
+
+/// The running executor child, seen from the kernel: its pipes and its process.
+final class ExecutorProcess {
+  let pid: pid_t
+  let commandFD: Int32
+  let eventFD: Int32
+  let inputFD: Int32
+  let stdoutFD: Int32
+  let stderrFD: Int32
+  /// Where the Swift backtracer writes the JSON crash report if the executor traps.
+  let crashReportPath: String
+  private var events = FrameBuffer()
+  private(set) var eventsClosed = false
+  private var exitStatus: Int32?
+
+  init(_ launch: ExecutorLaunch, generation: Int) throws {
+    crashReportPath = launch.workDirectory.appendingPathComponent("crash-\(generation).json").path
+    unlink(crashReportPath)
+    var pipes: [(read: Int32, write: Int32)] = []
+    for _ in 0..<5 {
+      var fds: [Int32] = [0, 0]
+      guard pipe(&fds) == 0 else { throw KernelError.executor("pipe: \(String(cString: strerror(errno)))") }
+      // The kernel's ends must not leak into the child; the child's ends get dup2'd onto fixed numbers.
+      for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+      pipes.append((fds[0], fds[1]))
+    }
+    let (command, event, input, out, err) = (pipes[0], pipes[1], pipes[2], pipes[3], pipes[4])
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, out.write, 1)
+    posix_spawn_file_actions_adddup2(&actions, err.write, 2)
+    posix_spawn_file_actions_adddup2(&actions, command.read, PipeFraming.commandFD)
+    posix_spawn_file_actions_adddup2(&actions, event.write, PipeFraming.eventFD)
+    posix_spawn_file_actions_adddup2(&actions, input.read, PipeFraming.inputFD)
+
+    var environment = ProcessInfo.processInfo.environment
+    environment[PipeFraming.eventFDVariable] = String(PipeFraming.eventFD)
+    environment[PipeFraming.inputFDVariable] = String(PipeFraming.inputFD)
+    environment["SWIFT_BACKTRACE"] =
+      "enable=yes,interactive=no,color=no,format=json,threads=crashed,registers=none,images=none,sanitize=no,output-to=\(crashReportPath)"
+    let envStrings = environment.map { "\($0.key)=\($0.value)" }
+    let argv = [launch.program] + launch.arguments
+
+    var pid: pid_t = 0
+    let rc = withCStrings(argv) { cArgv in
+      withCStrings(envStrings) { cEnv in posix_spawn(&pid, launch.program, &actions, nil, cArgv, cEnv) }
+    }
+    for fd in [command.read, event.write, input.read, out.write, err.write] { close(fd) }
+    guard rc == 0 else {
+      for fd in [command.write, event.read, input.write, out.read, err.read] { close(fd) }
+      throw KernelError.executor("cannot start the executor \(launch.program): \(String(cString: strerror(rc)))")
+    }
+    self.pid = pid
+    commandFD = command.write
+    eventFD = event.read
+    inputFD = input.write
+    stdoutFD = out.read
+    stderrFD = err.read
+    for fd in [eventFD, stdoutFD, stderrFD] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+  }
+
+  deinit {
+    for fd in [commandFD, eventFD, inputFD, stdoutFD, stderrFD] { close(fd) }
+  }
+
+  @discardableResult
+  func send(_ command: ExecutorCommand) -> Bool { PipeFraming.write(command, to: commandFD) }
+
+  func reply(input: String?) { PipeFraming.write(InputReply(value: input), to: inputFD) }
+
+  func interrupt() { kill(pid, SIGINT) }
+
+  /// Reads what is there without blocking; nil at end of file, [] when nothing is there yet.
+  static func readAvailable(_ fd: Int32) -> [UInt8]? {
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n > 0 {
+        result += buffer[0..<n]
+        continue
+      }
+      if n == 0 { return result.isEmpty ? nil : result }
+      if errno == EINTR { continue }
+      return result
+    }
+  }
+
+  /// Events that have arrived in full; sets `eventsClosed` when the executor is gone.
+  func pendingEvents() -> [ExecutorEvent] {
+    guard let bytes = Self.readAvailable(eventFD) else {
+      eventsClosed = true
+      return []
+    }
+    events.append(bytes)
+    var result: [ExecutorEvent] = []
+    while let event = events.next(ExecutorEvent.self) {
+      if let event { result.append(event) }
+    }
+    return result
+  }
+
+  /// Ends the process and reaps it; returns how it ended.
+  @discardableResult
+  func terminate(force: Bool = true) -> Int32 {
+    if let exitStatus { return exitStatus }
+    if force { kill(pid, SIGKILL) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    exitStatus = status
+    return status
+  }
+
+  /// Waits briefly for the process to end by itself (after it closed its pipes), then forces it.
+  func reap(graceMilliseconds: Int = 3000) -> Int32 {
+    if let exitStatus { return exitStatus }
+    var status: Int32 = 0
+    for _ in 0..<(graceMilliseconds / 10) {
+      let rc = waitpid(pid, &status, WNOHANG)
+      if rc == pid {
+        exitStatus = status
+        return status
+      }
+      usleep(10_000)
+    }
+    return terminate()
+  }
+}
+
+/// What a trap left behind: the runtime's message and the first frame in a cell.
+struct TrapReport {
+  var message: String?
+  var cell: Int?
+  var line: Int?
+  var column: Int?
+
+  /// Reads the JSON crash report for the first frame whose source file is a cell.
+  mutating func read(crashReportAt path: String) {
+    guard let data = FileManager.default.contents(atPath: path),
+      let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let threads = json["threads"] as? [[String: Any]]
+    else { return }
+    let crashed = threads.first { $0["crashed"] as? Bool == true } ?? threads.first
+    for frame in crashed?["frames"] as? [[String: Any]] ?? [] {
+      guard let location = frame["sourceLocation"] as? [String: Any], let file = location["file"] as? String,
+        let range = file.range(of: #"<Cell (\d+)>"#, options: .regularExpression)
+      else { continue }
+      cell = Int(file[range].dropFirst(6).dropLast())
+      line = location["line"] as? Int
+      column = location["column"] as? Int
+      return
+    }
+  }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+  let pointers = strings.map { strdup($0) } + [nil]
+  defer { pointers.forEach { free($0) } }
+  return body(pointers)
+}
+
+public enum KernelError: Error, CustomStringConvertible {
+  case executor(String)
+  public var description: String {
+    switch self { case .executor(let why): why }
+  }
+}

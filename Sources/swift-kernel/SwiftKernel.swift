@@ -1,0 +1,102 @@
+import ArgumentParser
+import CellCompiler
+import Executor
+import Foundation
+import JupyterProtocol
+import Kernel
+
+/// Where this binary and the runtime built beside it live.
+enum Installation {
+  static var binary: String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  }
+  static var binDirectory: String { URL(fileURLWithPath: binary).deletingLastPathComponent().path }
+  static var runtimeLibrary: String {
+    ProcessInfo.processInfo.environment["SWIFT_KERNEL_RUNTIME"] ?? binDirectory + "/libClassificationRuntime.so"
+  }
+  static var moduleDirectory: String {
+    ProcessInfo.processInfo.environment["SWIFT_KERNEL_MODULES"] ?? binDirectory + "/Modules"
+  }
+}
+
+@main
+struct SwiftKernel: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "swift-kernel",
+    abstract: "A Jupyter kernel for Swift with a classification runtime preloaded in every cell.",
+    subcommands: [KernelCommand.self, InstallCommand.self, ExecutorCommand.self])
+}
+
+struct KernelCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "kernel", abstract: "Serve Jupyter clients (what the kernelspec starts).")
+
+  @Option(name: .customLong("connection-file"), help: "The connection file Jupyter wrote.")
+  var connectionFile: String
+
+  func run() throws {
+    let connection: ConnectionInfo
+    do { connection = try ConnectionInfo(contentsOfFile: connectionFile) }
+    catch { throw ValidationError("\(error)") }
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
+    defer { try? FileManager.default.removeItem(at: work) }
+    let compiler = try CellCompiler(
+      toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [Installation.moduleDirectory])
+    let launch = ExecutorLaunch(
+      program: Installation.binary, arguments: ["executor", "--runtime", Installation.runtimeLibrary], workDirectory: work)
+    let kernel = try Kernel(connection: connection, compiler: compiler, launch: launch)
+    let status = kernel.run()
+    if status != 0 { throw ExitCode(status) }
+  }
+}
+
+struct ExecutorCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "executor", abstract: "Run compiled cells for a kernel (started by the kernel itself).", shouldDisplay: false)
+
+  @Option(help: "The runtime's shared library, loaded once with RTLD_GLOBAL.")
+  var runtime: String?
+
+  func run() throws {
+    Executor.main(runtimePath: runtime)
+  }
+}
+
+struct InstallCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "install", abstract: "Install the kernelspec so Jupyter can start this kernel.")
+
+  @Flag(help: "Install for the current user (the default).")
+  var user = false
+
+  @Option(help: "Install under PREFIX/share/jupyter/kernels (a venv's sys.prefix, say).")
+  var prefix: String?
+
+  @Option(help: "The kernelspec's name.")
+  var name = "swift"
+
+  func run() throws {
+    if user && prefix != nil { throw ValidationError("give --user or --prefix, not both") }
+    let base =
+      prefix.map { $0 + "/share/jupyter/kernels" }
+      ?? (ProcessInfo.processInfo.environment["JUPYTER_DATA_DIR"].map { $0 + "/kernels" }
+        ?? NSHomeDirectory() + "/.local/share/jupyter/kernels")
+    let directory = URL(fileURLWithPath: base).appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let toolchain = try Toolchain.locate()
+    let usr = URL(fileURLWithPath: toolchain.frontend).deletingLastPathComponent().deletingLastPathComponent().path
+    let spec: JSON = [
+      "argv": [.string(Installation.binary), "kernel", "--connection-file", "{connection_file}"],
+      "display_name": "Swift (Classification)",
+      "language": "swift",
+      "interrupt_mode": "message",
+      "env": ["SWIFT_TOOLCHAIN": .string(usr)],
+      "metadata": ["debugger": false],
+    ]
+    try (spec.pretty(indent: 2) + "\n").write(to: directory.appendingPathComponent("kernel.json"), atomically: true, encoding: .utf8)
+    for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
+      let source = URL(fileURLWithPath: Installation.binDirectory).appendingPathComponent("kernelspec/\(logo)")
+      let data = FileManager.default.contents(atPath: source.path) ?? KernelspecLogo.files[logo]
+      if let data { try data.write(to: directory.appendingPathComponent(logo)) }
+    }
+    print("Installed the kernelspec '\(name)' in \(directory.path)")
+  }
+}
