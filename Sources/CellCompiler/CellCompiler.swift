@@ -73,7 +73,7 @@ public final class CellCompiler {
     guard compiled.status == 0 else {
       let diagnostics = DiagnosticsMapper.parse(compiled.stderr)
       var traceback = DiagnosticsMapper.traceback(
-        diagnostics, cellNumber: label, columnShift: cell.columnShift, source: { self.sources[$0] })
+        diagnostics, cellNumber: label, columns: cell.columns, source: { self.sources[$0] })
       if traceback.isEmpty { traceback = ["error: the compiler failed:"] + compiled.stderr.split(separator: "\n").map(String.init) }
       let summary = diagnostics.first { $0.severity == .error }?.message ?? "compilation failed"
       return .failure(CompileFailure(summary: summary, traceback: traceback))

@@ -33,8 +33,37 @@ public struct RewrittenCell: Sendable {
   public var entryPoint: String
   public var declaredNames: [DeclaredName]
   public var imports: [String]
-  /// Characters inserted before the user's text on a cell line (1-based), to correct reported columns.
-  public var columnShift: [Int: Int]
+  /// Maps the columns the compiler reports back to the user's columns.
+  public var columns: ColumnMap
+}
+
+/// Where generated text was inserted into the user's lines, so reported columns can be mapped back.
+public struct ColumnMap: Sendable, Equatable {
+  public struct Insertion: Sendable, Equatable {
+    /// The user's column (1-based) before which the text was inserted.
+    public var column: Int
+    public var length: Int
+  }
+  /// Text put in front of a whole line (a wrapper such as `__show(`), by cell line.
+  public var lineShifts: [Int: Int] = [:]
+  /// Text inserted inside a line (a `public ` modifier), by cell line.
+  public var insertions: [Int: [Insertion]] = [:]
+
+  public init() {}
+
+  /// The user's column for a column the compiler reported on a cell line.
+  public func originalColumn(line: Int, column: Int) -> Int {
+    var c = max(1, column - (lineShifts[line] ?? 0))
+    var inserted = 0
+    for insertion in (insertions[line] ?? []).sorted(by: { $0.column < $1.column }) {
+      let start = insertion.column + inserted
+      if c < start { break }
+      if c < start + insertion.length { return insertion.column }
+      inserted += insertion.length
+    }
+    c -= inserted
+    return max(1, c)
+  }
 }
 
 /// Turns a cell into a library source: declarations at file scope, statements in order in a throwing run function.
@@ -61,18 +90,29 @@ public struct CellRewriter {
     var body: [String] = []
     var names: [DeclaredName] = []
     var imports: [String] = []
-    var shifts: [Int: Int] = [:]
+    var columns = ColumnMap()
     let items = Array(tree.statements)
     var resultCounter = 0
 
     /// The user's text for a node, placed so that its first character keeps its cell column when it can.
-    func chunk(_ node: some SyntaxProtocol, prefix: String = "", suffix: String = "") -> String {
+    /// `insertions` are (position, text) pairs spliced into the node's text.
+    func chunk(
+      _ node: some SyntaxProtocol, prefix: String = "", suffix: String = "",
+      insertions: [(AbsolutePosition, String)] = []
+    ) -> String {
       let start = node.positionAfterSkippingLeadingTrivia
       let location = converter.location(for: start)
-      let text = node.trimmedDescription
+      var text = node.trimmedDescription
+      for (position, inserted) in insertions.sorted(by: { $0.0 > $1.0 }) {
+        let utf8 = Array(text.utf8)
+        let offset = position.utf8Offset - start.utf8Offset
+        text = String(decoding: utf8[..<offset] + Array(inserted.utf8) + utf8[offset...], as: UTF8.self)
+        let at = converter.location(for: position)
+        columns.insertions[at.line, default: []].append(.init(column: at.column, length: inserted.count))
+      }
       let padding = max(0, location.column - 1 - prefix.count)
       let shift = max(0, prefix.count - (location.column - 1))
-      if shift > 0 { shifts[location.line] = shift }
+      if shift > 0 { columns.lineShifts[location.line] = shift }
       return "#sourceLocation(file: \"\(fileName)\", line: \(location.line))\n"
         + String(repeating: " ", count: padding) + prefix + text + suffix + "\n#sourceLocation()"
     }
@@ -111,7 +151,13 @@ public struct CellRewriter {
           }
           continue
         }
-        declarations.append(chunk(decl))
+        if let ext = decl.as(ExtensionDeclSyntax.self), ext.inheritanceClause != nil {
+          // Earlier cells are imported @testable, so their types look public: a conformance added
+          // here needs public witnesses. Members without an access level get `public`.
+          declarations.append(chunk(decl, insertions: Self.publicModifierInsertions(ext).map { ($0, "public ") }))
+        } else {
+          declarations.append(chunk(decl))
+        }
         if let name = Self.declaredName(decl) { names.append(name) }
       case .stmt, .expr:
         let isLast = index == items.count - 1
@@ -150,7 +196,29 @@ public struct CellRewriter {
       """
     return RewrittenCell(
       source: source, moduleName: moduleName, entryPoint: entry, declaredNames: names, imports: imports,
-      columnShift: shifts)
+      columns: columns)
+  }
+
+  /// Where `public ` goes in each member of an extension that has no access level of its own.
+  static func publicModifierInsertions(_ ext: ExtensionDeclSyntax) -> [AbsolutePosition] {
+    let accessLevels: Set<Keyword> = [.public, .private, .fileprivate, .internal, .open, .package]
+    var positions: [AbsolutePosition] = []
+    for member in ext.memberBlock.members {
+      let decl = member.decl
+      guard let withModifiers = decl.asProtocol(WithModifiersSyntax.self),
+        !decl.is(EnumCaseDeclSyntax.self), !decl.is(DeinitializerDeclSyntax.self), !decl.is(IfConfigDeclSyntax.self)
+      else { continue }
+      let hasAccess = withModifiers.modifiers.contains {
+        if case .keyword(let k) = $0.name.tokenKind { return accessLevels.contains(k) } else { return false }
+      }
+      if hasAccess { continue }
+      let afterAttributes = decl.asProtocol(WithAttributesSyntax.self)?.attributes.endPositionBeforeTrailingTrivia
+      let firstToken = decl.tokens(viewMode: .sourceAccurate).first {
+        afterAttributes == nil || $0.positionAfterSkippingLeadingTrivia >= afterAttributes!
+      }
+      if let firstToken { positions.append(firstToken.positionAfterSkippingLeadingTrivia) }
+    }
+    return positions
   }
 
   static func boundNames(in pattern: PatternSyntax) -> [String] {

@@ -39,7 +39,7 @@ public enum DiagnosticsMapper {
   ///
   /// Messages from generated code are shown without a location, and only when no error points into a cell.
   public static func traceback(
-    _ diagnostics: [Diagnostic], cellNumber: Int, columnShift: [Int: Int], source: (Int) -> String?
+    _ diagnostics: [Diagnostic], cellNumber: Int, columns: ColumnMap, source: (Int) -> String?
   ) -> [String] {
     var lines: [String] = []
     let inCells = diagnostics.filter { $0.cell != nil && $0.severity != .warning }
@@ -47,7 +47,7 @@ public enum DiagnosticsMapper {
     let shown = inCells.contains { $0.severity == .error } ? inCells : errors
     var seen = Set<String>()
     for var d in shown {
-      if d.cell == cellNumber, let shift = columnShift[d.line] { d.column = max(1, d.column - shift) }
+      if d.cell == cellNumber { d.column = columns.originalColumn(line: d.line, column: d.column) }
       guard let cell = d.cell else {
         if seen.insert(d.message).inserted { lines.append("error: \(d.message)") }
         continue

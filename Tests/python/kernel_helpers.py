@@ -1,0 +1,69 @@
+"""Small helpers over jupyter_client for the kernel's end-to-end tests."""
+import time
+from queue import Empty
+
+from jupyter_client.manager import start_new_kernel
+
+KERNEL = "swift"
+
+
+def start(**kwargs):
+    return start_new_kernel(kernel_name=KERNEL, startup_timeout=60, **kwargs)
+
+
+def execute(kc, code, timeout=120, **kwargs):
+    """Runs code; returns (reply content, [(msg_type, content)] of its iopub output up to idle)."""
+    msg_id = kc.execute(code, **kwargs)
+    reply = wait_reply(kc, msg_id, timeout)
+    return reply["content"], collect_iopub(kc, msg_id, timeout)
+
+
+def wait_reply(kc, msg_id, timeout=120):
+    deadline = time.time() + timeout
+    while True:
+        reply = kc.get_shell_msg(timeout=max(deadline - time.time(), 0.1))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+
+
+def collect_iopub(kc, msg_id, timeout=120):
+    outputs = []
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(deadline - time.time(), 0.1))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        if kind == "status":
+            if msg["content"]["execution_state"] == "idle":
+                return outputs
+            continue
+        outputs.append((kind, msg["content"]))
+
+
+def no_iopub_for(kc, msg_id, seconds):
+    """True when nothing with this parent arrives on iopub within the time."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=0.2)
+        except Empty:
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return False
+    return True
+
+
+def text_of(outputs, kind="stream"):
+    parts = []
+    for msg_type, content in outputs:
+        if msg_type != kind:
+            continue
+        parts.append(content["text"] if kind == "stream" else content["data"]["text/plain"])
+    return "".join(parts)
+
+
+def result_of(outputs):
+    results = [c["data"]["text/plain"] for t, c in outputs if t == "execute_result"]
+    assert len(results) == 1, outputs
+    return results[0]

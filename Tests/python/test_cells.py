@@ -1,0 +1,149 @@
+"""Cells behave as a Swift user expects across cells; errors are clear and leave state alone."""
+import pytest
+
+from kernel_helpers import execute, result_of, start, text_of
+
+
+@pytest.fixture(scope="module")
+def kc():
+    km, kc = start()
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def ok(kc, code, **kwargs):
+    reply, outputs = execute(kc, code, **kwargs)
+    assert reply["status"] == "ok", (code, reply, outputs)
+    return outputs
+
+
+def test_state_and_declarations_carry_across_cells(kc):
+    ok(kc, "var counter = 1\nlet name = \"swift\"")
+    ok(kc, "counter += 41")
+    assert result_of(ok(kc, "counter")) == "42"
+    ok(kc, "func twice(_ x: Int) -> Int { 2 * x }\nstruct Point { var x: Int; var y: Int }")
+    assert result_of(ok(kc, "Point(x: twice(counter), y: name.count)")) == "Point(x: 84, y: 5)"
+    ok(kc, "enum Shape { case circle(Double), square(Double) }\nprotocol Named { var title: String { get } }")
+    ok(kc, "extension Point: Named { var title: String { \"(\\(x), \\(y))\" } }")
+    assert result_of(ok(kc, "Point(x: 1, y: 2).title")) == '"(1, 2)"'
+    assert result_of(ok(kc, "Shape.circle(2)")) == "circle(2.0)"
+
+
+def test_subclass_and_override_in_a_later_cell(kc):
+    ok(kc, "class Animal { func sound() -> String { \"...\" } }")
+    ok(kc, "class Dog: Animal { override func sound() -> String { \"woof\" } }")
+    assert result_of(ok(kc, "let pets: [Animal] = [Animal(), Dog()]\npets.map { $0.sound() }")) == '["...", "woof"]'
+
+
+def test_redefinition_wins_even_with_another_type(kc):
+    ok(kc, "let value = 10")
+    ok(kc, "let value = \"ten\"")
+    assert result_of(ok(kc, "value + \"!\"")) == '"ten!"'
+    ok(kc, "struct Thing { var a: Int }")
+    ok(kc, "struct Thing { var b: String }")
+    assert result_of(ok(kc, "Thing(b: \"new\").b")) == '"new"'
+    ok(kc, "func greet() -> String { \"old\" }")
+    ok(kc, "func greet() -> String { \"new\" }")
+    assert result_of(ok(kc, "greet()")) == '"new"'
+
+
+def test_statements_run_in_the_order_written(kc):
+    outputs = ok(kc, 'print("one")\nlet middle = { print("two"); return 2 }()\nprint("three", middle)')
+    assert text_of(outputs) == "one\ntwo\nthree 2\n"
+
+
+def test_void_shows_nothing_and_uncaught_throw_is_an_error(kc):
+    outputs = ok(kc, "print(\"x\")")
+    assert not [o for o in outputs if o[0] == "execute_result"]
+    reply, outputs = execute(kc, "struct Oops: Error, CustomStringConvertible { var description: String { \"it broke\" } }\nthrow Oops()")
+    assert reply["status"] == "error"
+    errors = [c for t, c in outputs if t == "error"]
+    assert len(errors) == 1 and errors[0]["ename"] == "Oops" and errors[0]["evalue"] == "it broke"
+
+
+def test_throwing_initialiser_keeps_its_value_and_reports_a_throw(kc):
+    ok(kc, "import Foundation\nenum Parse: Error { case bad }\nfunc parse(_ s: String) throws -> Int { guard let n = Int(s) else { throw Parse.bad }; return n }")
+    ok(kc, "let parsed = try parse(\"12\")")
+    assert result_of(ok(kc, "parsed * 2")) == "24"
+    reply, outputs = execute(kc, "print(\"before\")\nlet broken = try parse(\"x\")\nprint(\"after\")")
+    assert reply["status"] == "error" and reply["ename"] == "Parse"
+    assert text_of(outputs) == "before\n"
+
+
+def test_compile_error_names_the_cell_line_and_leaves_state(kc):
+    ok(kc, "var kept = 7")
+    reply, outputs = execute(kc, "kept = 8\nlet z: Int = \"text\"")
+    assert reply["status"] == "error" and reply["ename"] == "CompileError"
+    kinds = [t for t, _ in outputs]
+    assert kinds == ["execute_input", "error"], kinds  # no stray stderr
+    traceback = "\n".join(outputs[-1][1]["traceback"])
+    count = reply["execution_count"]
+    assert f"<Cell {count}>:2:14: error: cannot convert value of type 'String' to specified type 'Int'" in traceback
+    assert "__runCell" not in traceback and "swift_kernel" not in traceback and "#sourceLocation" not in traceback
+    assert result_of(ok(kc, "kept")) == "7"  # the failed cell's first line never ran
+
+
+def test_compile_error_column_of_a_trailing_expression(kc):
+    reply, outputs = execute(kc, "let n = 1\nn + missingName")
+    assert reply["status"] == "error"
+    assert f"<Cell {reply['execution_count']}>:2:5: error: cannot find 'missingName' in scope" in outputs[-1][1]["traceback"][0]
+
+
+def test_execution_count_silent_and_store_history(kc):
+    reply, _ = execute(kc, "1")
+    count = reply["execution_count"]
+    reply, outputs = execute(kc, 'print("quiet")', silent=True)
+    assert reply["status"] == "ok" and outputs == []
+    reply, outputs = execute(kc, "2", store_history=False)
+    assert reply["execution_count"] == count
+    assert result_of(outputs) == "2"
+    reply, _ = execute(kc, "3")
+    assert reply["execution_count"] == count + 1
+
+
+def test_user_expressions(kc):
+    reply, _ = execute(kc, "let base = 21", user_expressions={"double": "base * 2", "bad": "nosuchname"})
+    expressions = reply["user_expressions"]
+    assert expressions["double"] == {"status": "ok", "data": {"text/plain": "42"}, "metadata": {}}
+    assert expressions["bad"]["status"] == "error" and expressions["bad"]["ename"] == "CompileError"
+
+
+def test_stop_on_error_aborts_queued_executions(kc):
+    first = kc.execute("let willFail: Int = \"no\"")
+    second = kc.execute("print(\"should not run\")")
+    replies = {}
+    while len(replies) < 2:
+        msg = kc.get_shell_msg(timeout=60)
+        replies[msg["parent_header"]["msg_id"]] = msg["content"]
+    assert replies[first]["status"] == "error"
+    assert replies[second]["status"] == "error" and replies[second]["ename"] == "ExecutionAborted"
+
+
+def test_completion_offers_earlier_declarations_and_runtime_names(kc):
+    ok(kc, "let learningRateSchedule = [0.1, 0.01]\nfunc learnSomething() {}")
+    msg_id = kc.complete("learn", 5)
+    reply = kc.get_shell_msg(timeout=10)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    content = reply["content"]
+    assert {"learningRateSchedule", "learnSomething"} <= set(content["matches"])
+    assert (content["cursor_start"], content["cursor_end"]) == (0, 5)
+    # Cursor positions count code points, not UTF-16 units or bytes.
+    code = 'let é = "🎉"; disp'
+    kc.complete(code, len(code))
+    content = kc.get_shell_msg(timeout=10)["content"]
+    assert content["cursor_start"] == len(code) - 4 and "display" in content["matches"]
+
+
+def test_inspect_shows_declaration_and_doc_comment(kc):
+    ok(kc, "/// Scales a value by the golden ratio.\nfunc golden(_ x: Double) -> Double { x * 1.618 }")
+    kc.inspect("golden(2)", 3)
+    content = kc.get_shell_msg(timeout=10)["content"]
+    assert content["found"]
+    assert "func golden(_ x: Double) -> Double" in content["data"]["text/plain"]
+    assert "Scales a value by the golden ratio." in content["data"]["text/plain"]
+    kc.inspect("display", 7)
+    content = kc.get_shell_msg(timeout=10)["content"]
+    assert content["found"] and "DisplayHandle" in content["data"]["text/plain"]
+    kc.inspect("noSuchThingAnywhere", 5)
+    assert kc.get_shell_msg(timeout=10)["content"]["found"] is False
