@@ -58,7 +58,8 @@ extension Kernel {
       if let range = line.range(of: "Fatal error: ") ?? line.range(of: "Fatal error") {
         let message = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
         running?.trapMessage = message.isEmpty ? "Fatal error" : message
-        break
+        stream("stderr", shown)
+        return
       } else if line.hasPrefix("*** Signal ") || line.hasPrefix("💣") {
         continue
       } else {

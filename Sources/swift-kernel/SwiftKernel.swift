@@ -38,14 +38,15 @@ struct KernelCommand: ParsableCommand {
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) }
     catch { throw ValidationError("\(error)") }
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
-    defer { try? FileManager.default.removeItem(at: work) }
     let compiler = try CellCompiler(
       toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [Installation.moduleDirectory])
     let launch = ExecutorLaunch(
       program: Installation.binary, arguments: ["executor", "--runtime", Installation.runtimeLibrary], workDirectory: work)
     let kernel = try Kernel(connection: connection, compiler: compiler, launch: launch)
     let status = kernel.run()
-    if status != 0 { throw ExitCode(status) }
+    try? FileManager.default.removeItem(at: work)
+    // Exit here: tearing down the ZeroMQ context would wait for the heartbeat thread's socket forever.
+    Foundation.exit(status)
   }
 }
 

@@ -1,0 +1,224 @@
+"""The kernel survives what users and networks throw at it: traps, interrupts, bad messages."""
+import json
+import os
+import signal
+import time
+import uuid
+
+import pytest
+import zmq
+from jupyter_client.manager import KernelManager
+from jupyter_client.session import Session
+
+from kernel_helpers import KERNEL, collect_iopub, execute, no_iopub_for, result_of, start, text_of, wait_reply
+
+
+@pytest.fixture
+def kernel():
+    km, kc = start()
+    yield km, kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+@pytest.mark.parametrize(
+    "code,message,line",
+    [
+        ("let a = [1, 2, 3]\nlet i = 7\nprint(a[i])", "Index out of range", 3),
+        ("let s: String? = nil\nprint(s!)", "Unexpectedly found nil while unwrapping an Optional value", 2),
+        ('func boom() -> Never {\n  fatalError("boom went the cell")\n}\nboom()', "boom went the cell", 2),
+    ],
+)
+def test_trap_is_an_error_and_the_kernel_recovers(kernel, code, message, line):
+    km, kc = kernel
+    execute(kc, "var before = 1")
+    reply, outputs = execute(kc, code)
+    assert reply["status"] == "error" and reply["ename"] == "FatalError"
+    assert [t for t, _ in outputs] == ["execute_input", "error"], outputs  # no backtrace noise on stderr
+    traceback = "\n".join(outputs[-1][1]["traceback"])
+    assert message in reply["evalue"]
+    assert f"at <Cell {reply['execution_count']}>:{line}" in traceback
+    assert "state was reset" in traceback
+    assert km.is_alive()
+    # A fresh executor: the next cell runs, and the old state is gone as the message said.
+    reply, outputs = execute(kc, "6 * 7")
+    assert reply["status"] == "ok" and result_of(outputs) == "42"
+    reply, _ = execute(kc, "before")
+    assert reply["status"] == "error" and reply["ename"] == "CompileError"
+
+
+def test_interrupt_message_stops_an_endless_loop(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("var spins = 0\nwhile true { spins &+= 1 }")
+    time.sleep(1.5)
+    started = time.time()
+    km.interrupt_kernel()  # interrupt_mode "message": an interrupt_request on control
+    reply = wait_reply(kc, msg_id, timeout=10)
+    assert time.time() - started < 5
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Interrupted"
+    collect_iopub(kc, msg_id)
+    reply, outputs = execute(kc, "1 + 1")
+    assert result_of(outputs) == "2"
+
+
+def test_interrupt_of_a_cooperative_cell_keeps_state(kernel):
+    km, kc = kernel
+    execute(kc, "var kept = \"still here\"")
+    msg_id = kc.execute("var steps = 0\nwhile !StopRequest.isRequested { steps += 1 }")
+    time.sleep(1.0)
+    km.interrupt_kernel()
+    reply = wait_reply(kc, msg_id, timeout=10)
+    assert reply["content"]["ename"] == "Interrupted"
+    assert "state is kept" in "\n".join(reply["content"]["traceback"])
+    reply, outputs = execute(kc, "kept + \" after \\(steps > 0)\"")
+    assert result_of(outputs) == '"still here after true"'
+
+
+def test_sigint_to_the_kernel_interrupts_too(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("while true {}")
+    time.sleep(1.0)
+    started = time.time()
+    km.signal_kernel(signal.SIGINT)
+    reply = wait_reply(kc, msg_id, timeout=10)
+    assert time.time() - started < 5 and reply["content"]["ename"] == "Interrupted"
+    assert km.is_alive()
+
+
+def test_stdin_round_trip_and_nil_when_not_allowed(kernel):
+    km, kc = kernel
+    msg_id = kc.execute('let answer = readLine()\nprint("got", answer ?? "nil")', allow_stdin=True)
+    request = kc.get_stdin_msg(timeout=30)
+    assert request["msg_type"] == "input_request"
+    assert request["parent_header"]["msg_id"] == msg_id
+    kc.input("forty-two")
+    reply = wait_reply(kc, msg_id)
+    assert reply["content"]["status"] == "ok"
+    assert text_of(collect_iopub(kc, msg_id)) == "got forty-two\n"
+    started = time.time()
+    reply, outputs = execute(kc, 'print(readLine() == nil ? "no input" : "input")', allow_stdin=False)
+    assert text_of(outputs) == "no input\n" and time.time() - started < 10
+
+
+def test_heartbeat_answers_while_a_cell_runs(kernel):
+    km, kc = kernel
+    msg_id = kc.execute("import Foundation\nThread.sleep(forTimeInterval: 4)\nprint(\"slept\")")
+    time.sleep(1.5)
+    context = zmq.Context.instance()
+    socket = context.socket(zmq.REQ)
+    socket.linger = 0
+    socket.connect(f"{km.transport}://{km.ip}:{km.hb_port}")
+    try:
+        for payload in (b"ping", b"pong-" + uuid.uuid4().bytes):
+            socket.send(payload)
+            assert socket.poll(1000), "no heartbeat while the cell runs"
+            assert socket.recv() == payload
+    finally:
+        socket.close()
+    assert wait_reply(kc, msg_id)["content"]["status"] == "ok"
+    assert text_of(collect_iopub(kc, msg_id)) == "slept\n"
+
+
+def raw_shell(km):
+    socket = zmq.Context.instance().socket(zmq.DEALER)
+    socket.linger = 0
+    socket.connect(f"{km.transport}://{km.ip}:{km.shell_port}")
+    return socket
+
+
+def test_badly_signed_message_is_dropped(kernel):
+    km, kc = kernel
+    forged = Session(key=b"not-the-right-key", username="intruder")
+    socket = raw_shell(km)
+    try:
+        message = forged.msg("execute_request", {"code": 'print("pwned")', "silent": False, "store_history": True,
+                                                  "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        forged.send(socket, message)
+        unsigned = Session(key=b"", username="intruder")
+        message2 = unsigned.msg("execute_request", {"code": 'print("pwned")', "silent": False})
+        unsigned.send(socket, message2)
+        assert no_iopub_for(kc, message["header"]["msg_id"], 2.0)
+        assert no_iopub_for(kc, message2["header"]["msg_id"], 0.5)
+        assert not socket.poll(500), "a forged request got a reply"
+    finally:
+        socket.close()
+    reply, outputs = execute(kc, "2 + 2")
+    assert result_of(outputs) == "4" and reply["execution_count"] == 1
+
+
+def test_malformed_frames_are_survived(kernel):
+    km, kc = kernel
+    good = Session(key=km.session.key)
+    socket = raw_shell(km)
+    control = zmq.Context.instance().socket(zmq.DEALER)
+    control.linger = 0
+    control.connect(f"{km.transport}://{km.ip}:{km.control_port}")
+    try:
+        junk = [
+            [b"no delimiter at all"],
+            [b"<IDS|MSG>"],
+            [b"<IDS|MSG>", b"sig", b"{}"],
+            [b"<IDS|MSG>", b"", b"not json", b"{}", b"{}", b"{}"],
+            [b"<IDS|MSG>", b"", b"\xff\xfe", b"{}", b"{}", b"{}"],
+            [b"<IDS|MSG>", b"", b"[]", b"{}", b"{}", b"{}"],
+        ]
+        # Frames with a valid signature over invalid JSON: the signature passes, parsing must not crash.
+        parts = [b"{not json", b"{}", b"{}", b"{}"]
+        junk.append([b"<IDS|MSG>", good.sign(parts)] + parts)
+        parts = [json.dumps({"msg_type": "execute_request"}).encode(), b"{}", b"{}", b"[1, 2]"]
+        junk.append([b"<IDS|MSG>", good.sign(parts)] + parts)
+        for frames in junk:
+            socket.send_multipart(frames)
+            control.send_multipart(frames)
+        time.sleep(0.5)
+    finally:
+        socket.close()
+        control.close()
+    assert km.is_alive()
+    reply, outputs = execute(kc, "3 + 3")
+    assert result_of(outputs) == "6"
+
+
+def test_ipc_transport_and_shutdown(tmp_path):
+    km = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(tmp_path / "kernel-ipc"))
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply, outputs = execute(kc, 'print("over ipc")')
+        assert text_of(outputs) == "over ipc\n"
+        assert os.path.exists(f"{km.ip}-{km.shell_port}")
+    finally:
+        kc.stop_channels()
+    started = time.time()
+    km.shutdown_kernel()  # shutdown_request on control; the kernel must exit by itself
+    assert time.time() - started < 4
+    assert not km.is_alive()
+
+
+def test_binds_only_to_the_connection_address(kernel):
+    km, _ = kernel
+    ports = {km.shell_port, km.iopub_port, km.stdin_port, km.control_port, km.hb_port}
+    listening = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for row in f.readlines()[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, port = local.rsplit(":", 1)
+                if state == "0A" and int(port, 16) in ports:  # LISTEN
+                    listening[int(port, 16)] = address
+    assert set(listening) == ports
+    assert set(listening.values()) == {"0100007F"}  # 127.0.0.1 only, never 0.0.0.0
+
+
+def test_shutdown_on_shell_for_old_clients(kernel):
+    km, kc = kernel
+    msg = kc.session.msg("shutdown_request", {"restart": False})
+    kc.shell_channel.send(msg)
+    reply = kc.get_shell_msg(timeout=10)
+    assert reply["msg_type"] == "shutdown_reply" and reply["content"] == {"status": "ok", "restart": False}
+    deadline = time.time() + 4
+    while km.is_alive() and time.time() < deadline:
+        time.sleep(0.1)
+    assert not km.is_alive()
