@@ -46,6 +46,6 @@ let package = Package(
     .testTarget(
       name: "CellCompilerTests", dependencies: ["CellCompiler"], path: "Tests/CellCompilerTests"),
     .testTarget(
-      name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol"], path: "Tests/KernelTests"),
+      name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire"], path: "Tests/KernelTests"),
   ]
 )

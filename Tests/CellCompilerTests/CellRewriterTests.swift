@@ -1,0 +1,97 @@
+import Testing
+
+@testable import CellCompiler
+
+@Suite struct CellRewriterTests {
+  func rewrite(_ code: String, number: Int = 3, scope: SessionScope = SessionScope()) -> RewrittenCell {
+    CellRewriter(cellNumber: number, label: number).rewrite(code, scope: scope)
+  }
+
+  /// The generated run function's body, without the #sourceLocation lines.
+  func runBody(_ cell: RewrittenCell) -> [String] {
+    let source = cell.source
+    let start = source.range(of: "func __runCell() throws {\n")!.upperBound
+    let end = source.range(of: "\n}\n@_cdecl")!.lowerBound
+    return source[start..<end].split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#sourceLocation") }
+  }
+
+  @Test func declarationsStayAtFileScopeAndStatementsRunInOrder() {
+    let cell = rewrite("print(1)\nlet x = 2\nfunc f() -> Int { x }\nprint(f())\nstruct S {}")
+    #expect(runBody(cell) == ["print(1)", "  _ = x", "print(f())"])
+    let beforeRun = cell.source.components(separatedBy: "func __runCell")[0]
+    #expect(beforeRun.contains("let x = 2") && beforeRun.contains("func f() -> Int { x }") && beforeRun.contains("struct S {}"))
+    #expect(cell.declaredNames == [.init(name: "x", kind: .let), .init(name: "f", kind: .func), .init(name: "S", kind: .struct)])
+    #expect(cell.source.contains("@_cdecl(\"swift_kernel_cell_3\")") && cell.entryPoint == "swift_kernel_cell_3")
+  }
+
+  @Test func trailingExpressionIsShownAndOnlyTheLastOne() {
+    let cell = rewrite("1 + 1\nlet y = 3\ny * 2")
+    #expect(runBody(cell) == ["1 + 1", "  _ = y", "__show(y * 2)"])
+    #expect(cell.columns.lineShifts == [3: 7])
+    #expect(runBody(rewrite("for i in 0..<2 { print(i) }")) == ["for i in 0..<2 { print(i) }"])
+  }
+
+  @Test func statementsKeepTheirCellLineAndColumn() {
+    let cell = rewrite("let a = 1\n\n   print(a)\nlet b = 2")
+    #expect(cell.source.contains("#sourceLocation(file: \"<Cell 3>\", line: 3)\n   print(a)"))
+  }
+
+  @Test func tupleAndComputedVariables() {
+    let cell = rewrite("var (p, q) = (1, 2)\nvar computed: Int { p + q }")
+    #expect(runBody(cell) == ["  _ = p", "  _ = q"])
+    #expect(cell.declaredNames.map(\.name) == ["p", "q", "computed"])
+  }
+
+  @Test func throwingInitialiserBecomesAResultRethrownInOrder() {
+    let cell = rewrite("print(0)\nlet text: String = try load()\nlet safe = try? load()")
+    #expect(cell.source.contains("private let __result_3_1: Result<String, any Error> = Result { try load() }"))
+    #expect(cell.source.contains("let text: String = try! __result_3_1.get()"))
+    #expect(runBody(cell) == ["print(0)", "  _ = try __result_3_1.get()", "  _ = text", "  _ = safe"])
+    // A `try` inside a closure does not make the initialiser throw.
+    #expect(!rewrite("let f = { try load() }").source.contains("Result {"))
+  }
+
+  @Test func earlierCellsAreImportedWithTheNewestDefinitionOfEachName() {
+    var scope = SessionScope()
+    scope.record(module: "Cell_1", names: [.init(name: "x", kind: .var), .init(name: "P", kind: .struct)], imports: ["import Foundation"])
+    scope.record(module: "Cell_2", names: [.init(name: "x", kind: .let)], imports: [])
+    let cell = rewrite("let P = 5\nx", number: 3, scope: scope)
+    let header = cell.source.components(separatedBy: "\n#sourceLocation")[0]
+    #expect(header.contains("@testable import Cell_1\n@testable import Cell_2\nimport ClassificationRuntime\nimport Foundation"))
+    #expect(header.contains("import let Cell_2.x"))
+    #expect(!header.contains("import var Cell_1.x"))
+    #expect(!header.contains("Cell_1.P"), "a name this cell declares again is not imported")
+  }
+
+  @Test func userImportsAreHoistedAndRemembered() {
+    let cell = rewrite("import Foundation\nlet d = Date()")
+    #expect(cell.imports == ["import Foundation"])
+    #expect(cell.source.hasPrefix("import ClassificationRuntime\nimport Foundation\n"))
+    #expect(!runBody(cell).contains("import Foundation"))
+  }
+
+  @Test func conformanceExtensionsGetPublicWitnesses() {
+    let code = "extension P: CustomStringConvertible {\n  var description: String { \"p\" }\n  private func hidden() {}\n  @inlinable func g() {}\n}"
+    let cell = rewrite(code)
+    #expect(cell.source.contains("  public var description: String { \"p\" }"))
+    #expect(cell.source.contains("  private func hidden() {}"))
+    #expect(cell.source.contains("  @inlinable public func g() {}"))
+    #expect(cell.columns.insertions[2] == [.init(column: 3, length: 7)])
+    #expect(rewrite("extension P {\n  func plain() {}\n}").source.contains("\n  func plain() {}"))
+  }
+}
+
+@Suite struct ColumnMapTests {
+  @Test func undoesLineShiftsAndInsertions() {
+    var map = ColumnMap()
+    map.lineShifts[1] = 7
+    map.insertions[2] = [.init(column: 3, length: 7), .init(column: 10, length: 7)]
+    #expect(map.originalColumn(line: 1, column: 8) == 1)
+    #expect(map.originalColumn(line: 1, column: 12) == 5)
+    #expect(map.originalColumn(line: 2, column: 2) == 2)
+    #expect(map.originalColumn(line: 2, column: 5) == 3, "inside inserted text maps to the insertion point")
+    #expect(map.originalColumn(line: 2, column: 10) == 3)
+    #expect(map.originalColumn(line: 2, column: 25) == 11)
+    #expect(map.originalColumn(line: 9, column: 4) == 4)
+  }
+}
