@@ -69,7 +69,9 @@ public final class CellCompiler {
     ]
     for path in moduleSearchPaths { arguments += ["-I", path] }
     arguments += [base + ".swift", "-o", base + ".o"]
-    let compiled = try runProcess(toolchain.frontend, arguments)
+    let clock = StageClock()
+    let compiled = try Subprocess.run(toolchain.frontend, arguments)
+    clock.mark("frontend")
     guard compiled.status == 0 else {
       let diagnostics = DiagnosticsMapper.parse(compiled.stderr)
       var traceback = DiagnosticsMapper.traceback(
@@ -80,15 +82,18 @@ public final class CellCompiler {
     }
     let libraries = try linkLibraries(objectFile: base + ".o")
     let library = workDirectory.appendingPathComponent("lib\(cell.moduleName).so").path
-    let linked = try runProcess(
-      toolchain.clang,
-      ["-shared", "-fuse-ld=lld", toolchain.swiftrt, base + ".o", "-L", toolchain.swiftLibraryDirectory]
-        + libraries + ["-Wl,-rpath," + toolchain.swiftLibraryDirectory, "-o", library])
+    // ld.lld directly (the clang driver would only start it); --eh-frame-hdr keeps backtraces working.
+    let linked = try Subprocess.run(
+      toolchain.linker,
+      ["-shared", "--hash-style=gnu", "--eh-frame-hdr", toolchain.swiftrt, base + ".o", "-L", toolchain.swiftLibraryDirectory]
+        + toolchain.systemLibraryDirectories.flatMap { ["-L", $0] }
+        + libraries + ["-rpath", toolchain.swiftLibraryDirectory, "-o", library])
+    clock.mark("link")
     guard linked.status == 0 else {
       return .failure(
         CompileFailure(summary: "linking failed", traceback: ["error: linking the cell failed:"] + linked.stderr.split(separator: "\n").map(String.init)))
     }
-    scope.record(module: cell.moduleName, names: cell.declaredNames, imports: cell.imports)
+    scope.record(module: cell.moduleName, names: cell.declaredNames, imports: cell.imports, declaresAnything: cell.declaresAnything)
     self.libraries.append(library)
     return .success(CompiledCell(library: library, entryPoint: cell.entryPoint, declaredNames: cell.declaredNames))
   }
@@ -96,8 +101,7 @@ public final class CellCompiler {
   /// The `-l` flags the object asks for, except the runtime and earlier cells: the executor has loaded
   /// those already, and a SwiftPM dynamic library has no SONAME the loader could find it by.
   private func linkLibraries(objectFile: String) throws -> [String] {
-    let extracted = try runProcess(toolchain.autolinkExtract, [objectFile, "-o", "-"])
-    var flags = extracted.stdout.split(whereSeparator: \.isNewline).map(String.init)
+    var flags = try AutolinkEntries.read(objectFile: objectFile)
     flags.removeAll { $0 == "-lClassificationRuntime" || $0 == "-lExecutorWire" || $0.hasPrefix("-lCell_") }
     if !flags.contains("-lswiftSwiftOnoneSupport") { flags.append("-lswiftSwiftOnoneSupport") }
     return flags

@@ -19,8 +19,9 @@ public struct SessionScope: Sendable {
 
   public init() {}
 
-  mutating func record(module: String, names: [DeclaredName], imports: [String]) {
-    modules.append(module)
+  mutating func record(module: String, names: [DeclaredName], imports: [String], declaresAnything: Bool = true) {
+    // A cell of statements only has nothing to import; skipping it keeps later compiles fast.
+    if declaresAnything { modules.append(module) }
     for name in names { newest[name.name] = (module, name.kind) }
     for line in imports where !userImports.contains(line) { userImports.append(line) }
   }
@@ -33,6 +34,8 @@ public struct RewrittenCell: Sendable {
   public var entryPoint: String
   public var declaredNames: [DeclaredName]
   public var imports: [String]
+  /// Whether the cell declares anything (names, extensions, operators) that later cells must import.
+  public var declaresAnything: Bool
   /// Maps the columns the compiler reports back to the user's columns.
   public var columns: ColumnMap
 }
@@ -196,7 +199,7 @@ public struct CellRewriter {
       """
     return RewrittenCell(
       source: source, moduleName: moduleName, entryPoint: entry, declaredNames: names, imports: imports,
-      columns: columns)
+      declaresAnything: !declarations.isEmpty, columns: columns)
   }
 
   /// Where `public ` goes in each member of an extension that has no access level of its own.

@@ -1,12 +1,14 @@
 import Foundation
 
-/// The Swift toolchain pieces a cell needs: the frontend, clang with lld, and the runtime libraries.
+/// The Swift toolchain pieces a cell needs: the frontend, lld, and the runtime libraries.
 public struct Toolchain: Sendable {
   public var frontend: String
-  public var clang: String
-  public var autolinkExtract: String
+  public var linker: String
   public var swiftLibraryDirectory: String
   public var swiftrt: String
+  /// Where the system's libraries are, for `-lm` and what a user's C imports ask for (the clang driver
+  /// would add these; the kernel calls lld itself).
+  public var systemLibraryDirectories: [String]
 
   /// Finds the toolchain from `SWIFT_TOOLCHAIN` (its `usr` folder or its root), else from `swift-frontend` on `PATH`.
   public static func locate() throws -> Toolchain {
@@ -34,45 +36,14 @@ public struct Toolchain: Sendable {
       let arch = "aarch64"
     #endif
     let toolchain = Toolchain(
-      frontend: bin + "/swift-frontend", clang: bin + "/clang", autolinkExtract: bin + "/swift-autolink-extract",
-      swiftLibraryDirectory: lib, swiftrt: "\(lib)/\(arch)/swiftrt.o")
-    for path in [toolchain.clang, toolchain.swiftrt] where !FileManager.default.fileExists(atPath: path) {
+      frontend: bin + "/swift-frontend", linker: bin + "/ld.lld",
+      swiftLibraryDirectory: lib, swiftrt: "\(lib)/\(arch)/swiftrt.o",
+      systemLibraryDirectories: ["/lib/\(arch)-linux-gnu", "/usr/lib/\(arch)-linux-gnu", "/lib", "/usr/lib"].filter {
+        FileManager.default.fileExists(atPath: $0)
+      })
+    for path in [toolchain.linker, toolchain.swiftrt] where !FileManager.default.fileExists(atPath: path) {
       throw CompileError.toolchain("the Swift toolchain at \(usr) has no \(path)")
     }
     return toolchain
   }
-}
-
-/// The output of a finished child process.
-struct ProcessResult {
-  var status: Int32
-  var stdout: String
-  var stderr: String
-}
-
-/// Runs a program to completion and collects its output (both pipes drained together, so neither blocks).
-func runProcess(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: path)
-  process.arguments = arguments
-  if let environment { process.environment = environment }
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  process.standardInput = FileHandle.nullDevice
-  try process.run()
-  nonisolated(unsafe) var errData = Data()
-  let group = DispatchGroup()
-  group.enter()
-  DispatchQueue.global().async {
-    errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.leave()
-  }
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  process.waitUntilExit()
-  return ProcessResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData, as: UTF8.self))
 }

@@ -1,3 +1,4 @@
+import CellCompiler
 import ExecutorWire
 import Foundation
 
@@ -36,43 +37,26 @@ final class ExecutorProcess {
   init(_ launch: ExecutorLaunch, generation: Int) throws {
     crashReportPath = launch.workDirectory.appendingPathComponent("crash-\(generation).json").path
     unlink(crashReportPath)
-    var pipes: [(read: Int32, write: Int32)] = []
-    for _ in 0..<5 {
-      var fds: [Int32] = [0, 0]
-      guard pipe(&fds) == 0 else { throw KernelError.executor("pipe: \(String(cString: strerror(errno)))") }
-      // The kernel's ends must not leak into the child; the child's ends get dup2'd onto fixed numbers.
-      for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-      pipes.append((fds[0], fds[1]))
-    }
+    let pipes = try (0..<5).map { _ in try Subprocess.pipe() }
     let (command, event, input, out, err) = (pipes[0], pipes[1], pipes[2], pipes[3], pipes[4])
-
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, out.write, 1)
-    posix_spawn_file_actions_adddup2(&actions, err.write, 2)
-    posix_spawn_file_actions_adddup2(&actions, command.read, PipeFraming.commandFD)
-    posix_spawn_file_actions_adddup2(&actions, event.write, PipeFraming.eventFD)
-    posix_spawn_file_actions_adddup2(&actions, input.read, PipeFraming.inputFD)
-
     var environment = ProcessInfo.processInfo.environment
     environment[PipeFraming.eventFDVariable] = String(PipeFraming.eventFD)
     environment[PipeFraming.inputFDVariable] = String(PipeFraming.inputFD)
     environment["SWIFT_BACKTRACE"] =
       "enable=yes,interactive=no,color=no,format=json,threads=crashed,registers=none,images=none,sanitize=no,output-to=\(crashReportPath)"
-    let envStrings = environment.map { "\($0.key)=\($0.value)" }
-    let argv = [launch.program] + launch.arguments
-
-    var pid: pid_t = 0
-    let rc = withCStrings(argv) { cArgv in
-      withCStrings(envStrings) { cEnv in posix_spawn(&pid, launch.program, &actions, nil, cArgv, cEnv) }
+    let pid: pid_t
+    do {
+      pid = try Subprocess.spawn(
+        launch.program, launch.arguments, environment: environment,
+        fds: [
+          (1, out.write), (2, err.write), (PipeFraming.commandFD, command.read), (PipeFraming.eventFD, event.write),
+          (PipeFraming.inputFD, input.read),
+        ])
+    } catch {
+      for pipe in pipes { close(pipe.read); close(pipe.write) }
+      throw KernelError.executor("cannot start the executor: \(error)")
     }
     for fd in [command.read, event.write, input.read, out.write, err.write] { close(fd) }
-    guard rc == 0 else {
-      for fd in [command.write, event.read, input.write, out.read, err.read] { close(fd) }
-      throw KernelError.executor("cannot start the executor \(launch.program): \(String(cString: strerror(rc)))")
-    }
     self.pid = pid
     commandFD = command.write
     eventFD = event.read
@@ -174,12 +158,6 @@ struct TrapReport {
       return
     }
   }
-}
-
-private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-  let pointers = strings.map { strdup($0) } + [nil]
-  defer { pointers.forEach { free($0) } }
-  return body(pointers)
 }
 
 public enum KernelError: Error, CustomStringConvertible {

@@ -85,7 +85,7 @@ final class NameIndex: @unchecked Sendable {
     #endif
     var arguments = ["-module-name", "ClassificationRuntime", "-target", target, "-output-dir", output.path, "-minimum-access-level", "public"]
     for path in modules { arguments += ["-I", path] }
-    guard let result = try? runTool(tool, arguments), result == 0,
+    guard let result = try? Subprocess.run(tool, arguments), result.status == 0,
       let data = FileManager.default.contents(atPath: output.appendingPathComponent("ClassificationRuntime.symbols.json").path),
       let graph = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let symbols = graph["symbols"] as? [[String: Any]]
@@ -100,17 +100,6 @@ final class NameIndex: @unchecked Sendable {
       names.append(IndexedName(name: base, signature: fragments.joined(), documentation: doc, isMember: path.count > 1))
     }
     return names
-  }
-
-  private static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
   }
 
   static let keywords = [

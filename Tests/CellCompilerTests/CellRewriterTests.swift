@@ -95,3 +95,15 @@ import Testing
     #expect(map.originalColumn(line: 9, column: 4) == 4)
   }
 }
+
+@Suite struct SessionScopeTests {
+  @Test func cellsWithoutDeclarationsAreNotImportedLater() {
+    let rewriter = CellRewriter(cellNumber: 1)
+    #expect(!rewriter.rewrite("1 + 1\nprint(2)", scope: SessionScope()).declaresAnything)
+    #expect(rewriter.rewrite("extension Int { var twice: Int { self * 2 } }", scope: SessionScope()).declaresAnything)
+    var scope = SessionScope()
+    scope.record(module: "Cell_1", names: [], imports: [], declaresAnything: false)
+    scope.record(module: "Cell_2", names: [], imports: [], declaresAnything: true)
+    #expect(scope.modules == ["Cell_2"])
+  }
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Kernel latency, side by side with ipykernel in the same run (jupyter_client).
+
+Measures (1) start-up: from launching the kernel to its first kernel_info_reply, and
+(2) the round trip of a trivial cell (`1 + 1`): execute_request sent → execute_reply and
+idle received, p50/p95 over 30 runs after one warm-up cell.
+Targets (issue 2): Swift trivial cell p50 <= 150 ms, start-up <= 1 s.
+
+usage: bench/kernel_latency.py [--runs 30] [--starts 5]
+The Swift kernel is the release build's kernelspec, installed into a private Jupyter path."""
+import argparse, os, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
+os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
+import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
+from jupyter_client.manager import KernelManager  # noqa: E402
+
+# ipykernel's spec lives in the venv: keep it findable next to ours.
+os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def start_up(name):
+    km = KernelManager(kernel_name=name)
+    started = time.perf_counter()
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)  # sends kernel_info_request until a reply comes
+    elapsed = time.perf_counter() - started
+    return km, kc, elapsed
+
+
+def round_trip(kc, code):
+    started = time.perf_counter()
+    msg_id = kc.execute(code)
+    while True:
+        reply = kc.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    while True:
+        msg = kc.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                and msg["content"]["execution_state"] == "idle":
+            break
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return time.perf_counter() - started
+
+
+def measure(name, runs, starts):
+    startups = []
+    for _ in range(starts):
+        km, kc, elapsed = start_up(name)
+        startups.append(elapsed)
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    km, kc, _ = start_up(name)
+    round_trip(kc, "1 + 1")  # warm-up: the first cell pays one-time costs (module cache, page cache)
+    trips = [round_trip(kc, "1 + 1") for _ in range(runs)]
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    return startups, trips
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--starts", type=int, default=5)
+    args = parser.parse_args()
+    results = {}
+    for name in ("swift", "python3"):
+        results[name] = measure(name, args.runs, args.starts)
+    print(f"kernel latency ({args.runs} trivial cells `1 + 1`, {args.starts} start-ups each)")
+    print(f"{'kernel':<10} {'start-up median':>16} {'cell p50':>10} {'cell p95':>10}")
+    for name, (startups, trips) in results.items():
+        label = "swift" if name == "swift" else "ipykernel"
+        print(f"{label:<10} {statistics.median(startups) * 1000:>13.0f} ms {percentile(trips, .5) * 1000:>7.1f} ms "
+              f"{percentile(trips, .95) * 1000:>7.1f} ms")
+    s, p = results["swift"], results["python3"]
+    print(f"ratio swift/ipykernel: start-up {statistics.median(s[0]) / statistics.median(p[0]):.2f}x, "
+          f"cell p50 {percentile(s[1], .5) / percentile(p[1], .5):.1f}x")
+    print(f"targets: cell p50 <= 150 ms: {'met' if percentile(s[1], .5) <= 0.150 else 'NOT met'}; "
+          f"start-up <= 1 s: {'met' if statistics.median(s[0]) <= 1.0 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
