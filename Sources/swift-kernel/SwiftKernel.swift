@@ -14,6 +14,16 @@ enum Installation {
   static var runtimeLibrary: String {
     ProcessInfo.processInfo.environment["SWIFT_KERNEL_RUNTIME"] ?? binDirectory + "/libClassificationRuntime.so"
   }
+  /// Removes the work folders of kernels that were killed before they could clean up after themselves.
+  static func removeStaleWorkDirectories() {
+    let temporary = FileManager.default.temporaryDirectory
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix("swift-kernel-") {
+      let parts = name.split(separator: "-")
+      guard parts.count == 4, let pid = Int32(parts[2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
+      try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+    }
+  }
+
   static var moduleDirectory: String {
     ProcessInfo.processInfo.environment["SWIFT_KERNEL_MODULES"] ?? binDirectory + "/Modules"
   }
@@ -37,6 +47,7 @@ struct KernelCommand: ParsableCommand {
     let connection: ConnectionInfo
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) }
     catch { throw ValidationError("\(error)") }
+    Installation.removeStaleWorkDirectories()
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
     let compiler = try CellCompiler(
       toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [Installation.moduleDirectory])

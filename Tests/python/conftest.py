@@ -1,7 +1,9 @@
 """Installs the kernelspec of the build under test into a private Jupyter path for the whole run.
 
 The binary is $SWIFT_KERNEL_BIN, else .build/release/swift-kernel, else .build/debug/swift-kernel."""
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -20,6 +22,7 @@ def kernel_binary():
 
 BINARY = kernel_binary()
 _prefix = tempfile.mkdtemp(prefix="swift-kernel-test-")
+atexit.register(shutil.rmtree, _prefix, ignore_errors=True)
 subprocess.run([BINARY, "install", "--prefix", _prefix], check=True, stdout=subprocess.DEVNULL)
 # Only our kernelspec: JUPYTER_PATH comes first in jupyter_client's search.
 os.environ["JUPYTER_PATH"] = os.path.join(_prefix, "share", "jupyter")

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the project needs and is missing: Debian packages, and a Python venv (.venv) with
+# the Jupyter clients. Safe to run again: it only installs what is not there yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libzmq3-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist pkg-config python3-venv)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "setup: the Swift toolchain is not on PATH (swift, swift-frontend)" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the Python venv .venv"
+  python3 -m venv .venv
+fi
+if [ ! -f .venv/.requirements-installed ] || [ requirements.txt -nt .venv/.requirements-installed ]; then
+  echo "setup: installing the Jupyter clients into .venv"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r requirements.txt
+  # ipykernel's kernelspec in the venv: the side-by-side anchor of bench/kernel_latency.
+  .venv/bin/python -m ipykernel install --sys-prefix >/dev/null
+  touch .venv/.requirements-installed
+fi
