@@ -27,8 +27,13 @@ extension Kernel {
       let restart = content["restart"]?.bool ?? false
       send("shutdown_reply", content: ["status": "ok", "restart": .bool(restart)], to: envelope, on: channel)
       shouldExit = true
-    case "comm_open", "comm_msg", "comm_close":
-      break  // No comm targets: the spec says to ignore unknown comms.
+    case "comm_open":
+      // No comm targets here: the spec asks for an immediate comm_close so the frontend is not left waiting.
+      if let id = content["comm_id"]?.string {
+        publish("comm_close", content: ["comm_id": .string(id), "data": [:]], parent: parent)
+      }
+    case "comm_msg", "comm_close":
+      break  // Messages for comms that do not exist are ignored, as the spec says.
     default:
       log("ignored unknown request type '\(envelope.message.type)' on \(channel.rawValue)")
     }

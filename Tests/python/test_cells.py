@@ -1,7 +1,9 @@
 """Cells behave as a Swift user expects across cells; errors are clear and leave state alone."""
+import time
+
 import pytest
 
-from kernel_helpers import execute, result_of, start, text_of
+from kernel_helpers import collect_iopub, execute, result_of, start, text_of, wait_reply
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +149,30 @@ def test_inspect_shows_declaration_and_doc_comment(kc):
     assert content["found"] and "DisplayHandle" in content["data"]["text/plain"]
     kc.inspect("noSuchThingAnywhere", 5)
     assert kc.get_shell_msg(timeout=10)["content"]["found"] is False
+
+
+def test_text_without_a_newline_streams_while_the_cell_runs(kc):
+    msg_id = kc.execute('import Foundation\nprint("step 1...", terminator: "")\nThread.sleep(forTimeInterval: 2)\nprint(" done")')
+    first = None
+    started = time.time()
+    while first is None:
+        msg = kc.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
+            first = msg["content"]["text"]
+    assert first == "step 1..." and time.time() - started < 1.9
+    collect_iopub(kc, msg_id)
+    wait_reply(kc, msg_id)
+
+
+def test_unknown_comm_open_is_closed(kc):
+    msg = kc.session.msg("comm_open", {"comm_id": "c-1", "target_name": "no.such.target", "data": {}})
+    kc.shell_channel.send(msg)
+    closed = None
+    while closed is None:
+        m = kc.get_iopub_msg(timeout=10)
+        if m["msg_type"] == "comm_close":
+            closed = m
+    assert closed["content"]["comm_id"] == "c-1"
+    kc.comm_info()
+    reply = kc.get_shell_msg(timeout=10)
+    assert reply["content"] == {"status": "ok", "comms": {}}
