@@ -16,7 +16,6 @@ let package = Package(
   ],
   targets: [
     .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-    .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(
       name: "JupyterProtocol",
@@ -34,17 +33,23 @@ let package = Package(
       name: "Kernel",
       dependencies: ["JupyterProtocol", "CellCompiler", "ExecutorWire"]),
     .target(
-      name: "ClassificationRuntime", dependencies: ["ExecutorWire"], swiftSettings: [.swiftLanguageMode(.v5)]),
+      name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib"],
+      swiftSettings: [.swiftLanguageMode(.v5)]),
     .executableTarget(
       name: "swift-kernel",
       dependencies: [
         "Kernel", "Executor", "JupyterProtocol", "CellCompiler",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // bench/train's Swift side: trains the book's models on the real data and prints its figures.
+    .executableTarget(name: "train-bench", dependencies: ["ClassificationRuntime"], path: "Sources/TrainBench"),
     .testTarget(
       name: "JupyterProtocolTests", dependencies: ["JupyterProtocol"], path: "Tests/JupyterProtocolTests"),
     .testTarget(
       name: "CellCompilerTests", dependencies: ["CellCompiler"], path: "Tests/CellCompilerTests"),
+    .testTarget(
+      name: "ClassificationRuntimeTests", dependencies: ["ClassificationRuntime", "CZlib"],
+      path: "Tests/ClassificationRuntimeTests", swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(
       name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire"], path: "Tests/KernelTests"),
   ]

@@ -70,3 +70,16 @@ public func readLine(prompt: String, password: Bool = false, strippingNewline: B
   guard let reply = PipeFraming.read(InputReply.self, from: inputFD), let value = reply.value else { return nil }
   return strippingNewline ? value : value + "\n"
 }
+
+/// Fails the running cell with a clear error without ending the session (no trap, state kept).
+///
+/// In the kernel the cell's output is an `error` when it ends; in a plain process the message goes to stderr.
+public enum CellError {
+  public static func report(name: String, value: String) {
+    if KernelBridge.isConnected {
+      KernelBridge.emit(.cellError(name: name, value: value))
+    } else {
+      FileHandle.standardError.write(Data("\(name): \(value)\n".utf8))
+    }
+  }
+}

@@ -21,6 +21,8 @@ struct RunningCell {
   var interruptDeadline: Date?
   var killedAfterInterrupt = false
   var trapMessage: String?
+  /// An error the runtime reported without trapping; it becomes the cell's error when the cell ends.
+  var reportedError: (name: String, value: String)?
   var stderrTail = ""
   var resultText: String?
 
@@ -142,6 +144,8 @@ extension Kernel {
   func finishCell(_ outcome: CellOutcome) {
     guard let cell = running else { return }
     let done: Bool
+    var outcome = outcome
+    if outcome == .ok, let reported = cell.reportedError { outcome = .error(name: reported.name, value: reported.value) }
     switch outcome {
     case .ok:
       if case .userExpression(let key) = cell.phase {

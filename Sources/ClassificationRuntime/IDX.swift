@@ -1,0 +1,67 @@
+import Foundation
+
+internal import CZlib
+
+/// Errors reading a data set.
+public enum DataSetError: Error, CustomStringConvertible, Equatable {
+  case missing(directory: String, file: String)
+  case unreadable(file: String, reason: String)
+  case malformed(file: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .missing(let directory, let file):
+      "Fashion-MNIST was not found: \(directory)/\(file) does not exist. Install Debian's package "
+        + "dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or set FASHION_MNIST_DIR to a folder "
+        + "with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz."
+    case .unreadable(let file, let reason): "cannot read \(file): \(reason)"
+    case .malformed(let file, let reason): "\(file) is not a valid IDX file: \(reason)"
+    }
+  }
+}
+
+/// The IDX format of MNIST-like data sets (optionally gzip-compressed): a magic number giving the
+/// element type and rank, the dimensions as big-endian 32-bit integers, then the data.
+public enum IDX {
+  /// Reads an IDX file of unsigned bytes; returns its dimensions and bytes.
+  public static func read(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
+    let data = try decompress(path)
+    let name = (path as NSString).lastPathComponent
+    guard data.count >= 4, data[0] == 0, data[1] == 0 else { throw DataSetError.malformed(file: name, reason: "bad magic number") }
+    guard data[2] == 0x08 else { throw DataSetError.malformed(file: name, reason: "element type \(data[2]) is not unsigned byte") }
+    let rank = Int(data[3])
+    guard rank >= 1, data.count >= 4 + 4 * rank else { throw DataSetError.malformed(file: name, reason: "truncated header") }
+    var shape: [Int] = []
+    for d in 0..<rank {
+      let o = 4 + 4 * d
+      shape.append(Int(data[o]) << 24 | Int(data[o + 1]) << 16 | Int(data[o + 2]) << 8 | Int(data[o + 3]))
+    }
+    let count = shape.reduce(1, *)
+    let start = 4 + 4 * rank
+    guard data.count - start == count else {
+      throw DataSetError.malformed(file: name, reason: "header says \(count) bytes of data, file has \(data.count - start)")
+    }
+    return (shape, Array(data[start...]))
+  }
+
+  /// The file's bytes, inflated with zlib when it is gzip-compressed (zlib reads plain files as they are).
+  static func decompress(_ path: String) throws -> [UInt8] {
+    guard let file = gzopen(path, "rb") else {
+      throw DataSetError.unreadable(file: path, reason: String(cString: strerror(errno)))
+    }
+    defer { gzclose(file) }
+    gzbuffer(file, 1 << 20)
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+      let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
+      if n < 0 {
+        var code: Int32 = 0
+        throw DataSetError.unreadable(file: path, reason: String(cString: gzerror(file, &code)))
+      }
+      if n == 0 { break }
+      out += chunk[0..<Int(n)]
+    }
+    return out
+  }
+}

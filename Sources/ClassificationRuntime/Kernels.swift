@@ -1,0 +1,237 @@
+import Foundation
+
+/// Tight loops over `Float` buffers: no per-element allocation, no bounds checks in the hot loops.
+enum Kernels {
+  @inline(__always)
+  static func map<F: UnaryOp>(_ a: [Float], _ f: F) -> [Float] {
+    [Float](unsafeUninitializedCapacity: a.count) { out, n in
+      a.withUnsafeBufferPointer { a in
+        let (x, y) = (a.baseAddress!, out.baseAddress!)
+        Parallel.chunks(a.count, work: a.count) { range in
+          // Plain local pointers: loads through the closure's context would block vectorisation.
+          for i in range { y[i] = f(x[i]) }
+        }
+      }
+      n = a.count
+    }
+  }
+
+  @inline(__always)
+  static func zip<F: BinaryOp>(_ a: [Float], _ b: [Float], _ f: F) -> [Float] {
+    precondition(a.count == b.count)
+    return [Float](unsafeUninitializedCapacity: a.count) { out, n in
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          let (x, z, y) = (a.baseAddress!, b.baseAddress!, out.baseAddress!)
+          Parallel.chunks(a.count, work: a.count) { range in
+            for i in range { y[i] = f(x[i], z[i]) }
+          }
+        }
+      }
+      n = a.count
+    }
+  }
+
+  @inline(__always)
+  static func zip3<F: TernaryOp>(_ a: [Float], _ b: [Float], _ c: [Float], _ f: F) -> [Float] {
+    [Float](unsafeUninitializedCapacity: a.count) { out, n in
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          c.withUnsafeBufferPointer { c in
+            let (x, z, w, y) = (a.baseAddress!, b.baseAddress!, c.baseAddress!, out.baseAddress!)
+            Parallel.chunks(a.count, work: a.count) { range in
+              for i in range { y[i] = f(x[i], z[i], w[i]) }
+            }
+          }
+        }
+      }
+      n = a.count
+    }
+  }
+
+  static func add(_ a: [Float], _ b: [Float]) -> [Float] { zip(a, b, Ops.Add()) }
+
+  static func sum(_ a: UnsafeBufferPointer<Float>) -> Float {
+    // Four accumulators: vectorises, and loses less precision than one running sum.
+    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+    var i = 0
+    while i + 4 <= a.count {
+      s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3]
+      i += 4
+    }
+    while i < a.count { s0 += a[i]; i += 1 }
+    return (s0 + s1) + (s2 + s3)
+  }
+}
+
+/// `f(x, s)` and `f(s, x)` for a scalar operand.
+struct RightScalar<F: BinaryOp>: UnaryOp {
+  let f: F, s: Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { f(x, s) }
+}
+struct LeftScalar<F: BinaryOp>: UnaryOp {
+  let f: F, s: Float
+  @inline(__always) func callAsFunction(_ x: Float) -> Float { f(s, x) }
+}
+
+/// NumPy broadcasting: shapes are aligned at their last dimension; a dimension of 1 stretches.
+enum Broadcast {
+  static func shape(_ a: [Int], _ b: [Int]) -> [Int] {
+    let rank = max(a.count, b.count)
+    let pa = [Int](repeating: 1, count: rank - a.count) + a
+    let pb = [Int](repeating: 1, count: rank - b.count) + b
+    return (0..<rank).map { i in
+      precondition(
+        pa[i] == pb[i] || pa[i] == 1 || pb[i] == 1, "shapes \(a) and \(b) cannot be broadcast together")
+      return max(pa[i], pb[i])
+    }
+  }
+
+  /// Strides of `shape` seen through `output` (0 along stretched dimensions).
+  static func strides(of shape: [Int], in output: [Int]) -> [Int] {
+    let padded = [Int](repeating: 1, count: output.count - shape.count) + shape
+    var strides = [Int](repeating: 0, count: output.count)
+    var stride = 1
+    for i in (0..<output.count).reversed() {
+      strides[i] = padded[i] == 1 && output[i] != 1 ? 0 : stride
+      stride *= padded[i]
+    }
+    return strides
+  }
+
+  /// Whether `small` is `large`'s trailing dimensions (after leading ones): a repeated row.
+  static func isTrailing(_ small: [Int], of large: [Int]) -> Bool {
+    var s = small
+    while s.first == 1 { s.removeFirst() }
+    return s.count <= large.count && Array(large.suffix(s.count)) == s
+  }
+
+  /// Applies `f` elementwise with broadcasting.
+  @inline(__always)
+  static func apply<F: BinaryOp>(_ a: Tensor, _ b: Tensor, _ f: F) -> (shape: [Int], scalars: [Float]) {
+    if a.shape == b.shape { return (a.shape, Kernels.zip(a.scalars, b.scalars, f)) }
+    let out = shape(a.shape, b.shape)
+    let total = out.reduce(1, *)
+    if b.count == 1, a.count == total {
+      let s = b.scalars[0]
+      return (out, Kernels.map(a.scalars, RightScalar(f: f, s: s)))
+    }
+    if a.count == 1, b.count == total {
+      let s = a.scalars[0]
+      return (out, Kernels.map(b.scalars, LeftScalar(f: f, s: s)))
+    }
+    if a.count == total, b.count > 0, isTrailing(b.shape, of: a.shape) {
+      let inner = b.count
+      let scalars = [Float](unsafeUninitializedCapacity: total) { o, n in
+        a.scalars.withUnsafeBufferPointer { a in
+          b.scalars.withUnsafeBufferPointer { b in
+            var base = 0
+            while base < total {
+              for j in 0..<inner { o[base + j] = f(a[base + j], b[j]) }
+              base += inner
+            }
+          }
+        }
+        n = total
+      }
+      return (out, scalars)
+    }
+    if b.count == total, a.count > 0, isTrailing(a.shape, of: b.shape) {
+      let inner = a.count
+      let scalars = [Float](unsafeUninitializedCapacity: total) { o, n in
+        a.scalars.withUnsafeBufferPointer { a in
+          b.scalars.withUnsafeBufferPointer { b in
+            var base = 0
+            while base < total {
+              for j in 0..<inner { o[base + j] = f(a[j], b[base + j]) }
+              base += inner
+            }
+          }
+        }
+        n = total
+      }
+      return (out, scalars)
+    }
+    return (out, general(a, b, out, f))
+  }
+
+  /// Any broadcast: walks the output with an index counter, innermost dimension in a tight loop.
+  @inline(__always)
+  static func general<F: BinaryOp>(_ a: Tensor, _ b: Tensor, _ out: [Int], _ f: F) -> [Float] {
+    let total = out.reduce(1, *)
+    guard total > 0 else { return [] }
+    let sa = strides(of: a.shape, in: out), sb = strides(of: b.shape, in: out)
+    let rank = out.count
+    let inner = out[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
+    return [Float](unsafeUninitializedCapacity: total) { o, n in
+      a.scalars.withUnsafeBufferPointer { a in
+        b.scalars.withUnsafeBufferPointer { b in
+          var index = [Int](repeating: 0, count: rank)
+          var oa = 0, ob = 0, position = 0
+          while position < total {
+            for j in 0..<inner { o[position + j] = f(a[oa + j * ia], b[ob + j * ib]) }
+            position += inner
+            // Advance the outer dimensions like an odometer.
+            var d = rank - 2
+            while d >= 0 {
+              index[d] += 1
+              oa += sa[d]
+              ob += sb[d]
+              if index[d] < out[d] { break }
+              oa -= sa[d] * out[d]
+              ob -= sb[d] * out[d]
+              index[d] = 0
+              d -= 1
+            }
+          }
+        }
+      }
+      n = total
+    }
+  }
+
+  /// Sums a gradient of the broadcast shape back down to `shape` (over the stretched dimensions).
+  static func reduce(_ grad: Tensor, to shape: [Int]) -> Tensor {
+    if grad.shape == shape { return grad }
+    let count = shape.reduce(1, *)
+    if count == 1 {
+      let s = grad.scalars.withUnsafeBufferPointer { Kernels.sum($0) }
+      return Tensor(shape: shape, scalars: [s])
+    }
+    if isTrailing(shape, of: grad.shape) {
+      var result = [Float](repeating: 0, count: count)
+      result.withUnsafeMutableBufferPointer { r in
+        grad.scalars.withUnsafeBufferPointer { g in
+          var base = 0
+          while base < g.count {
+            for j in 0..<count { r[j] += g[base + j] }
+            base += count
+          }
+        }
+      }
+      return Tensor(shape: shape, scalars: result)
+    }
+    let out = grad.shape
+    let st = strides(of: shape, in: out)
+    var result = [Float](repeating: 0, count: count)
+    var index = [Int](repeating: 0, count: out.count)
+    result.withUnsafeMutableBufferPointer { r in
+      grad.scalars.withUnsafeBufferPointer { g in
+        var offset = 0
+        for position in 0..<g.count {
+          r[offset] += g[position]
+          var d = out.count - 1
+          while d >= 0 {
+            index[d] += 1
+            offset += st[d]
+            if index[d] < out[d] { break }
+            offset -= st[d] * out[d]
+            index[d] = 0
+            d -= 1
+          }
+        }
+      }
+    }
+    return Tensor(shape: shape, scalars: result)
+  }
+}

@@ -1,0 +1,187 @@
+import Foundation
+
+/// A building block of a network: a function of a tensor whose parameters are found by reflection.
+public protocol Layer: AnyObject {
+  func callAsFunction(_ x: Tensor) -> Tensor
+}
+
+/// A layer that behaves differently while training (dropout).
+public protocol TrainingModeAware: AnyObject {
+  var isTraining: Bool { get set }
+}
+
+/// Finds parameters and layers inside an object by walking its stored properties (`Mirror`).
+enum Reflection {
+  /// Every object reachable through stored properties, arrays and optionals, each once, in order.
+  static func objects(in root: AnyObject) -> [AnyObject] {
+    var seen = Set<ObjectIdentifier>([ObjectIdentifier(root)])
+    var found: [AnyObject] = []
+    var pending: [Any] = [root]
+    while !pending.isEmpty {
+      let value = pending.removeFirst()
+      var mirror: Mirror? = Mirror(reflecting: value)
+      var children: [Any] = []
+      while let m = mirror {
+        children += m.children.map(\.value)
+        mirror = m.superclassMirror
+      }
+      // Keep declaration order: superclass properties first, as written.
+      for child in children {
+        let unwrapped = unwrapOptional(child)
+        guard let unwrapped else { continue }
+        if let tensor = unwrapped as? Tensor {
+          if seen.insert(ObjectIdentifier(tensor)).inserted { found.append(tensor) }
+        } else if let object = unwrapped as? AnyObject, isModelObject(object) {
+          if seen.insert(ObjectIdentifier(object)).inserted {
+            found.append(object)
+            pending.append(object)
+          }
+        } else if Mirror(reflecting: unwrapped).displayStyle == .collection || Mirror(reflecting: unwrapped).displayStyle == .tuple {
+          pending.append(unwrapped)
+        }
+      }
+    }
+    return found
+  }
+
+  static func isModelObject(_ object: AnyObject) -> Bool { object is Layer || object is Module }
+
+  static func unwrapOptional(_ value: Any) -> Any? {
+    let mirror = Mirror(reflecting: value)
+    guard mirror.displayStyle == .optional else { return value }
+    return mirror.children.first.map(\.value)
+  }
+
+  /// The tensors that need gradients, in the order they were found.
+  static func parameters(in root: AnyObject) -> [Tensor] {
+    objects(in: root).compactMap { $0 as? Tensor }.filter(\.requiresGrad)
+  }
+}
+
+extension Layer {
+  /// The layer's parameters (found by reflection).
+  public var parameters: [Tensor] { Reflection.parameters(in: self) }
+}
+
+/// A fully connected layer `x · W + b`; `Linear(outputs:)` learns its input size from the first batch.
+public final class Linear: Layer {
+  /// `[inputs, outputs]` (empty until the first batch for a lazy layer).
+  public let weight: Tensor
+  public let bias: Tensor
+  public let outputs: Int
+
+  /// Lazy, like PyTorch's `LazyLinear`: the input size comes from the first batch.
+  public init(outputs: Int) {
+    self.outputs = outputs
+    weight = Tensor(shape: [0, outputs], scalars: [], requiresGrad: true)
+    bias = Tensor(zeros: [outputs], requiresGrad: true)
+  }
+
+  public convenience init(inputs: Int, outputs: Int) {
+    self.init(outputs: outputs)
+    materialize(inputs: inputs)
+  }
+
+  public var isMaterialized: Bool { weight.count > 0 || weight.shape[0] > 0 }
+
+  /// PyTorch's default: U(−1/√inputs, 1/√inputs) for weight and bias.
+  func materialize(inputs: Int) {
+    let bound = 1 / Float(inputs).squareRoot()
+    weight.shape = [inputs, outputs]
+    weight.scalars = Random.uniform(count: inputs * outputs, lower: -bound, upper: bound)
+    bias.scalars = Random.uniform(count: outputs, lower: -bound, upper: bound)
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    let x = x.rank == 2 ? x : x.reshaped([x.shape[0], -1])
+    if !isMaterialized { materialize(inputs: x.shape[1]) }
+    precondition(x.shape[1] == weight.shape[0], "Linear expects \(weight.shape[0]) inputs, got a batch of shape \(x.shape)")
+    return x.matmul(weight) + bias
+  }
+}
+
+/// A 2-D convolution layer; the input channel count comes from the first batch.
+public final class Conv2d: Layer {
+  /// `[outputs, inputs, kernelSize, kernelSize]`.
+  public let weight: Tensor
+  public let bias: Tensor
+  public let outputs, kernelSize, padding, stride: Int
+
+  public init(outputs: Int, kernelSize: Int, padding: Int = 0, stride: Int = 1) {
+    (self.outputs, self.kernelSize, self.padding, self.stride) = (outputs, kernelSize, padding, stride)
+    weight = Tensor(shape: [outputs, 0, kernelSize, kernelSize], scalars: [], requiresGrad: true)
+    bias = Tensor(zeros: [outputs], requiresGrad: true)
+  }
+
+  public var isMaterialized: Bool { weight.shape[1] > 0 }
+
+  func materialize(inputs: Int) {
+    let fanIn = inputs * kernelSize * kernelSize
+    let bound = 1 / Float(fanIn).squareRoot()
+    weight.shape = [outputs, inputs, kernelSize, kernelSize]
+    weight.scalars = Random.uniform(count: outputs * fanIn, lower: -bound, upper: bound)
+    bias.scalars = Random.uniform(count: outputs, lower: -bound, upper: bound)
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
+    if !isMaterialized { materialize(inputs: x.shape[1]) }
+    return x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+  }
+}
+
+public final class ReLU: Layer {
+  public init() {}
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.relu() }
+}
+
+public final class Sigmoid: Layer {
+  public init() {}
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.sigmoid() }
+}
+
+public final class Tanh: Layer {
+  public init() {}
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.tanh() }
+}
+
+/// `[N, …]` → `[N, rest]`.
+public final class Flatten: Layer {
+  public init() {}
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.flattened() }
+}
+
+/// Inverted dropout while training; the identity while evaluating.
+public final class Dropout: Layer, TrainingModeAware {
+  public let p: Float
+  public var isTraining = true
+
+  public init(_ p: Float) {
+    precondition(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
+    self.p = p
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { isTraining ? x.dropout(p) : x }
+}
+
+public final class AvgPool2d: Layer {
+  public let kernelSize, stride: Int
+  public init(kernelSize: Int, stride: Int? = nil) { (self.kernelSize, self.stride) = (kernelSize, stride ?? kernelSize) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.avgPool2d(kernelSize: kernelSize, stride: stride) }
+}
+
+public final class MaxPool2d: Layer {
+  public let kernelSize, stride: Int
+  public init(kernelSize: Int, stride: Int? = nil) { (self.kernelSize, self.stride) = (kernelSize, stride ?? kernelSize) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { x.maxPool2d(kernelSize: kernelSize, stride: stride) }
+}
+
+/// Layers applied one after another.
+public final class Sequential: Layer {
+  public let layers: [Layer]
+
+  public init(_ layers: Layer...) { self.layers = layers }
+  public init(_ layers: [Layer]) { self.layers = layers }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+}

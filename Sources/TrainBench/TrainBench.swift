@@ -1,0 +1,44 @@
+import ClassificationRuntime
+import Foundation
+
+/// Trains one of the book's models on the real Fashion-MNIST and prints seconds per epoch (train +
+/// full validation), the final validation metrics and the peak resident memory.
+///
+/// usage: train-bench MODEL EPOCHS [BATCH]   (MODEL: softmax | softmax-scratch | mlp | mlp-scratch | dropout | lenet)
+@main
+struct TrainBench {
+  static func main() throws {
+    let arguments = CommandLine.arguments
+    guard arguments.count >= 3, let epochs = Int(arguments[2]) else {
+      FileHandle.standardError.write(Data("usage: train-bench MODEL EPOCHS [BATCH]\n".utf8))
+      exit(2)
+    }
+    let kind = arguments[1]
+    let batch = arguments.count > 3 ? Int(arguments[3])! : (kind == "lenet" ? 128 : 256)
+    Random.seed(0)
+    let data = try FashionMNIST(batchSize: batch, directory: nil)
+    let model: Classifier
+    switch kind {
+    case "softmax": model = SoftmaxRegression(numOutputs: 10, lr: 0.1)
+    case "softmax-scratch": model = SoftmaxRegressionScratch(numInputs: 784, numOutputs: 10, lr: 0.1)
+    case "mlp": model = MLP(numOutputs: 10, numHiddens: 256, lr: 0.1)
+    case "mlp-scratch": model = MLPScratch(numInputs: 784, numOutputs: 10, numHiddens: 256, lr: 0.1)
+    case "dropout": model = DropoutMLP()
+    case "lenet": model = LeNet(lr: 0.1)
+    default:
+      FileHandle.standardError.write(Data("unknown model \(kind)\n".utf8))
+      exit(2)
+    }
+    model.board.display = false
+    let history = Trainer(maxEpochs: epochs).fit(model, data)
+    let seconds = history.epochs.map(\.seconds).sorted()
+    let last = history.last!
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print(
+      String(
+        format: "swift %@ batch %d: epoch median %.3f s; val_loss %.4f val_acc %.4f after %d epochs; peak RSS %.0f MB",
+        kind, batch, seconds[seconds.count / 2], last.valLoss ?? .nan, last.valAccuracy ?? .nan, epochs,
+        Double(usage.ru_maxrss) / 1024))
+  }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import ClassificationRuntime
+
+@Suite struct ElementwiseGradientTests {
+  @Test(arguments: [
+    ([2, 3], [2, 3]), ([2, 3], [3]), ([2, 3], [2, 1]), ([3], [2, 3]), ([2, 1, 3], [4, 1]), ([2, 3], []), ([1, 3], [2, 1]),
+  ])
+  func arithmeticWithBroadcasting(_ a: [Int], _ b: [Int]) {
+    Random.seed(1)
+    let x = random(a), y = random(b, lower: 0.5, upper: 2)
+    checkGradients([x, y]) { $0[0] + $0[1] }
+    checkGradients([x, y]) { $0[0] - $0[1] }
+    checkGradients([x, y]) { $0[0] * $0[1] }
+    checkGradients([x, y]) { $0[0] / $0[1] }
+  }
+
+  @Test func scalarOperandsAndNegation() {
+    let x = random([2, 3])
+    checkGradients([x]) { 2 * $0[0] + 1 }
+    checkGradients([x]) { 3 - $0[0] / 4 }
+    checkGradients([x]) { -$0[0] }
+    checkGradients([random([3], lower: 0.5, upper: 2)]) { 1 / $0[0] }
+  }
+
+  @Test func unaryFunctions() {
+    checkGradients([random([3, 4])]) { $0[0].exp() }
+    checkGradients([random([3, 4], lower: 0.5, upper: 3)]) { $0[0].log() }
+    checkGradients([random([3, 4], lower: 0.5, upper: 3)]) { $0[0].sqrt() }
+    checkGradients([random([3, 4], lower: 0.5, upper: 3)]) { $0[0].pow(1.5) }
+    checkGradients([random([3, 4])]) { $0[0].sigmoid() }
+    checkGradients([random([3, 4])]) { $0[0].tanh() }
+    checkGradients([random([3, 4])]) { $0[0].squared() }
+    // Away from the kinks at 0, where finite differences are not defined.
+    checkGradients([Tensor([[-0.8, 0.6, -0.3], [0.9, -0.5, 0.4]])]) { $0[0].relu() }
+    checkGradients([Tensor([[-0.8, 0.6, -0.3], [0.9, -0.5, 0.4]])]) { $0[0].abs() }
+    checkGradients([Tensor([-2, -0.5, 0.5, 2])]) { $0[0].clamped(lower: -1, upper: 1) }
+  }
+
+  @Test func aTensorUsedTwiceAccumulatesBothPaths() {
+    checkGradients([random([2, 3])]) { $0[0] * $0[0] + $0[0].exp() }
+  }
+}
+
+@Suite struct ReductionGradientTests {
+  @Test func sumsAndMeans() {
+    let x = random([2, 3, 4])
+    checkGradients([x]) { $0[0].sum() }
+    checkGradients([x]) { $0[0].mean() }
+    for axis in [0, 1, 2, -1] {
+      checkGradients([x]) { $0[0].sum(axis: axis) }
+      checkGradients([x]) { $0[0].mean(axis: axis, keepingDims: true) }
+    }
+  }
+
+  @Test func maxAlongAnAxis() {
+    // Distinct values, so the maximum is unique and differentiable.
+    let x = Tensor(shape: [2, 3, 2], scalars: [0.1, 0.9, -0.4, 0.3, 0.7, -0.8, 0.5, -0.2, 0.25, 0.65, -0.6, 0.45])
+    checkGradients([x]) { $0[0].max(axis: 1) }
+    checkGradients([x]) { $0[0].max(axis: -1, keepingDims: true) }
+  }
+
+  @Test func softmaxAndLogSoftmax() {
+    let x = random([3, 4], lower: -2, upper: 2)
+    checkGradients([x]) { $0[0].softmax(axis: 1) }
+    checkGradients([x]) { $0[0].logSoftmax(axis: 1) }
+    checkGradients([random([2, 3, 2])]) { $0[0].softmax(axis: 1) }
+    checkGradients([random([2, 3, 2])]) { $0[0].logSoftmax(axis: 0) }
+  }
+
+  @Test func crossEntropyAveragedAndPerExample() {
+    let logits = random([4, 5], lower: -3, upper: 3)
+    let labels = Tensor([0, 4, 2, 2])
+    checkGradients([logits]) { crossEntropy($0[0], labels) }
+    checkGradients([logits]) { crossEntropy($0[0], labels, averaged: false) }
+  }
+}
+
+@Suite struct ShapeAndProductGradientTests {
+  @Test func matmulBothSides() {
+    checkGradients([random([3, 4]), random([4, 2])]) { $0[0].matmul($0[1]) }
+    checkGradients([random([1, 5]), random([5, 3])]) { matmul($0[0], $0[1]) }
+  }
+
+  @Test func reshapeTransposePermuteSlice() {
+    let x = random([2, 3, 4])
+    checkGradients([x]) { $0[0].reshaped([4, -1]) }
+    checkGradients([random([3, 5])]) { $0[0].transposed() }
+    checkGradients([x]) { $0[0].permuted([2, 0, 1]) }
+    checkGradients([x]) { $0[0][1] }
+    checkGradients([x]) { $0[0][0..<1] * 2 }
+    checkGradients([x]) { $0[0].flattened() }
+  }
+
+  @Test func gatheringAndConcatenating() {
+    checkGradients([random([3, 4])]) { $0[0].gathering(classes: Tensor([3, 0, 1])) }
+    checkGradients([random([2, 3]), random([1, 3])]) { Tensor.concatenating([$0[0], $0[1]]) }
+  }
+}
+
+@Suite struct ConvolutionGradientTests {
+  @Test(arguments: [(0, 1), (1, 1), (2, 1), (1, 2)])
+  func conv2dWithPaddingAndStride(_ padding: Int, _ stride: Int) {
+    let x = random([2, 2, 5, 5]), w = random([3, 2, 3, 3], lower: -0.5, upper: 0.5), b = random([3])
+    checkGradients([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
+  }
+
+  @Test func conv2dMatchesADirectComputation() {
+    let x = Tensor(shape: [1, 1, 3, 3], scalars: (1...9).map(Float.init))
+    let w = Tensor(shape: [1, 1, 2, 2], scalars: [1, 0, 0, -1])
+    // out[i, j] = x[i, j] − x[i+1, j+1] = −4 everywhere.
+    #expect(x.conv2d(weight: w).scalars == [-4, -4, -4, -4])
+    let padded = x.conv2d(weight: w, padding: 1)
+    #expect(padded.shape == [1, 1, 4, 4] && padded.scalars[0] == -1 && padded.scalars[15] == 9)
+  }
+
+  @Test func pooling() {
+    let x = Tensor(shape: [1, 2, 4, 4], scalars: (0..<32).map { Float(($0 * 7) % 32) / 10 })
+    checkGradients([x]) { $0[0].avgPool2d(kernelSize: 2) }
+    checkGradients([x]) { $0[0].maxPool2d(kernelSize: 2) }
+    checkGradients([x]) { $0[0].avgPool2d(kernelSize: 3, stride: 1) }
+    let y = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+    #expect(y.avgPool2d(kernelSize: 2).scalars == [2.5])
+    #expect(y.maxPool2d(kernelSize: 2).scalars == [4])
+  }
+}
