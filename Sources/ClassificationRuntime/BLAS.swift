@@ -36,30 +36,63 @@ enum BLAS {
   }()
 
   typealias SetThreads = @convention(c) (Int32) -> Void
-  typealias GetThreads = @convention(c) () -> Int32
 
-  private static let setThreads: SetThreads? = dlsym(library, "openblas_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
-  /// The threads OpenBLAS started with (one per core, or OPENBLAS_NUM_THREADS).
-  static let maxThreads: Int32 = dlsym(library, "openblas_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self)() } ?? 1
-  nonisolated(unsafe) private static var currentThreads: Int32 = -1
+  /// OpenBLAS runs on the calling thread only; large products are split across the runtime's own
+  /// workers instead. Two thread pools on two cores fight: OpenBLAS's idle threads spin (sched_yield)
+  /// while the elementwise loops want the cores (measured here: LeNet epochs varying by 30%).
+  private static let singleThreaded: Void = {
+    if let symbol = dlsym(library, "openblas_set_num_threads") { unsafeBitCast(symbol, to: SetThreads.self)(1) }
+  }()
 
-  /// Products below this many multiply-adds run on one thread: measured here, waking a second thread
-  /// costs more than it saves for a 256×784×10 product, and gains ~20–40% for 256×784×256.
-  static let threadedWork = 8_000_000
+  /// Products below this many multiply-adds run on one thread (waking a worker costs more than it saves).
+  static let threadedWork = 4_000_000
 
-  /// C = op(A)·op(B) with one or all threads depending on the size of the product.
+  /// C = op(A)·op(B) (row-major), split into independent parts across the cores when it is large.
   static func gemm(
-    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>?, lda: Int,
-    b: UnsafePointer<Float>?, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>?, ldc: Int
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    let threads: Int32 = m * n * k >= threadedWork ? maxThreads : 1
-    if threads != currentThreads, let setThreads {
-      setThreads(threads)
-      currentThreads = threads
+    _ = singleThreaded
+    func call(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+      sgemm(
+        rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
+        Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
-    sgemm(
-      rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
-      Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    let parts = m * n * k >= threadedWork ? Parallel.cores : 1
+    if parts == 1 {
+      call(m, n, k, a, b, beta, c, ldc)
+    } else if m >= 64 * parts || (m >= n && m >= 16 * parts) {
+      // Rows of op(A) and C.
+      Parallel.chunks(m, work: Int.max) { rows in
+        let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+        call(rows.count, n, k, aStart, b, beta, c + rows.lowerBound * ldc, ldc)
+      }
+    } else if n >= 16 * parts {
+      // Columns of op(B) and C.
+      Parallel.chunks(n, work: Int.max) { columns in
+        let bStart = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+        call(m, columns.count, k, a, bStart, beta, c + columns.lowerBound, ldc)
+      }
+    } else {
+      // A long inner dimension (a weight gradient over every position): partial products, then their sum.
+      var partials = [Float](repeating: 0, count: parts * m * n)
+      partials.withUnsafeMutableBufferPointer { p in
+        let base = p.baseAddress!
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+          let lower = k * part / parts, upper = k * (part + 1) / parts
+          let aStart = transposeA ? a + lower * lda : a + lower
+          let bStart = transposeB ? b + lower : b + lower * ldb
+          call(m, n, upper - lower, aStart, bStart, 0, base + part * m * n, n)
+        }
+        for i in 0..<m {
+          for j in 0..<n {
+            var total: Float = beta == 0 ? 0 : beta * c[i * ldc + j]
+            for part in 0..<parts { total += base[part * m * n + i * n + j] }
+            c[i * ldc + j] = total
+          }
+        }
+      }
+    }
   }
 
   /// The kernel OpenBLAS uses (for benchmarks' reports).

@@ -215,26 +215,28 @@ struct ConvGeometry {
   func im2col(_ x: [Float]) -> [Float] {
     [Float](unsafeUninitializedCapacity: patch * positions) { cols, count in
       x.withUnsafeBufferPointer { x in
+        // Local pointers, not loads through the closure's context, so the copies vectorise.
+        let (input, base) = (x.baseAddress!, cols.baseAddress!)
         Parallel.chunks(patch, work: patch * positions) { rows in
           for row in rows {
             let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
             let (lo, hi) = validColumns(kx)
             for n in 0..<batch {
               for oy in 0..<outHeight {
-                let out = cols.baseAddress! + row * positions + (n * outHeight + oy) * outWidth
+                let out = base + row * positions + (n * outHeight + oy) * outWidth
                 let iy = oy * stride + ky - padding
                 guard iy >= 0 && iy < height, lo < hi else {
-                  out.update(repeating: 0, count: outWidth)
+                  for ox in 0..<outWidth { out[ox] = 0 }
                   continue
                 }
-                let source = x.baseAddress! + ((n * channels + c) * height + iy) * width + kx - padding
-                out.update(repeating: 0, count: lo)
+                let source = input + ((n * channels + c) * height + iy) * width + kx - padding
+                for ox in 0..<lo { out[ox] = 0 }
                 if stride == 1 {
-                  out.advanced(by: lo).update(from: source + lo, count: hi - lo)
+                  for ox in lo..<hi { out[ox] = source[ox] }
                 } else {
                   for ox in lo..<hi { out[ox] = source[ox * stride] }
                 }
-                out.advanced(by: hi).update(repeating: 0, count: outWidth - hi)
+                for ox in hi..<outWidth { out[ox] = 0 }
               }
             }
           }
@@ -250,6 +252,7 @@ struct ConvGeometry {
     var x = [Float](repeating: 0, count: batch * channels * height * width)
     x.withUnsafeMutableBufferPointer { x in
       cols.withUnsafeBufferPointer { cols in
+        let (output, base) = (x.baseAddress!, cols.baseAddress!)
         Parallel.chunks(batch, work: patch * positions) { images in
           for n in images {
             for row in 0..<patch {
@@ -259,8 +262,8 @@ struct ConvGeometry {
               for oy in 0..<outHeight {
                 let iy = oy * stride + ky - padding
                 guard iy >= 0 && iy < height else { continue }
-                let input = cols.baseAddress! + row * positions + (n * outHeight + oy) * outWidth
-                let target = x.baseAddress! + ((n * channels + c) * height + iy) * width + kx - padding
+                let input = base + row * positions + (n * outHeight + oy) * outWidth
+                let target = output + ((n * channels + c) * height + iy) * width + kx - padding
                 if stride == 1 {
                   for ox in lo..<hi { target[ox] += input[ox] }
                 } else {

@@ -34,8 +34,8 @@ extension Tensor {
       b.withUnsafeBufferPointer { b in
         out.withUnsafeMutableBufferPointer { o in
           BLAS.gemm(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.baseAddress, lda: transposeA ? m : k,
-            b: b.baseAddress, ldb: transposeB ? k : n, beta: c == nil ? 0 : 1, c: o.baseAddress, ldc: n)
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a.baseAddress!, lda: transposeA ? m : k,
+            b: b.baseAddress!, ldb: transposeB ? k : n, beta: c == nil ? 0 : 1, c: o.baseAddress!, ldc: n)
         }
       }
     }
