@@ -4,8 +4,9 @@ import Foundation
 /// Splits large loops across the cores (2 here), as PyTorch does for its elementwise kernels.
 enum Parallel {
   static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-  /// Below this many elements a loop runs on the calling thread: waking a worker costs ~10 µs.
-  static let minimumWork = 1 << 16
+  /// Below this many elements a loop runs on the calling thread: waking a worker (and competing with
+  /// OpenBLAS's spinning threads after a product) costs more than a 64K-element loop takes.
+  static let minimumWork = 1 << 18
 
   /// Calls `body(range)` on disjoint chunks of `0..<count`, in parallel when the work is large.
   @inline(__always)

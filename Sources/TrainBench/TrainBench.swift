@@ -5,6 +5,7 @@ import Foundation
 /// full validation), the final validation metrics and the peak resident memory.
 ///
 /// usage: train-bench MODEL EPOCHS [BATCH]   (MODEL: softmax | softmax-scratch | mlp | mlp-scratch | dropout | lenet)
+///        train-bench sgemm-peak REPEATS     (the machine's sgemm rate through the runtime's OpenBLAS)
 @main
 struct TrainBench {
   static func main() throws {
@@ -14,6 +15,19 @@ struct TrainBench {
       exit(2)
     }
     let kind = arguments[1]
+    if kind == "sgemm-peak" {
+      // The physical limit: a large square product on all cores, as the runtime calls OpenBLAS.
+      let size = 2048
+      let a = Tensor(randomUniform: [size, size]), b = Tensor(randomUniform: [size, size])
+      _ = a.matmul(b)
+      let repeats = max(epochs, 1)
+      let started = DispatchTime.now()
+      for _ in 0..<repeats { _ = a.matmul(b) }
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+      print(String(format: "sgemm %dx%dx%d: %.1f GFLOP/s (OpenBLAS kernel %@)", size, size, size,
+        2 * pow(Double(size), 3) * Double(repeats) / seconds / 1e9, blasCoreName))
+      return
+    }
     let batch = arguments.count > 3 ? Int(arguments[3])! : (kind == "lenet" ? 128 : 256)
     Random.seed(0)
     let data = try FashionMNIST(batchSize: batch, directory: nil)

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Training speed and memory of the runtime, side by side with PyTorch (CPU, 2 threads) in the same run.
+
+For softmax regression, the MLP and LeNet on the real Fashion-MNIST with the book's settings (batch 256,
+LeNet 128; lr 0.1), it runs the Swift runtime (`train-bench`, release build) and
+../shared/anchors/torch_fashion_mnist.py (in a venv this script creates, .venv-bench), and prints the
+median seconds per epoch (train + full validation), the final validation accuracy and the peak resident
+memory of each process. It also prints the MLP epoch's GFLOP/s against sgemm's rate on this machine.
+
+Targets (issue 3): time softmax <= 0.5x PyTorch, MLP <= 1.0x, LeNet <= 1.0x; peak memory below PyTorch's;
+accuracy softmax >= 0.82, MLP >= 0.84, LeNet >= 0.70 after 10 epochs.
+
+usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet]"""
+import argparse, os, re, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ANCHOR = os.path.join(ROOT, "..", "shared", "anchors", "torch_fashion_mnist.py")
+VENV = os.path.join(ROOT, ".venv-bench")
+TARGET_RATIO = {"softmax": 0.5, "mlp": 1.0, "lenet": 1.0}
+TARGET_ACCURACY = {"softmax": 0.82, "mlp": 0.84, "lenet": 0.70}
+# One MLP epoch (784-256-10): 60 000 examples forward and backward (no gradient for the input),
+# 10 000 forward: 2·(784·256 + 256·10) forward, 2·(784·256 + 2·256·10) backward per example.
+MLP_EPOCH_FLOP = 60_000 * (2 * (784 * 256 + 256 * 10) + 2 * (784 * 256 + 2 * 256 * 10)) + 10_000 * 2 * (784 * 256 + 256 * 10)
+
+
+def ensure_torch():
+    python = os.path.join(VENV, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+    if subprocess.run([python, "-c", "import torch, numpy"], capture_output=True).returncode != 0:
+        print("bench/train: installing torch and numpy into .venv-bench (once)", flush=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "torch", "numpy"], check=True)
+    return python
+
+
+def run(command):
+    """Runs a command; returns its stdout and its peak resident memory in MB (from wait4)."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({process.returncode}): {out}")
+    return out, usage.ru_maxrss / 1024
+
+
+def parse(out):
+    match = re.search(r"epoch median ([\d.]+) s; val_loss ([\d.]+) val_acc ([\d.]+)", out)
+    if not match:
+        raise SystemExit(f"unexpected output: {out}")
+    return float(match.group(1)), float(match.group(3))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--models", default="softmax,mlp,lenet")
+    args = parser.parse_args()
+    python = ensure_torch()
+    subprocess.run(["swift", "build", "-c", "release", "--product", "train-bench"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    bench = os.path.join(ROOT, ".build", "release", "train-bench")
+    peak, _ = run([bench, "sgemm-peak", "20"])
+    print(peak.strip())
+    peak_gflops = float(re.search(r"([\d.]+) GFLOP/s", peak).group(1))
+    rows = []
+    for model in args.models.split(","):
+        swift_out, swift_mb = run([bench, model, str(args.epochs)])
+        torch_out, torch_mb = run([python, ANCHOR, model, str(args.epochs)])
+        (s_time, s_acc), (t_time, t_acc) = parse(swift_out), parse(torch_out)
+        rows.append((model, s_time, t_time, s_acc, t_acc, swift_mb, torch_mb))
+        print(swift_out.strip())
+        print(torch_out.strip(), flush=True)
+    print()
+    print(f"{args.epochs} epochs each, seconds per epoch (median; train + full validation), 2 threads")
+    print(f"{'model':<8} {'swift s':>8} {'torch s':>8} {'ratio':>6} {'target':>7} {'swift acc':>10} {'torch acc':>10} "
+          f"{'swift MB':>9} {'torch MB':>9}")
+    for model, s_time, t_time, s_acc, t_acc, s_mb, t_mb in rows:
+        ratio = s_time / t_time
+        verdict = "met" if ratio <= TARGET_RATIO[model] else "NOT met"
+        print(f"{model:<8} {s_time:>8.3f} {t_time:>8.3f} {ratio:>5.2f}x {'<=' + str(TARGET_RATIO[model]) + 'x':>7} "
+              f"{s_acc:>10.4f} {t_acc:>10.4f} {s_mb:>9.0f} {t_mb:>9.0f}   time {verdict}, memory "
+              f"{'met' if s_mb < t_mb else 'NOT met'}, accuracy {'met' if s_acc >= TARGET_ACCURACY[model] or args.epochs < 10 else 'NOT met'}")
+        if model == "mlp":
+            print(f"         MLP epoch: {MLP_EPOCH_FLOP / s_time / 1e9:.1f} GFLOP/s achieved, "
+                  f"{MLP_EPOCH_FLOP / s_time / 1e9 / peak_gflops * 100:.0f}% of sgemm's {peak_gflops:.0f} GFLOP/s on this machine")
+
+
+if __name__ == "__main__":
+    main()
