@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// OpenBLAS, loaded on first use so its kernel can be chosen first.
 ///

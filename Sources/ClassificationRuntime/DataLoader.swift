@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// A minibatch: inputs `x` and labels `y` (class indices as a tensor).
 public struct Batch {

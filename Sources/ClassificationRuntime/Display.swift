@@ -1,5 +1,5 @@
-import ExecutorWire
-import Foundation
+@_implementationOnly import ExecutorWire
+@_implementationOnly import Foundation
 
 /// A value with a rich representation in the notebook: MIME type → text (SVG as XML, HTML, …).
 public protocol NotebookDisplayable {

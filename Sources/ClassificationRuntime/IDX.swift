@@ -1,6 +1,7 @@
-import Foundation
+@_implementationOnly import Foundation
 
-internal import CZlib
+// Implementation-only: cells import the runtime and must not need zlib's module map (no zlib type is stored).
+@_implementationOnly import CZlib
 
 /// Errors reading a data set.
 public enum DataSetError: Error, CustomStringConvertible, Equatable {

@@ -1,6 +1,6 @@
-import ExecutorWire
-import Foundation
-import Synchronization
+@_implementationOnly import ExecutorWire
+@_implementationOnly import Foundation
+@_implementationOnly import Synchronization
 
 #if canImport(Glibc)
   import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// Tight loops over `Float` buffers: no per-element allocation, no bounds checks in the hot loops.
 enum Kernels {

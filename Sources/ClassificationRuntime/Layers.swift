@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// A building block of a network: a function of a tensor whose parameters are found by reflection.
 public protocol Layer: AnyObject {

@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// Softmax regression from scratch: `softmax(X W + b)` with weights drawn from N(0, σ²).
 open class SoftmaxRegressionScratch: Classifier {

@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// Updates parameters from their gradients.
 open class Optimizer {

@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// Collects the points a model plots while it trains (the book's `ProgressBoard`).
 ///

@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// The runtime's random numbers: one seedable generator (xoshiro256**), so runs can be repeated.
 public enum Random {

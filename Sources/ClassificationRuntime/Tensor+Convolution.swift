@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 extension Tensor {
   /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`): im2col, then

@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// The matrix product of two 2-D tensors.
 public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor { a.matmul(b) }

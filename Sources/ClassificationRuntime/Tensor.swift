@@ -1,4 +1,4 @@
-import Foundation
+@_implementationOnly import Foundation
 
 /// An n-dimensional array of `Float` (contiguous, row-major) that can record the operations on it
 /// for reverse-mode differentiation.
