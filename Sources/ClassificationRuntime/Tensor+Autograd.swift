@@ -4,7 +4,8 @@
 final class Node {
   var inputs: [Tensor]
   /// Given the gradient of the output, the gradient of each input (nil where none flows).
-  let backward: (Tensor) -> [Tensor?]
+  /// Optional so that a graph being released can drop it (it holds the inputs too) before its inputs.
+  var backward: ((Tensor) -> [Tensor?])?
 
   init(inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
     self.inputs = inputs
@@ -88,7 +89,7 @@ extension Tensor {
           }
           continue
         }
-        let inputGrads = node.backward(outputGrad)
+        let inputGrads = node.backward?(outputGrad) ?? []
         for (input, inputGrad) in zip(node.inputs, inputGrads) {
           guard let inputGrad, input.requiresGrad else { continue }
           precondition(inputGrad.shape == input.shape, "internal: gradient shape \(inputGrad.shape) for input of shape \(input.shape)")

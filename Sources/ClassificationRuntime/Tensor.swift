@@ -94,13 +94,17 @@ public final class Tensor {
     node = nil
     var pending = [first]
     while let current = pending.popLast() {
-      for i in current.inputs.indices where isKnownUniquelyReferenced(&current.inputs[i]) {
-        if let next = current.inputs[i].node {
-          current.inputs[i].node = nil
+      // Hold the inputs here, drop the backward closure (it references them too), and take over the
+      // nodes of the inputs nobody else holds, so that releasing them recurses no further.
+      var inputs = current.inputs
+      current.inputs = []
+      current.backward = nil
+      for i in inputs.indices where isKnownUniquelyReferenced(&inputs[i]) {
+        if let next = inputs[i].node {
+          inputs[i].node = nil
           pending.append(next)
         }
       }
-      current.inputs.removeAll()
     }
   }
 }

@@ -97,10 +97,12 @@ func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], gzip: Bool) {
     let data = try FashionMNIST(batchSize: 128, directory: nil)
     var iterator = data.trainDataloader().makeIterator()
     let batch = iterator.next()!
-    for model in [MLP(), LeNet(lr: 0.9)] as [Classifier] {
-      let optimizer = model.configureOptimizers()
-      let first = model.loss(model(batch.x), batch.y).item
-      for _ in 0..<30 {
+    for model in [MLP(), LeNet()] as [Classifier] {
+      let first = model.loss(model(batch.x), batch.y).item  // also sizes the lazy layers
+      // Sigmoid LeNet barely moves in its first hundreds of SGD steps (as in the book); Adam shows the
+      // whole forward/backward/update path working within a few steps.
+      let optimizer = model is LeNet ? Adam(model.parameters, lr: 0.01) : model.configureOptimizers()
+      for _ in 0..<60 {
         let loss = model.loss(model(batch.x), batch.y)
         optimizer.zeroGrad()
         loss.backward()
