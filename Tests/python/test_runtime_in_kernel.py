@@ -1,0 +1,60 @@
+"""The classification runtime as a notebook user meets it: preloaded in every cell of the kernel."""
+import time
+
+import pytest
+
+from kernel_helpers import collect_iopub, execute, result_of, start, wait_reply
+
+
+@pytest.fixture(scope="module")
+def kc():
+    km, kc = start()
+    yield km, kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def test_a_model_defined_in_a_cell_trains(kc):
+    _, client = kc
+    reply, _ = execute(client, "let data = SyntheticClassification(numTrain: 2000, numVal: 400, numFeatures: 4, numClasses: 3, batchSize: 64)")
+    assert reply["status"] == "ok"
+    reply, _ = execute(client, """
+class TwoLayer: Classifier {
+  let hidden = Linear(outputs: 32), out = Linear(outputs: 3)
+  override func forward(_ x: Tensor) -> Tensor { out(hidden(x).relu()) }
+}
+extension Classifier { func errorRate(_ yHat: Tensor, _ y: Tensor) -> Double { 1 - Double(accuracy(yHat, y).item) } }
+""")
+    assert reply["status"] == "ok", reply
+    reply, outputs = execute(client, "let model = TwoLayer(lr: 0.5)\nlet history = Trainer(maxEpochs: 3).fit(model, data)\nhistory.epochs.count")
+    assert reply["status"] == "ok" and result_of(outputs) == "3"
+    reply, outputs = execute(client, "history.last!.valAccuracy! > 0.8 && model.parameters.count == 4")
+    assert result_of(outputs) == "true"
+
+
+def test_a_missing_data_set_is_a_clear_error_and_keeps_state(kc):
+    _, client = kc
+    execute(client, "let kept = 41")
+    reply, outputs = execute(client, 'import Foundation\nsetenv("FASHION_MNIST_DIR", "/nonexistent/fashion", 1)\nlet fashion = FashionMNIST(batchSize: 8)\nprint("cell went on")')
+    assert reply["status"] == "error" and reply["ename"] == "DataSetError"
+    assert "dataset-fashion-mnist" in reply["evalue"] and "FASHION_MNIST_DIR" in reply["evalue"]
+    assert [t for t, _ in outputs].count("error") == 1
+    reply, outputs = execute(client, "kept + 1")
+    assert result_of(outputs) == "42"  # no restart: the session's state is still there
+    execute(client, 'unsetenv("FASHION_MNIST_DIR")')
+
+
+def test_interrupt_stops_training_between_batches_and_keeps_the_model(kc):
+    km, client = kc
+    execute(client, "let big = SyntheticClassification(numTrain: 200000, numVal: 1000, numFeatures: 32, numClasses: 5, batchSize: 64)\nlet slow = MLP(numOutputs: 5, numHiddens: 512)")
+    msg_id = client.execute("let stopped = Trainer(maxEpochs: 100).fit(slow, big)")
+    time.sleep(2.0)
+    started = time.time()
+    km.interrupt_kernel()
+    reply = wait_reply(client, msg_id, timeout=30)
+    collect_iopub(client, msg_id)
+    assert time.time() - started < 5
+    assert reply["content"]["ename"] == "Interrupted"
+    assert "state is kept" in "\n".join(reply["content"]["traceback"])
+    reply, outputs = execute(client, "slow.parameters.map(\\.count).reduce(0, +)")
+    assert reply["status"] == "ok" and int(result_of(outputs)) == 32 * 512 + 512 + 512 * 5 + 5
