@@ -29,11 +29,13 @@ let package = Package(
     // These two call C stdio (`stdout`, `stderr`), which Swift 6 mode treats as shared mutable state.
     .target(name: "Executor", dependencies: ["ExecutorWire"], swiftSettings: [.swiftLanguageMode(.v5)]),
     .target(name: "ExecutorWire"),
+    // Line charts and image grids as SVG strings; no dependencies.
+    .target(name: "SVGPlot"),
     .target(
       name: "Kernel",
       dependencies: ["JupyterProtocol", "CellCompiler", "ExecutorWire"]),
     .target(
-      name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib"],
+      name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib", "SVGPlot"],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .executableTarget(
       name: "swift-kernel",
@@ -48,8 +50,9 @@ let package = Package(
     .testTarget(
       name: "CellCompilerTests", dependencies: ["CellCompiler"], path: "Tests/CellCompilerTests"),
     .testTarget(
-      name: "ClassificationRuntimeTests", dependencies: ["ClassificationRuntime", "CZlib"],
+      name: "ClassificationRuntimeTests", dependencies: ["ClassificationRuntime", "CZlib", "ExecutorWire"],
       path: "Tests/ClassificationRuntimeTests", swiftSettings: [.swiftLanguageMode(.v5)]),
+    .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"], path: "Tests/SVGPlotTests"),
     .testTarget(
       name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire"], path: "Tests/KernelTests"),
   ]

@@ -9,7 +9,8 @@
 /// The runtime's link to the kernel: the executor's event and input pipes, when there are any.
 enum KernelBridge {
   /// The event pipe, or nil in a plain process (tests, scripts), where display falls back to text.
-  static let eventFD: Int32? = descriptor(PipeFraming.eventFDVariable)
+  /// Settable so that tests can capture the events a plain process would send.
+  nonisolated(unsafe) static var eventFD: Int32? = descriptor(PipeFraming.eventFDVariable)
   static let inputFD: Int32? = descriptor(PipeFraming.inputFDVariable)
   static let allowStdin = Atomic<Bool>(false)
   private static let writeLock = Mutex<Void>(())

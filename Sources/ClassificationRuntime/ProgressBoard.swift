@@ -1,4 +1,5 @@
 @_implementationOnly import Foundation
+@_implementationOnly import SVGPlot
 
 /// Collects the points a model plots while it trains (the book's `ProgressBoard`).
 ///
@@ -39,22 +40,70 @@ public final class ProgressBoard {
   /// The points of one line.
   public func points(_ label: String) -> [Point] { lines.first { $0.label == label }?.points ?? [] }
 
-  /// Called when a fit starts: a new run draws on a clean board.
+  /// Called when a fit starts: a new run draws on a clean board and a new display.
   func begin() {
     lines = []
     raw = [:]
+    handle = nil
+    lastFrame = 0
   }
 
-  func changed() {}
+  /// The live display while a model trains; frames at most every `frameInterval` seconds.
+  private var handle: DisplayHandle?
+  private var lastFrame: UInt64 = 0
+  public static let frameInterval = 0.25
 
-  /// Called when a fit ends (also after an interrupt).
+  /// A new point: the first one shows the board, later ones update it in place, a few times a second.
+  func changed() {
+    guard display, KernelBridge.isConnected else { return }
+    let now = DispatchTime.now().uptimeNanoseconds
+    if let handle {
+      guard Double(now - lastFrame) / 1e9 >= Self.frameInterval else { return }
+      handle.update(mimeBundle)
+    } else {
+      handle = ClassificationRuntime.display(mimeBundle)
+    }
+    lastFrame = now
+  }
+
+  /// Called when a fit ends (also after an interrupt): the final frame, or a text summary in a plain process.
   func finish() {
     guard display, !lines.isEmpty else { return }
-    if !KernelBridge.isConnected {
-      let summary = lines.map { line in
-        "\(line.label): " + (line.points.last.map { String(format: "%.4f at %@ %.2f", $0.y, xLabel, $0.x) } ?? "-")
-      }
-      print(summary.joined(separator: ", "))
+    if KernelBridge.isConnected {
+      if let handle { handle.update(mimeBundle) } else { handle = ClassificationRuntime.display(mimeBundle) }
+    } else {
+      print(summary)
     }
   }
+
+  /// The last point of each line, as text.
+  public var summary: String {
+    lines.map { line in
+      "\(line.label): " + (line.points.last.map { String(format: "%.4f at %@ %.2f", $0.y, xLabel, $0.x) } ?? "-")
+    }.joined(separator: ", ")
+  }
+
+  /// The book's look: train_loss solid (C0), val_loss dashed (C1), val_acc dash-dot (C2), one shared y axis.
+  public func svg() -> String {
+    var extra = 3
+    let series = lines.map { line -> LineChart.Series in
+      let points = line.points.map { (x: $0.x, y: $0.y) }
+      switch line.label {
+      case "train_loss": return .init(label: line.label, points: points, color: LineChart.palette[0], style: .solid)
+      case "val_loss": return .init(label: line.label, points: points, color: LineChart.palette[1], style: .dashed)
+      case "val_acc": return .init(label: line.label, points: points, color: LineChart.palette[2], style: .dashDot)
+      default:
+        defer { extra += 1 }
+        return .init(label: line.label, points: points, color: LineChart.palette[extra % LineChart.palette.count], style: .solid)
+      }
+    }
+    var chart = LineChart(series: series, xLabel: xLabel, yLabel: yLabel)
+    chart.xLimits = xLimits
+    chart.yLimits = yLimits
+    return chart.svg()
+  }
+}
+
+extension ProgressBoard: NotebookDisplayable {
+  public var mimeBundle: [String: String] { ["image/svg+xml": svg(), "text/plain": summary.isEmpty ? "ProgressBoard (empty)" : summary] }
 }

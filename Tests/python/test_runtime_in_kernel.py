@@ -58,3 +58,36 @@ def test_interrupt_stops_training_between_batches_and_keeps_the_model(kc):
     assert "state is kept" in "\n".join(reply["content"]["traceback"])
     reply, outputs = execute(client, "slow.parameters.map(\\.count).reduce(0, +)")
     assert reply["status"] == "ok" and int(result_of(outputs)) == 32 * 512 + 512 + 512 * 5 + 5
+
+
+def test_display_reaches_iopub_while_the_cell_runs(kc):
+    _, client = kc
+    msg_id = client.execute('display(text: "early")\nimport Foundation\nThread.sleep(forTimeInterval: 2)\nprint("late")')
+    started = time.time()
+    while True:
+        msg = client.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "display_data":
+            break
+    assert time.time() - started < 1.5, "the display came only after the cell"
+    assert msg["content"]["data"]["text/plain"] == "early"
+    wait_reply(client, msg_id)
+    collect_iopub(client, msg_id)
+
+
+def test_training_shows_a_live_plot_updated_in_place(kc):
+    _, client = kc
+    msg_id = client.execute("let liveData = SyntheticClassification(numTrain: 20000, numVal: 2000, numFeatures: 20, numClasses: 4, batchSize: 32)\n"
+                            "Trainer(maxEpochs: 2).fit(MLP(numOutputs: 4, numHiddens: 64), liveData)")
+    reply = wait_reply(client, msg_id)
+    outputs = collect_iopub(client, msg_id)
+    assert reply["content"]["status"] == "ok"
+    displays = [c for t, c in outputs if t == "display_data"]
+    updates = [c for t, c in outputs if t == "update_display_data"]
+    assert len(displays) == 1 and updates
+    display_id = displays[0]["transient"]["display_id"]
+    assert all(u["transient"]["display_id"] == display_id for u in updates)
+    final = updates[-1]["data"]
+    assert final["image/svg+xml"].startswith("<svg") and "val_acc" in final["text/plain"]
+    # The History of the fit is the cell's value, as a table.
+    result = [c for t, c in outputs if t == "execute_result"][0]["data"]
+    assert "<table" in result["text/html"] and "val_acc" in result["text/plain"]
