@@ -19,6 +19,8 @@ open class Module {
   }
   /// Sums weighted by batch size of what `plot` received this epoch, for exact epoch metrics.
   var epochSums: [String: (total: Double, count: Int)] = [:]
+  /// Labels in the order they were first plotted (the legend's order: train_loss, val_loss, val_acc).
+  var plotOrder: [String] = []
 
   public init(lr: Double = 0.1, plotTrainPerEpoch: Int = 2, plotValidPerEpoch: Int = 1) {
     self.lr = lr
@@ -64,6 +66,7 @@ open class Module {
   /// exact mean over the epoch (weighted by batch size), drawn when the epoch's validation ends.
   public func plot(_ key: String, _ value: Tensor, train: Bool) {
     let label = (train ? "train_" : "val_") + key
+    if !plotOrder.contains(label) { plotOrder.append(label) }
     let v = Double(value.mean().item)
     let batchSize = trainer?.currentBatchSize ?? 1
     epochSums[label, default: (0, 0)].total += v * Double(batchSize)

@@ -53,7 +53,8 @@ extension FashionMNIST {
     ClassificationRuntime.display(imageGrid(batch, nrows: nrows, ncols: ncols))
   }
 
-  func imageGrid(_ batch: Batch, nrows: Int, ncols: Int) -> [String: String] {
+  /// The grid `visualize` shows, as a MIME bundle (SVG and its text labels).
+  public func imageGrid(_ batch: Batch, nrows: Int, ncols: Int) -> [String: String] {
     let n = min(batch.count, nrows * ncols)
     let (h, w) = (batch.x.shape[2], batch.x.shape[3])
     let labels = textLabels(batch.y.scalars.prefix(n).map { Int($0) })

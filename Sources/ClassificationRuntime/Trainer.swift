@@ -71,7 +71,8 @@ public final class Trainer {
           return history
         }
         // The exact validation means (weighted by batch size) are the points on the plot.
-        for (label, sum) in model.epochSums.sorted(by: { $0.key < $1.key }) where label.hasPrefix("val_") && sum.count > 0 {
+        for label in model.plotOrder where label.hasPrefix("val_") {
+          guard let sum = model.epochSums[label], sum.count > 0 else { continue }
           model.board.draw(x: Double(e + 1), y: sum.total / Double(sum.count), label: label, everyN: 1)
         }
         metrics.absorb(model.epochSums)

@@ -6,6 +6,7 @@ import Foundation
 ///
 /// usage: train-bench MODEL EPOCHS [BATCH]   (MODEL: softmax | softmax-scratch | mlp | mlp-scratch | dropout | lenet)
 ///        train-bench sgemm-peak REPEATS     (the machine's sgemm rate through the runtime's OpenBLAS)
+///        train-bench render EPOCHS DIR      (a real run's ProgressBoard and a visualize grid as SVG files)
 @main
 struct TrainBench {
   static func main() throws {
@@ -15,6 +16,21 @@ struct TrainBench {
       exit(2)
     }
     let kind = arguments[1]
+    if kind == "render", arguments.count >= 4 {
+      // The pictures a person should look at: a real run's ProgressBoard and a visualize grid.
+      let directory = arguments[3]
+      Random.seed(0)
+      let data = try FashionMNIST(batchSize: 256, directory: nil)
+      let model = SoftmaxRegression(numOutputs: 10, lr: 0.1)
+      model.board.display = false
+      Trainer(maxEpochs: epochs).fit(model, data)
+      try model.board.svg().write(toFile: directory + "/progress_board.svg", atomically: true, encoding: .utf8)
+      var iterator = data.valDataloader()!.makeIterator()
+      let grid = data.imageGrid(iterator.next()!, nrows: 2, ncols: 8)
+      try grid["image/svg+xml"]!.write(toFile: directory + "/visualize.svg", atomically: true, encoding: .utf8)
+      print("wrote \(directory)/progress_board.svg and \(directory)/visualize.svg")
+      return
+    }
     if kind == "sgemm-peak" {
       // The physical limit: a large square product on all cores, as the runtime calls OpenBLAS.
       let size = 2048

@@ -71,7 +71,7 @@ func xml(_ svg: String) throws -> XMLElement { try #require(try XMLDocument(data
     let root = try xml(svg)
     let lines = root.elements(forName: "polyline")
     let labels = lines.compactMap { $0.attributes?.first { $0.name == "data-label" }?.stringValue }
-    #expect(Set(labels) == ["train_loss", "val_loss", "val_acc"])
+    #expect(labels == ["train_loss", "val_loss", "val_acc"], "the legend follows the order the model plots in")
     #expect(svg.contains("stroke=\"#1f77b4\"") && svg.contains("stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"6,4\""))
     #expect(svg.contains(">epoch</text>"))
     #expect(updates.last?.data["text/plain"]?.contains("val_acc") == true)
