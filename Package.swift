@@ -34,13 +34,14 @@ let package = Package(
     .target(
       name: "Kernel",
       dependencies: ["JupyterProtocol", "CellCompiler", "ExecutorWire"]),
+    .target(name: "NotebookRunner", dependencies: ["JupyterProtocol"]),
     .target(
       name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib", "SVGPlot"],
       swiftSettings: [.swiftLanguageMode(.v5)]),
     .executableTarget(
       name: "swift-kernel",
       dependencies: [
-        "Kernel", "Executor", "JupyterProtocol", "CellCompiler",
+        "Kernel", "Executor", "JupyterProtocol", "CellCompiler", "NotebookRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // bench/train's Swift side: trains the book's models on the real data and prints its figures.

@@ -34,6 +34,15 @@ public struct ConnectionInfo: Sendable, Equatable {
     }
   }
 
+  /// A connection over ipc sockets named after `path` (no ports to pick), for a kernel in this process.
+  public init(ipcPath path: String, key: String) {
+    transport = .ipc
+    ip = path
+    (shellPort, iopubPort, stdinPort, controlPort, hbPort) = (1, 2, 3, 4, 5)
+    self.key = key
+    signatureScheme = "hmac-sha256"
+  }
+
   public init(contentsOfFile path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ConnectionError.invalid("cannot read connection file \(path)")

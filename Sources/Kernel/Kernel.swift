@@ -136,3 +136,7 @@ public final class Kernel {
     FileHandle.standardError.write(Data("[swift-kernel] \(text)\n".utf8))
   }
 }
+
+/// A kernel is driven by one thread at a time: `swift-kernel run` hands it to a background thread,
+/// which then owns it (and its sockets) until it shuts down.
+extension Kernel: @unchecked Sendable {}

@@ -14,6 +14,15 @@ enum Installation {
   static var runtimeLibrary: String {
     ProcessInfo.processInfo.environment["SWIFT_KERNEL_RUNTIME"] ?? binDirectory + "/libClassificationRuntime.so"
   }
+  /// A kernel for a connection, with its own work folder for compiled cells (the caller removes it).
+  static func makeKernel(connection: ConnectionInfo) throws -> (Kernel, URL) {
+    removeStaleWorkDirectories()
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
+    let compiler = try CellCompiler(toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory])
+    let launch = ExecutorLaunch(program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
+    return (try Kernel(connection: connection, compiler: compiler, launch: launch), work)
+  }
+
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.
   static func removeStaleWorkDirectories() {
     let temporary = FileManager.default.temporaryDirectory
@@ -34,7 +43,7 @@ struct SwiftKernel: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swift-kernel",
     abstract: "A Jupyter kernel for Swift with a classification runtime preloaded in every cell.",
-    subcommands: [KernelCommand.self, InstallCommand.self, ExecutorCommand.self])
+    subcommands: [KernelCommand.self, RunCommand.self, InstallCommand.self, ExecutorCommand.self])
 }
 
 struct KernelCommand: ParsableCommand {
@@ -47,13 +56,7 @@ struct KernelCommand: ParsableCommand {
     let connection: ConnectionInfo
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) }
     catch { throw ValidationError("\(error)") }
-    Installation.removeStaleWorkDirectories()
-    let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
-    let compiler = try CellCompiler(
-      toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [Installation.moduleDirectory])
-    let launch = ExecutorLaunch(
-      program: Installation.binary, arguments: ["executor", "--runtime", Installation.runtimeLibrary], workDirectory: work)
-    let kernel = try Kernel(connection: connection, compiler: compiler, launch: launch)
+    let (kernel, work) = try Installation.makeKernel(connection: connection)
     let status = kernel.run()
     try? FileManager.default.removeItem(at: work)
     // Exit here: tearing down the ZeroMQ context would wait for the heartbeat thread's socket forever.

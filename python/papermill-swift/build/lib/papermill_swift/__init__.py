@@ -3,8 +3,10 @@
 The injected cell declares each parameter again (`var epochs = 1`); the kernel lets a later cell
 declare a name again, and the new declaration wins from then on."""
 import math
+import re
 
 from papermill.engines import NBClientEngine
+from papermill.models import Parameter
 from papermill.translators import Translator, papermill_translators
 
 
@@ -50,6 +52,19 @@ class SwiftTranslator(Translator):
     @classmethod
     def assign(cls, name, str_val):
         return f"var {name} = {str_val}"
+
+    _declaration = re.compile(r"^\s*(?:var|let)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^=]+?))?\s*=\s*(.+?)\s*(?://\s*(.*))?$")
+
+    @classmethod
+    def inspect(cls, parameters_cell):
+        """The `var name = value` / `let name: Type = value` lines of a parameters cell."""
+        found = []
+        for line in parameters_cell.source.splitlines():
+            match = cls._declaration.match(line)
+            if match:
+                name, annotated, default, comment = match.groups()
+                found.append(Parameter(name=name, inferred_type_name=(annotated or "None").strip(), default=default, help=comment or ""))
+        return found
 
 
 papermill_translators.register("swift", SwiftTranslator)

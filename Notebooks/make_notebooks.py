@@ -1,0 +1,112 @@
+import nbformat
+from nbformat.v4 import new_notebook, new_markdown_cell as md, new_code_cell as code
+
+META = {"kernelspec": {"name": "swift", "display_name": "Swift (Classification)", "language": "swift"},
+        "language_info": {"name": "swift", "file_extension": ".swift", "mimetype": "text/x-swift"}}
+
+def params(text):
+    return code(text, metadata={"tags": ["parameters"]})
+
+def save(name, cells):
+    nb = new_notebook(cells=cells, metadata=META)
+    nbformat.validate(nb)
+    nbformat.write(nb, f"Notebooks/{name}.ipynb")
+
+save("classification", [
+    md("# The base classification model, in Swift\n\n"
+       "Many models in the chapters ahead classify, so the conveniences they share live in one base class: `Classifier`, a subclass of `Module`. "
+       "This notebook walks through its design in this kernel's runtime, trains softmax regression on the real Fashion-MNIST with a live plot, "
+       "and answers the section's three exercises in code."),
+    params("// Parameters: a shorter run for tests (`swift-kernel run -p epochs=1`, `papermill -p epochs 1`).\nvar epochs = 10\nvar batchSize = 256\nvar lr = 0.1"),
+    md("## The `Classifier` class\n\n"
+       "`Classifier.validationStep` computes the model's output on a validation batch and plots two numbers against the epoch: the loss (`val_loss`) and the accuracy (`val_acc`). "
+       "The book averages the batch values unweighted, so a short last batch counts as much as a full one. "
+       "Here the `Trainer` weights each batch by its size, so `History` and the plot show the exact validation loss and accuracy.\n\n"
+       "Where the book adds a method to a class with `@add_to_class`, Swift uses an `extension`; where it replaces a method, a subclass `override`s it. "
+       "Both work across cells:"),
+    code("extension Classifier {\n  /// The error rate, 1 − accuracy: added to every classifier, as `@add_to_class` would.\n  func errorRate(_ yHat: Tensor, _ y: Tensor) -> Double { 1 - Double(accuracy(yHat, y).item) }\n}\n\n"
+         "/// Softmax regression whose validation step also plots the error rate: `override` replaces the inherited step.\n"
+         "class VerboseSoftmax: SoftmaxRegression {\n  override func validationStep(_ batch: Batch) {\n    super.validationStep(batch)\n    let yHat = self(batch.x)\n    plot(\"err\", Tensor(scalar: Float(errorRate(yHat, batch.y))), train: false)\n  }\n}"),
+    md("## Accuracy\n\n"
+       "`accuracy(_:_:averaged:)` treats each row of the predictions as class scores, takes the `argmax` of each row as the predicted class, compares it with the labels (class indices), "
+       "and returns the mean, or the 0/1 vector when `averaged` is false. Accuracy is not differentiable, so it is reported, not optimised."),
+    code("let classifier = Classifier()\nlet scores = Tensor([[0.1, 0.3, 0.6], [0.5, 0.2, 0.3], [0.2, 0.7, 0.1]])\nlet labels = Tensor([2, 1, 1])\n"
+         "print(\"averaged:\", classifier.accuracy(scores, labels).item)\nprint(\"per example:\", classifier.accuracy(scores, labels, averaged: false).scalars)"),
+    md("## `configureOptimizers` and training\n\n"
+       "`Module.configureOptimizers()` returns minibatch SGD over the model's parameters with its learning rate `lr`, as for linear regression. "
+       "The `Trainer` calls it once, then alternates training steps and a validation pass; the plot below updates while it trains."),
+    code("let data = FashionMNIST(batchSize: batchSize)\nlet model = VerboseSoftmax(numOutputs: 10, lr: lr)\nlet history = Trainer(maxEpochs: epochs).fit(model, data)\nhistory"),
+    code("print(\"final validation accuracy:\", history.last!.valAccuracy!)"),
+    md("## Exercise 1: the exact validation loss from the quick estimate\n\n"
+       "Let the validation set have $N$ examples in batches of $b$, the last one with $r = N - (n_b - 1) b$ examples, and let $l_i$ be the mean loss of batch $i$. "
+       "The quick estimate is $L^q_v = \\frac{1}{n_b} \\sum_i l_i$; the exact loss is $L_v = \\frac{1}{N}\\left(b \\sum_{i < n_b} l_i + r\\, l^b_v\\right)$ with $l^b_v$ the last batch's loss. "
+       "Since $\\sum_{i<n_b} l_i = n_b L^q_v - l^b_v$:\n\n"
+       "$$L_v = \\frac{b}{N}\\left(n_b L^q_v - l^b_v\\right) + \\frac{r}{N}\\, l^b_v.$$"),
+    code("var batchLosses: [Double] = []\nvar batchSizes: [Int] = []\nwithoutGrad {\n  for batch in data.valDataloader()! {\n"
+         "    batchLosses.append(Double(model.loss(model(batch.x), batch.y).item))\n    batchSizes.append(batch.count)\n  }\n}\n"
+         "let n = Double(batchSizes.reduce(0, +)), nb = Double(batchSizes.count), b = Double(batchSizes[0])\n"
+         "let quick = batchLosses.reduce(0, +) / nb\nlet last = batchLosses.last!, r = Double(batchSizes.last!)\n"
+         "let fromFormula = b / n * (nb * quick - last) + r / n * last\n"
+         "print(\"last batch:\", batchSizes.last!, \"of\", batchSizes[0])\n"
+         "print(\"quick estimate:\", quick)\nprint(\"exact, from the formula:\", fromFormula)\nprint(\"exact, from History:\", history.last!.valLoss!)"),
+    md("## Exercise 2: the quick estimate is unbiased\n\n"
+       "Shuffle the validation set at random before batching. Each batch is then a uniform random sample of the examples, so its mean loss $l_i$ has expectation $L_v$, "
+       "whatever its size; hence $E[L^q_v] = \\frac{1}{n_b}\\sum_i E[l_i] = L_v$. "
+       "The exact loss is still preferable: the quick estimate varies with which examples land in the short last batch (its variance is not zero), while $L_v$ is the same number every time. "
+       "Checked numerically over random shuffles of the per-example losses:"),
+    code("let perExample = withoutGrad { () -> [Float] in\n  var all: [Float] = []\n  for batch in data.valDataloader()! { all += crossEntropy(model(batch.x), batch.y, averaged: false).scalars }\n  return all\n}\n"
+         "let exact = perExample.reduce(0, +) / Float(perExample.count)\nvar estimates: [Float] = []\nvar order = Array(perExample.indices)\n"
+         "for _ in 0..<200 {\n  order.shuffle()\n  var total: Float = 0\n  var start = 0\n  var means: [Float] = []\n"
+         "  while start < order.count {\n    let end = min(start + batchSize, order.count)\n    total = 0\n    for i in start..<end { total += perExample[order[i]] }\n"
+         "    means.append(total / Float(end - start))\n    start = end\n  }\n  estimates.append(means.reduce(0, +) / Float(means.count))\n}\n"
+         "let mean = estimates.reduce(0, +) / Float(estimates.count)\nlet spread = (estimates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(estimates.count)).squareRoot()\n"
+         "print(\"exact:\", exact, \" mean of 200 quick estimates:\", mean, \" their standard deviation:\", spread)"),
+    md("## Exercise 3: the Bayes-optimal prediction under a loss\n\n"
+       "If predicting $y'$ when the truth is $y$ costs $l(y, y')$, the prediction that minimises the expected loss given $x$ is\n\n"
+       "$$\\hat y(x) = \\operatorname{argmin}_{y'} \\sum_y l(y, y')\\, p(y \\mid x),$$\n\n"
+       "the argmin of $\\Lambda^\\top p$ for the loss matrix $\\Lambda$. With the 0-1 loss this is the most probable class. "
+       "Below, calling a shirt (class 6) a t-shirt (class 0) costs 5 instead of 1, so borderline shirts are no longer called t-shirts:"),
+    code("var costs = [[Float]](repeating: [Float](repeating: 1, count: 10), count: 10)\nfor i in 0..<10 { costs[i][i] = 0 }\ncosts[6][0] = 5\n"
+         "let lossMatrix = Tensor(costs)\nvar plain: [Int] = [], careful: [Int] = [], truth: [Int] = []\n"
+         "for batch in data.valDataloader()! {\n  plain += model.predict(batch.x)\n  careful += model.predict(batch.x, lossMatrix: lossMatrix)\n  truth += batch.y.scalars.map { Int($0) }\n}\n"
+         "func cost(_ predictions: [Int]) -> Float { zip(truth, predictions).map { costs[$0][$1] }.reduce(0, +) }\n"
+         "print(\"changed predictions:\", zip(plain, careful).filter { $0 != $1 }.count, \"of\", plain.count)\n"
+         "print(\"t-shirt predictions:\", plain.filter { $0 == 0 }.count, \"->\", careful.filter { $0 == 0 }.count)\n"
+         "print(\"mean cost per example over the validation set:\", cost(plain) / Float(truth.count), \"->\", cost(careful) / Float(truth.count))"),
+    md("Which classes get confused with which: rows are the true class, columns the prediction."),
+    code("model.confusionMatrix(on: data.valDataloader())"),
+    md("## Summary\n\nWhatever loss a classifier minimises, accuracy is the number people usually care about; `Classifier` reports it on the validation set at every epoch, "
+       "exactly, next to the loss."),
+])
+
+def book(name, title, text, setup, model_line, batch=256):
+    save(name, [
+        md(f"# {title}\n\n{text}"),
+        params(f"// Parameters: a shorter run for tests (`-p epochs=1`).\nvar epochs = 10\nvar batchSize = {batch}"),
+        code(f"let data = FashionMNIST(batchSize: batchSize)\n{setup}"),
+        code(f"{model_line}\nlet history = Trainer(maxEpochs: epochs).fit(model, data)\nhistory"),
+        code("print(\"final validation accuracy:\", history.last!.valAccuracy!)"),
+    ])
+
+book("softmax_regression_scratch", "Softmax regression from scratch",
+     "The model is $\\hat{\\mathbf y} = \\mathrm{softmax}(\\mathbf X \\mathbf W + \\mathbf b)$ with its parameters as plain tensors, and the loss is the cross-entropy of the predicted probabilities, "
+     "$-\\log \\hat y_{y}$, as the book writes it. The parameters are found by reflection: any stored `Tensor` that requires a gradient is trained.",
+     "let probabilities = Tensor([[1, 2, 3], [1, 1, 1]]).softmax(axis: 1)\nprint(probabilities, \"rows sum to\", probabilities.sum(axis: 1).scalars)",
+     "let model = SoftmaxRegressionScratch(numInputs: 784, numOutputs: 10, lr: 0.1)")
+book("softmax_regression", "Softmax regression, concisely",
+     "A lazy `Linear` layer learns its input size from the first batch, and `crossEntropy` fuses the log-softmax with the loss, so logits of any size are safe (see the cell below).",
+     "print(crossEntropy(Tensor([[1000, -1000]]), Tensor([0])).item, crossEntropy(Tensor([[1000, -1000]]), Tensor([1])).item)",
+     "let model = SoftmaxRegression(numOutputs: 10, lr: 0.1)")
+book("mlp", "Multilayer perceptrons",
+     "One hidden layer of 256 ReLU units between the flattened image and the ten class scores.",
+     "print(\"relu:\", Tensor([-2, -0.5, 0, 0.5, 2]).relu().scalars)",
+     "let model = MLP(numOutputs: 10, numHiddens: 256, lr: 0.1)")
+book("dropout", "Dropout",
+     "Two hidden layers, each followed by dropout with probability 0.5 while training; the `Trainer` turns dropout off for validation.",
+     "let layer = Dropout(0.5)\nprint(\"training:\", layer(Tensor(ones: [8])).scalars)\nlayer.isTraining = false\nprint(\"evaluating:\", layer(Tensor(ones: [8])).scalars)",
+     "let model = DropoutMLP(numOutputs: 10, numHiddens1: 256, numHiddens2: 256, dropout1: 0.5, dropout2: 0.5, lr: 0.1)")
+book("lenet", "LeNet",
+     "Two convolutions with sigmoid activations and average pooling, then three dense layers; the weights are Xavier-initialised on the first batch. "
+     "Sigmoid LeNet starts slowly: the loss stays near log 10 for the first epoch, then drops.",
+     "var iterator = data.trainDataloader().makeIterator()\ndata.visualize(iterator.next()!, nrows: 1, ncols: 8)",
+     "let model = LeNet(lr: 0.1, numClasses: 10)", batch=128)
