@@ -17,10 +17,10 @@ enum KernelBridge {
 
   static var isConnected: Bool { eventFD != nil }
 
-  /// Sends an event after flushing stdout, so text printed before it is streamed before it.
+  /// Sends an event after everything printed before it: stdout is flushed and forwarded first.
   static func emit(_ event: ExecutorEvent) {
     guard let fd = eventFD else { return }
-    fflush(stdout)
+    StdoutForwarder.drain()
     let bytes = PipeFraming.frame(event)
     writeLock.withLock { _ in _ = PipeFraming.writeAll(bytes, to: fd) }
   }
@@ -29,6 +29,58 @@ enum KernelBridge {
     guard let text = ProcessInfo.processInfo.environment[variable], let fd = Int32(text) else { return nil }
     return fd
   }
+
+  /// Writes a frame under the lock that keeps frames whole.
+  static func write(_ bytes: [UInt8]) {
+    guard let fd = eventFD else { return }
+    writeLock.withLock { _ in _ = PipeFraming.writeAll(bytes, to: fd) }
+  }
+}
+
+/// Sends what the cell prints as stream events on the event pipe, so text and displays keep their order.
+///
+/// Without it, stdout went to the kernel on its own pipe, and text printed just after a display could be
+/// read, and shown, before it. stdout is redirected into an internal pipe; a thread forwards what arrives;
+/// before any other event the emitter flushes stdout and waits until the pipe is empty and the thread idle.
+enum StdoutForwarder {
+  private static let busy = Mutex<Bool>(false)
+  nonisolated(unsafe) private static var readEnd: Int32 = -1
+
+  /// Starts forwarding (once), when the process talks to a kernel.
+  static let start: Void = {
+    guard KernelBridge.isConnected else { return }
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { return }
+    fflush(stdout)
+    dup2(fds[1], STDOUT_FILENO)
+    close(fds[1])
+    readEnd = fds[0]
+    Thread.detachNewThread {
+      var buffer = [UInt8](repeating: 0, count: 65536)
+      while true {
+        let n = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        busy.withLock { _ in
+          KernelBridge.write(PipeFraming.frame(ExecutorEvent.stream(name: "stdout", text: String(decoding: buffer[0..<n], as: UTF8.self))))
+        }
+      }
+    }
+  }()
+
+  /// Returns when everything printed so far has been forwarded.
+  static func drain() {
+    fflush(stdout)
+    guard readEnd >= 0 else { return }
+    while true {
+      var pending: Int32 = 0
+      _ = ioctl(readEnd, UInt(FIONREAD), &pending)
+      // The forwarder holds `busy` while it writes what it read: empty and not busy means all sent.
+      if pending == 0 && busy.withLock({ _ in true }) { return }
+      usleep(50)
+    }
+  }
+
 }
 
 /// A thread-safe request to stop long work; the kernel's interrupt sets it and `Trainer` checks it between batches.
@@ -43,9 +95,14 @@ public enum StopRequest {
 // Hooks the executor finds with dlsym. `request` runs in a signal handler: it only stores an atomic.
 @_cdecl("swift_kernel_begin_cell")
 public func _swiftKernelBeginCell(_ allowStdin: Bool) {
+  _ = StdoutForwarder.start
   StopRequest.clear()
   KernelBridge.allowStdin.store(allowStdin, ordering: .relaxed)
 }
+
+/// Called after a cell returns: everything it printed is forwarded before the kernel hears it ended.
+@_cdecl("swift_kernel_end_cell")
+public func _swiftKernelEndCell() { StdoutForwarder.drain() }
 
 @_cdecl("swift_kernel_request_stop")
 public func _swiftKernelRequestStop() { StopRequest.request() }

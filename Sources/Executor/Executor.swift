@@ -12,6 +12,7 @@ typealias ErrorReporter = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CC
 /// Hooks the runtime exports with `@_cdecl`; the executor finds them with `dlsym`.
 private struct RuntimeHooks {
   var beginCell: (@convention(c) (Bool) -> Void)?
+  var endCell: (@convention(c) () -> Void)?
   var requestStop: (@convention(c) () -> Void)?
   var stopRequested: (@convention(c) () -> Bool)?
 }
@@ -35,6 +36,7 @@ public enum Executor {
         exit(2)
       }
       hooks.beginCell = symbol(handle, "swift_kernel_begin_cell")
+      hooks.endCell = symbol(handle, "swift_kernel_end_cell")
       hooks.requestStop = symbol(handle, "swift_kernel_request_stop")
       hooks.stopRequested = symbol(handle, "swift_kernel_stop_requested")
     }
@@ -59,6 +61,7 @@ public enum Executor {
         let outcome = run(library: library, entry: entry, allowStdin: allowStdin)
         fflush(stdout)
         fflush(stderr)
+        hooks.endCell?()
         PipeFraming.write(ExecutorEvent.finished(outcome), to: PipeFraming.eventFD)
       }
     }

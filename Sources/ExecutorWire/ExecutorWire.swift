@@ -40,6 +40,8 @@ public enum ExecutorEvent: Codable, Sendable, Equatable {
   case clearOutput(wait: Bool)
   case result(DisplayBundle)
   case inputRequest(prompt: String, password: Bool)
+  /// Text the cell printed, in order with the display events around it.
+  case stream(name: String, text: String)
   /// The runtime failed the cell without trapping (a missing data set): shown as the cell's error
   /// when the cell ends, with the session's state kept.
   case cellError(name: String, value: String)

@@ -110,6 +110,8 @@ extension Kernel {
       cell.awaitingInput = true
       running = cell
       send("input_request", content: ["prompt": .string(prompt), "password": .bool(password)], to: cell.envelope, on: .stdin)
+    case .stream(let name, let text):
+      stream(name, text)
     case .cellError(let name, let value):
       if running?.reportedError == nil { running?.reportedError = (name, value) }
     case .finished(let outcome):
