@@ -23,10 +23,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating the Python venv .venv"
   python3 -m venv .venv
 fi
-if [ ! -f .venv/.requirements-installed ] || [ requirements.txt -nt .venv/.requirements-installed ]; then
+if [ ! -f .venv/.requirements-installed ] || [ requirements.txt -nt .venv/.requirements-installed ] \
+    || [ -n "$(find python -newer .venv/.requirements-installed -type f 2>/dev/null | head -1)" ]; then
   echo "setup: installing the Jupyter clients into .venv"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q --force-reinstall --no-deps ./python/papermill-swift
   # ipykernel's kernelspec in the venv: the side-by-side anchor of bench/kernel_latency.
   .venv/bin/python -m ipykernel install --sys-prefix >/dev/null
   touch .venv/.requirements-installed

@@ -5,9 +5,24 @@ declare a name again, and the new declaration wins from then on."""
 import math
 import re
 
-from papermill.engines import NBClientEngine
-from papermill.models import Parameter
-from papermill.translators import Translator, papermill_translators
+
+class _DelegatingEngine(type):
+    """Forwards everything to papermill's nbclient engine, looked up only when it is used."""
+
+    def __getattr__(cls, name):
+        from papermill.engines import NBClientEngine
+        return getattr(NBClientEngine, name)
+
+
+class SwiftEngine(metaclass=_DelegatingEngine):
+    """papermill's nbclient engine under the name `swift`; loading it registers the Swift translator.
+
+    Defined before anything from papermill is imported: papermill loads its engine entry points while
+    it is itself being imported, and this class must already exist when it does."""
+
+
+from papermill.models import Parameter  # noqa: E402
+from papermill.translators import Translator, papermill_translators  # noqa: E402
 
 
 class SwiftTranslator(Translator):
@@ -69,6 +84,3 @@ class SwiftTranslator(Translator):
 
 papermill_translators.register("swift", SwiftTranslator)
 
-
-class SwiftEngine(NBClientEngine):
-    """papermill's nbclient engine, under the name `swift` (loading it registers the translator)."""
