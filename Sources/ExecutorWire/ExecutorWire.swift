@@ -127,3 +127,19 @@ public struct FrameBuffer: Sendable {
     return .some(try? JSONDecoder().decode(T.self, from: body))
   }
 }
+
+/// Splits bytes read from a pipe into whole UTF-8 text and an incomplete trailing character, which is
+/// kept for the next read (a chunk boundary can fall inside a multi-byte character).
+public func splitCompleteUTF8(_ bytes: [UInt8]) -> (complete: [UInt8], rest: [UInt8]) {
+  var start = bytes.count
+  // Walk back over at most 3 continuation bytes to the lead byte of the last character.
+  while start > 0 && bytes.count - start < 4 {
+    start -= 1
+    let byte = bytes[start]
+    guard byte & 0xC0 == 0x80 else {
+      let length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+      return bytes.count - start >= length ? (bytes, []) : (Array(bytes[..<start]), Array(bytes[start...]))
+    }
+  }
+  return (bytes, [])
+}

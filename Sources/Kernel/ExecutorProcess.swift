@@ -70,6 +70,16 @@ final class ExecutorProcess {
     for fd in [commandFD, eventFD, inputFD, stdoutFD, stderrFD] { close(fd) }
   }
 
+  /// Bytes of a character split across reads of stdout (1) or stderr (2).
+  private var carry: [Int: [UInt8]] = [:]
+
+  /// Text of what was read, keeping an incomplete trailing character for the next read.
+  func decode(_ bytes: [UInt8], stream: Int) -> String {
+    let (complete, rest) = splitCompleteUTF8((carry[stream] ?? []) + bytes)
+    carry[stream] = rest
+    return String(decoding: complete, as: UTF8.self)
+  }
+
   @discardableResult
   func send(_ command: ExecutorCommand) -> Bool { PipeFraming.write(command, to: commandFD) }
 

@@ -34,10 +34,10 @@ extension Kernel {
   func relayStreams() {
     guard let executor else { return }
     if let bytes = ExecutorProcess.readAvailable(executor.stdoutFD), !bytes.isEmpty {
-      stream("stdout", String(decoding: bytes, as: UTF8.self))
+      stream("stdout", executor.decode(bytes, stream: 1))
     }
     if let bytes = ExecutorProcess.readAvailable(executor.stderrFD), !bytes.isEmpty {
-      relayStderr(String(decoding: bytes, as: UTF8.self))
+      relayStderr(executor.decode(bytes, stream: 2))
     }
   }
 

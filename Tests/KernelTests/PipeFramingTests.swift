@@ -31,3 +31,15 @@ import Testing
     #expect(buffer.next(ExecutorEvent.self) == .some(.ready))
   }
 }
+
+@Suite struct UTF8SplitTests {
+  @Test func anIncompleteTrailingCharacterIsKeptForTheNextRead() {
+    let text = Array("aé中🎉".utf8)  // 1 + 2 + 3 + 4 bytes
+    for cut in 0...text.count {
+      let (complete, rest) = splitCompleteUTF8(Array(text[..<cut]))
+      #expect(String(validating: complete, as: UTF8.self) != nil, "cut at \(cut)")
+      let (second, left) = splitCompleteUTF8(rest + text[cut...])
+      #expect(complete + second == text && left.isEmpty, "cut at \(cut)")
+    }
+  }
+}
