@@ -67,7 +67,8 @@ open class Module {
   public func plot(_ key: String, _ value: Tensor, train: Bool) {
     let label = (train ? "train_" : "val_") + key
     if !plotOrder.contains(label) { plotOrder.append(label) }
-    let v = Double(value.mean().item)
+    // Read the number without recording it in the graph: this runs on every batch.
+    let v = Double(value.count == 1 ? value.item : withoutGrad { value.mean().item })
     let batchSize = trainer?.currentBatchSize ?? 1
     epochSums[label, default: (0, 0)].total += v * Double(batchSize)
     epochSums[label, default: (0, 0)].count += batchSize

@@ -62,17 +62,16 @@ extension Tensor {
     return sum(axis: axis, keepingDims: keepingDims) / Float(n)
   }
 
-  /// The largest element along an axis; the gradient goes to the (first) largest one.
-  public func max(axis: Int, keepingDims: Bool = false) -> Tensor {
-    let (a, outer, n, inner) = axisLayout(axis)
+  /// The largest value along an axis and where it is (the first one, on ties).
+  private func scanMaximum(_ outer: Int, _ n: Int, _ inner: Int) -> (values: [Float], winners: [Int]) {
     precondition(n > 0, "max along an empty axis of shape \(shape)")
-    var values = [Float](repeating: -.infinity, count: outer * inner)
+    var values = [Float](repeating: 0, count: outer * inner)
     var winners = [Int](repeating: 0, count: outer * inner)
     scalars.withUnsafeBufferPointer { x in
       for i in 0..<outer {
         for j in 0..<inner {
-          var best = -Float.infinity, at = 0
-          for k in 0..<n where x[(i * n + k) * inner + j] > best || k == 0 {
+          var best = x[i * n * inner + j], at = 0
+          for k in 1..<Swift.max(n, 1) where x[(i * n + k) * inner + j] > best {
             best = x[(i * n + k) * inner + j]
             at = k
           }
@@ -81,6 +80,13 @@ extension Tensor {
         }
       }
     }
+    return (values, winners)
+  }
+
+  /// The largest element along an axis; the gradient goes to the (first) largest one.
+  public func max(axis: Int, keepingDims: Bool = false) -> Tensor {
+    let (a, outer, n, inner) = axisLayout(axis)
+    let (values, winners) = scanMaximum(outer, n, inner)
     let inputShape = shape
     return Tensor.result(shape: reducedShape(a, keepingDims: keepingDims), scalars: values, inputs: [self]) { grad in
       var g = [Float](repeating: 0, count: outer * n * inner)
@@ -94,20 +100,7 @@ extension Tensor {
   /// The index of the largest element along an axis, as a tensor of class indices (not differentiable).
   public func argmax(axis: Int, keepingDims: Bool = false) -> Tensor {
     let (a, outer, n, inner) = axisLayout(axis)
-    var out = [Float](repeating: 0, count: outer * inner)
-    scalars.withUnsafeBufferPointer { x in
-      for i in 0..<outer {
-        for j in 0..<inner {
-          var best = -Float.infinity, at = 0
-          for k in 0..<n where x[(i * n + k) * inner + j] > best || k == 0 {
-            best = x[(i * n + k) * inner + j]
-            at = k
-          }
-          out[i * inner + j] = Float(at)
-        }
-      }
-    }
-    return Tensor(shape: reducedShape(a, keepingDims: keepingDims), scalars: out)
+    return Tensor(shape: reducedShape(a, keepingDims: keepingDims), scalars: scanMaximum(outer, n, inner).winners.map(Float.init))
   }
 
   /// exp(x) / Σ exp(x) along an axis, computed stably (the maximum is subtracted first).
