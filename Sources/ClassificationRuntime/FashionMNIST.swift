@@ -72,16 +72,18 @@ public final class FashionMNIST: DataModule {
 
   private func loader(_ images: [UInt8], _ labels: [UInt8], shuffle: Bool) -> DataLoader {
     let (h, w) = resize
-    return DataLoader(numExamples: labels.count, batchSize: batchSize, shuffle: shuffle) { indices in
+    // Batches only read the immutable image bytes, so the next one can be built while this one trains.
+    return DataLoader(numExamples: labels.count, batchSize: batchSize, shuffle: shuffle, prefetch: true) { indices in
       let x = [Float](unsafeUninitializedCapacity: indices.count * h * w) { out, n in
         images.withUnsafeBufferPointer { img in
+          // Plain pointers, so the byte-to-float loop vectorises (this runs for every image of every epoch).
+          let (bytes, floats) = (img.baseAddress!, out.baseAddress!)
           for (row, i) in indices.enumerated() {
-            let source = UnsafeBufferPointer(rebasing: img[(i * 784)..<((i + 1) * 784)])
-            let target = UnsafeMutableBufferPointer(rebasing: out[(row * h * w)..<((row + 1) * h * w)])
+            let source = bytes + i * 784, target = floats + row * h * w
             if (h, w) == (28, 28) {
               for p in 0..<784 { target[p] = Float(source[p]) * (1 / 255) }
             } else {
-              Self.bilinear(source, 28, 28, into: target, h, w)
+              Self.bilinear(UnsafeBufferPointer(start: source, count: 784), 28, 28, into: UnsafeMutableBufferPointer(start: target, count: h * w), h, w)
             }
           }
         }
