@@ -1,3 +1,4 @@
+import Foundation
 import SwiftParser
 import SwiftSyntax
 
@@ -108,5 +109,3 @@ public enum CellAnalysis {
     return lines.joined(separator: "\n")
   }
 }
-
-import Foundation

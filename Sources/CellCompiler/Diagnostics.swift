@@ -1,3 +1,4 @@
+import Foundation
 /// One compiler message, located in a cell when it points into one.
 public struct Diagnostic: Equatable, Sendable {
   public enum Severity: String, Sendable { case error, warning, note }
@@ -69,5 +70,3 @@ public enum DiagnosticsMapper {
     return lines
   }
 }
-
-import Foundation

@@ -20,7 +20,7 @@ enum BLAS {
   static let trans: Int32 = 112
 
   static let library: UnsafeMutableRawPointer = {
-    Memory.configure()
+    _ = Memory.configured
     if getenv("OPENBLAS_CORETYPE") == nil, let core = coreType(cpuFlags: cpuFlags()) {
       setenv("OPENBLAS_CORETYPE", core, 0)
     }

@@ -4,7 +4,7 @@
 enum Memory {
   /// glibc serves blocks above its mmap threshold with fresh mappings, so each batch's buffers would
   /// page-fault anew; a higher threshold keeps them in the heap for reuse (PyTorch caches them too).
-  static let configure: () -> Void = {
+  static let configured: Void = {
     // mallopt is not in Swift's Glibc module; its parameters from malloc.h.
     typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
     let mTrimThreshold: Int32 = -1, mMmapThreshold: Int32 = -3
@@ -13,6 +13,5 @@ enum Memory {
       _ = mallopt(mMmapThreshold, 256 << 20)
       _ = mallopt(mTrimThreshold, 512 << 20)
     }
-    return {}
   }()
 }

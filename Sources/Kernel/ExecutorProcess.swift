@@ -117,11 +117,11 @@ final class ExecutorProcess {
     return result
   }
 
-  /// Ends the process and reaps it; returns how it ended.
+  /// Kills the process and reaps it; returns how it ended.
   @discardableResult
-  func terminate(force: Bool = true) -> Int32 {
+  func terminate() -> Int32 {
     if let exitStatus { return exitStatus }
-    if force { kill(pid, SIGKILL) }
+    kill(pid, SIGKILL)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     exitStatus = status
