@@ -166,23 +166,13 @@ enum Broadcast {
     return [Float](unsafeUninitializedCapacity: total) { o, n in
       a.scalars.withUnsafeBufferPointer { a in
         b.scalars.withUnsafeBufferPointer { b in
-          var index = [Int](repeating: 0, count: rank)
-          var oa = 0, ob = 0, position = 0
+          var walk = StridedWalk(shape: out, strides: sa, sb)
+          var position = 0
           while position < total {
+            let (oa, ob) = (walk.a, walk.b)
             for j in 0..<inner { o[position + j] = f(a[oa + j * ia], b[ob + j * ib]) }
             position += inner
-            // Advance the outer dimensions like an odometer.
-            var d = rank - 2
-            while d >= 0 {
-              index[d] += 1
-              oa += sa[d]
-              ob += sb[d]
-              if index[d] < out[d] { break }
-              oa -= sa[d] * out[d]
-              ob -= sb[d] * out[d]
-              index[d] = 0
-              d -= 1
-            }
+            walk.advance(through: rank - 2)
           }
         }
       }
@@ -214,24 +204,49 @@ enum Broadcast {
     let out = grad.shape
     let st = strides(of: shape, in: out)
     var result = [Float](repeating: 0, count: count)
-    var index = [Int](repeating: 0, count: out.count)
+    var walk = StridedWalk(shape: out, strides: st)
     result.withUnsafeMutableBufferPointer { r in
       grad.scalars.withUnsafeBufferPointer { g in
-        var offset = 0
         for position in 0..<g.count {
-          r[offset] += g[position]
-          var d = out.count - 1
-          while d >= 0 {
-            index[d] += 1
-            offset += st[d]
-            if index[d] < out[d] { break }
-            offset -= st[d] * out[d]
-            index[d] = 0
-            d -= 1
-          }
+          r[walk.a] += g[position]
+          walk.advance(through: out.count - 1)
         }
       }
     }
     return Tensor(shape: shape, scalars: result)
+  }
+}
+
+/// Walks the positions of `shape` in row-major order, keeping the offsets `a` and `b` of two strided views
+/// of it (a stride of 0 repeats along a broadcast dimension), like an odometer.
+struct StridedWalk {
+  let shape: [Int]
+  let stridesA: [Int]
+  let stridesB: [Int]
+  private var index: [Int]
+  private(set) var a = 0
+  private(set) var b = 0
+
+  init(shape: [Int], strides a: [Int], _ b: [Int]? = nil) {
+    self.shape = shape
+    stridesA = a
+    stridesB = b ?? [Int](repeating: 0, count: shape.count)
+    index = [Int](repeating: 0, count: shape.count)
+  }
+
+  /// Steps to the next position over dimensions `0...last`; the caller walks the ones after `last` itself.
+  @inline(__always)
+  mutating func advance(through last: Int) {
+    var d = last
+    while d >= 0 {
+      index[d] += 1
+      a += stridesA[d]
+      b += stridesB[d]
+      if index[d] < shape[d] { return }
+      a -= stridesA[d] * shape[d]
+      b -= stridesB[d] * shape[d]
+      index[d] = 0
+      d -= 1
+    }
   }
 }

@@ -64,19 +64,10 @@ extension Tensor {
     let outShape = order.map { shape[$0] }
     let outStrides = order.map { strides[$0] }
     var out = [Float](repeating: 0, count: x.count)
-    var index = [Int](repeating: 0, count: rank)
-    var offset = 0
+    var walk = StridedWalk(shape: outShape, strides: outStrides)
     for p in 0..<x.count {
-      out[p] = x[offset]
-      var d = rank - 1
-      while d >= 0 {
-        index[d] += 1
-        offset += outStrides[d]
-        if index[d] < outShape[d] { break }
-        offset -= outStrides[d] * outShape[d]
-        index[d] = 0
-        d -= 1
-      }
+      out[p] = x[walk.a]
+      walk.advance(through: rank - 1)
     }
     return out
   }
