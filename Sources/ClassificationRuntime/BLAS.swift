@@ -116,6 +116,22 @@ enum BLAS {
     }
   }
 
+  /// Makes OpenBLAS run the next products on the calling thread; call it on the coordinating thread
+  /// before workers call `serialGemm`.
+  static func prepareSerialGemm() { useThreads(1) }
+
+  /// C = op(A)·op(B) + beta·C on the calling thread (after `prepareSerialGemm`), for workers that each
+  /// multiply their own part.
+  @inline(__always)
+  static func serialGemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    sgemm(
+      rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
+      Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+
   /// The kernel OpenBLAS uses (for benchmarks' reports).
   public static var coreName: String {
     guard let symbol = dlsym(library, "openblas_get_corename"),

@@ -21,4 +21,13 @@ enum Parallel {
       if lower < upper { body(lower..<upper) }
     }
   }
+
+  /// Calls `body(part)` for each of `parts` parts, in parallel when there is more than one.
+  static func parts(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 {
+      body(0)
+    } else {
+      DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    }
+  }
 }
