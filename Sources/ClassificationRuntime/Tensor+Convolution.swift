@@ -1,110 +1,65 @@
 @_implementationOnly import Foundation
 
 extension Tensor {
-  /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`): im2col + sgemm.
+  /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`).
   ///
-  /// The batch is cut into chunks of a few images, small enough that a chunk's column matrix stays in
-  /// the core's cache; each core takes its share of chunks and, per chunk, builds the columns, multiplies
-  /// them on one thread and writes the result in `[N, O, H, W]` order. A whole batch's column matrix
-  /// (10 MB for LeNet's first layer at batch 128) would go out to memory and back for every product.
-  /// The backward pass works the same way, rebuilding each chunk's columns rather than keeping them.
+  /// The batch is cut into chunks of a few images, small enough that a chunk's working set stays in the
+  /// core's cache, and each core takes its share of the chunks (a whole batch's column matrix, 10 MB for
+  /// LeNet's first layer at batch 128, would go out to memory and back for every product). With stride 1,
+  /// the output and the weight gradient come from `ConvKernels` straight from the padded images, and the
+  /// input gradient from one product per chunk and col2im; other strides use im2col + sgemm throughout.
   public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
     precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
       "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
-    let g = ConvGeometry(input: shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
-    let outChannels = weight.shape[0]
+    let g = ConvGeometry(
+      input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride, padding: padding)
     precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
-    if let bias { precondition(bias.shape == [outChannels], "conv2d bias must be [\(outChannels)], got \(bias.shape)") }
-    let (o, hw, patch, span) = (outChannels, g.outHeight * g.outWidth, g.patch, g.span)
-    let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: o)
-    let out = [Float](unsafeUninitializedCapacity: g.batch * o * hw) { out, count in
+    if let bias { precondition(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
+    let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
+    let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
       scalars.withUnsafeBufferPointer { x in
-        weight.scalars.withUnsafeBufferPointer { w in
+        g.prepared(weight.scalars) { weights in
           biasScalars.withUnsafeBufferPointer { b in
-            let (input, weights, output, biases) = (x.baseAddress!, w.baseAddress!, out.baseAddress!, b.baseAddress!)
-            g.forEachChunk(outChannels: o) { _, images, scratch in
-              let columns = images.count * span
-              g.im2col(images, from: input, into: scratch)
-              // [O, CKK] · [CKK, n·span] → [O, n·span]
-              BLAS.serialGemm(
-                transposeA: false, transposeB: false, m: o, n: columns, k: patch, a: weights, lda: patch, b: scratch.cols,
-                ldb: columns, beta: 0, c: scratch.rows, ldc: columns)
-              for (j, n) in images.enumerated() {
-                for c in 0..<o {
-                  let shift = biases[c]
-                  for y in 0..<g.outHeight {
-                    let source = scratch.rows + c * columns + j * span + y * g.rowPitch
-                    let target = output + ((n * o + c) * g.outHeight + y) * g.outWidth
-                    for x in 0..<g.outWidth { target[x] = source[x] + shift }
-                  }
-                }
-              }
-            }
+            g.forward(input: x.baseAddress!, weights: weights, bias: b.baseAddress!, output: out.baseAddress!)
           }
         }
       }
-      count = g.batch * o * hw
+      count = out.count
     }
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-    return Tensor.result(shape: [g.batch, o, g.outHeight, g.outWidth], scalars: out, inputs: inputs) { grad in
+    return Tensor.result(shape: [g.batch, g.outputs, g.outHeight, g.outWidth], scalars: out, inputs: inputs) { grad in
       let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
       var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
-      var weightPartials = [Float](repeating: 0, count: Parallel.cores * o * patch)
-      var biasPartials = [Float](repeating: 0, count: Parallel.cores * o)
+      var weightPartials = [Float](repeating: 0, count: Parallel.cores * g.weightGradientSize)
       grad.scalars.withUnsafeBufferPointer { gradient in
         self.scalars.withUnsafeBufferPointer { x in
-          weight.scalars.withUnsafeBufferPointer { w in
+          g.prepared(weight.scalars) { weights in
             dx.withUnsafeMutableBufferPointer { dx in
               weightPartials.withUnsafeMutableBufferPointer { dw in
-                biasPartials.withUnsafeMutableBufferPointer { db in
-                  let (dOut, input, weights) = (gradient.baseAddress!, x.baseAddress!, w.baseAddress!)
-                  let (dInput, dWeights, dBiases) = (dx.baseAddress, dw.baseAddress!, db.baseAddress!)
-                  g.forEachChunk(outChannels: o) { part, images, scratch in
-                    let columns = images.count * span
-                    // The chunk's output gradient in the column layout, [O, n·span], with zeros between rows.
-                    for (j, n) in images.enumerated() {
-                      for c in 0..<o {
-                        let target = scratch.rows + c * columns + j * span
-                        if g.rowPitch != g.outWidth { target.update(repeating: 0, count: span) }
-                        for y in 0..<g.outHeight {
-                          (target + y * g.rowPitch).update(from: dOut + ((n * o + c) * g.outHeight + y) * g.outWidth, count: g.outWidth)
-                        }
-                      }
-                    }
-                    if wantBias {
-                      for c in 0..<o {
-                        dBiases[part * o + c] += Kernels.sum(UnsafeBufferPointer(start: scratch.rows + c * columns, count: columns))
-                      }
-                    }
-                    if wantWeight {
-                      g.im2col(images, from: input, into: scratch)
-                      // [O, n·span] · [n·span, CKK], added to this core's partial sum.
-                      BLAS.serialGemm(
-                        transposeA: false, transposeB: true, m: o, n: patch, k: columns, a: scratch.rows, lda: columns,
-                        b: scratch.cols, ldb: columns, beta: 1, c: dWeights + part * o * patch, ldc: patch)
-                    }
-                    if wantInput, let dInput {
-                      // [CKK, O] · [O, n·span]
-                      BLAS.serialGemm(
-                        transposeA: true, transposeB: false, m: patch, n: columns, k: o, a: weights, lda: patch,
-                        b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
-                      g.col2im(images, from: scratch, into: dInput)
-                    }
-                  }
-                }
+                g.backward(
+                  outGrad: gradient.baseAddress!, input: x.baseAddress!, weights: weights, weightPartials: wantWeight ? dw.baseAddress! : nil,
+                  inputGrad: wantInput ? dx.baseAddress! : nil)
               }
             }
           }
         }
-      }
-      func total(_ partials: [Float], _ size: Int) -> [Float] {
-        (0..<size).map { i in (0..<Parallel.cores).reduce(Float(0)) { $0 + partials[$1 * size + i] } }
       }
       var grads: [Tensor?] = [
         wantInput ? Tensor(shape: self.shape, scalars: dx) : nil,
-        wantWeight ? Tensor(shape: weight.shape, scalars: total(weightPartials, o * patch)) : nil,
+        wantWeight ? Tensor(shape: weight.shape, scalars: g.weightGradient(weightPartials)) : nil,
       ]
-      if bias != nil { grads.append(wantBias ? Tensor(shape: [o], scalars: total(biasPartials, o)) : nil) }
+      if bias != nil {
+        var db = [Float](repeating: 0, count: g.outputs)
+        if wantBias {
+          let hw = g.outHeight * g.outWidth
+          grad.scalars.withUnsafeBufferPointer { d in
+            for n in 0..<g.batch {
+              for c in 0..<g.outputs { db[c] += Kernels.sum(UnsafeBufferPointer(rebasing: d[((n * g.outputs + c) * hw)..<((n * g.outputs + c + 1) * hw)])) }
+            }
+          }
+        }
+        grads.append(wantBias ? Tensor(shape: [g.outputs], scalars: db) : nil)
+      }
       return grads
     }
   }
@@ -254,40 +209,77 @@ extension Tensor {
   }
 }
 
-/// Sizes of a convolution, and the column matrices its products use.
+/// Sizes of a convolution, its scratch space and its two ways of computing.
 ///
-/// The column matrix of n images is `[C·kh·kw, n·span]`: row (c, ky, kx) holds, for every output
-/// position, the input value under that kernel tap. With stride 1 the output positions are laid out on the
-/// padded input's grid (`rowPitch` = padded width, a few unused columns at the end of each output row):
-/// then row (c, ky, kx) of an image is one contiguous run of its padded plane c, starting at
-/// (ky, kx), so building the columns is a copy of long runs and col2im an addition of long runs. The
-/// unused columns get finite values in the forward product (dropped from the output) and a zero gradient,
-/// so they add nothing to the weight gradient. Other strides use the dense `outH × outW` layout.
+/// Stride 1 (`direct`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
+/// after it), output position p = y·paddedWidth + x, and kernel tap (c, ky, kx) reads the grid at
+/// c·plane + ky·paddedWidth + kx + p. The few positions per row past `outWidth` are computed and dropped.
+/// `ConvKernels` run over these grids; the input gradient is `Wᵀ · dOut` (a product) added back along the
+/// same runs (col2im as long contiguous additions).
+///
+/// Other strides: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
+/// tap for every output position, 0 in the padding) and sgemm.
 struct ConvGeometry {
-  let batch, channels, height, width, kh, kw, stride, padding, outHeight, outWidth: Int
+  let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
   var patch: Int { channels * kh * kw }
+  var direct: Bool { stride == 1 }
   var paddedHeight: Int { height + 2 * padding }
   var paddedWidth: Int { width + 2 * padding }
-  /// Distance between consecutive output rows in the column layout.
-  var rowPitch: Int { stride == 1 ? paddedWidth : outWidth }
-  /// Columns per image.
-  var span: Int { outHeight * rowPitch }
-  /// The stretch of a row run that holds output positions (the last output row ends at `outWidth`).
+  var plane: Int { paddedHeight * paddedWidth }
+  /// Columns per image: the padded grid's rows of outputs (direct, rounded up to a kernel block), or the
+  /// dense `outH × outW`.
+  var span: Int {
+    direct ? (outHeight * paddedWidth + ConvKernels.block - 1) / ConvKernels.block * ConvKernels.block : outHeight * outWidth
+  }
+  /// Distance between output rows within an image's columns.
+  var rowPitch: Int { direct ? paddedWidth : outWidth }
+  /// The stretch of an image's columns that holds output positions.
   var run: Int { (outHeight - 1) * rowPitch + outWidth }
+  /// Floats per padded image: its planes, then zeros for the kernels' reads past the last output.
+  var paddedImage: Int { channels * plane + kw + 2 * ConvKernels.block }
+  /// Outputs and taps rounded up to the kernels' blocks (the extra weights are zero, the extra taps unused).
+  var groupedOutputs: Int { (outputs + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
+  var groupedTaps: Int { (patch + 1) / 2 * 2 }
+  /// Size of one core's partial weight gradient.
+  var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
 
-  init(input: [Int], kernel: (Int, Int), stride: Int, padding: Int) {
+  init(input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int) {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
     (kh, kw) = kernel
+    self.outputs = outputs
     self.stride = stride
     self.padding = padding
     outHeight = (height + 2 * padding - kh) / stride + 1
     outWidth = (width + 2 * padding - kw) / stride + 1
   }
 
-  /// Per-core scratch space for one chunk of images: the column matrix, the `[O, n·span]` product, and
-  /// one padded image (stride 1 with padding).
+  /// Weights as the computation reads them: `[O, C·kh·kw]`, with zero rows up to `groupedOutputs` (direct).
+  func prepared<R>(_ weight: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
+    guard direct, groupedOutputs != outputs else { return weight.withUnsafeBufferPointer { body($0.baseAddress!) } }
+    let grouped = weight + [Float](repeating: 0, count: (groupedOutputs - outputs) * patch)
+    return grouped.withUnsafeBufferPointer { body($0.baseAddress!) }
+  }
+
+  /// The weight gradient `[O, C, kh, kw]` from the cores' partial sums.
+  func weightGradient(_ partials: [Float]) -> [Float] {
+    let (rows, columns) = direct ? (groupedOutputs, groupedTaps) : (outputs, patch)
+    return (0..<(outputs * patch)).map { i in
+      let at = i / patch * columns + i % patch
+      return (0..<Parallel.cores).reduce(Float(0)) { $0 + partials[$1 * rows * columns + at] }
+    }
+  }
+
+  /// Where tap t = (c, ky, kx) starts in a padded image (direct); `groupedTaps` entries, the extra ones 0.
+  var tapOffsets: [Int] {
+    (0..<groupedTaps).map { t in t < patch ? t / (kh * kw) * plane + t / kw % kh * paddedWidth + t % kw : 0 }
+  }
+
+  /// Per-core scratch space for one chunk of images.
   struct Scratch {
-    let cols, rows, padded: UnsafeMutablePointer<Float>
+    /// Column matrices (`[C·kh·kw, n·span]`), products (`[O, n·span]`), padded images, one padded gradient.
+    let cols, rows, padded, paddedGrad: UnsafeMutablePointer<Float>
+    /// The weight gradient's vector sums (direct).
+    let sums: UnsafeMutablePointer<ConvKernels.Vector>
   }
 
   /// Images per chunk: as many as keep a chunk's column matrix near 512 KB (a quarter of the L2 cache
@@ -297,88 +289,136 @@ struct ConvGeometry {
   /// Calls `body(part, images, scratch)` for consecutive chunks of the batch. Each core takes one part (a
   /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the
   /// caller's per-core partial sums. The products inside run on one thread each.
-  func forEachChunk(outChannels: Int, _ body: (Int, Range<Int>, Scratch) -> Void) {
+  func forEachChunk(_ body: (Int, Range<Int>, Scratch) -> Void) {
     let chunk = imagesPerChunk
-    let work = batch * patch * span * Swift.max(1, outChannels)
+    let work = batch * patch * span * Swift.max(1, outputs)
     let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
     BLAS.prepareSerialGemm()
     Parallel.parts(parts) { part in
       let lower = batch * part / parts, upper = batch * (part + 1) / parts
       guard lower < upper else { return }
       let images = Swift.min(chunk, upper - lower)
-      let cols = UnsafeMutablePointer<Float>.allocate(capacity: patch * images * span)
-      let rows = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, outChannels) * images * span)
-      let padded = UnsafeMutablePointer<Float>.allocate(capacity: channels * paddedHeight * paddedWidth)
-      padded.initialize(repeating: 0, count: channels * paddedHeight * paddedWidth)
+      // Cache-line aligned, so the kernels' loads of whole rows do not straddle lines.
+      var buffers: [UnsafeMutableRawPointer] = []
+      func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * 4, alignment: 64)
+        buffers.append(pointer)
+        return pointer.initializeMemory(as: Float.self, repeating: 0, count: Swift.max(1, count))
+      }
+      // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
+      let scratch = Scratch(
+        cols: buffer(patch * images * span), rows: buffer(groupedOutputs * images * span),
+        padded: buffer(direct ? images * paddedImage : 0), paddedGrad: buffer(direct && padding > 0 ? channels * plane : 0),
+        sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0))
+          .assumingMemoryBound(to: ConvKernels.Vector.self))
       defer {
-        cols.deallocate()
-        rows.deallocate()
-        padded.deallocate()
+        for pointer in buffers { pointer.deallocate() }
       }
       for first in Swift.stride(from: lower, to: upper, by: chunk) {
-        body(part, first..<Swift.min(first + chunk, upper), Scratch(cols: cols, rows: rows, padded: padded))
+        body(part, first..<Swift.min(first + chunk, upper), scratch)
       }
     }
   }
 
-  /// The column matrix of `images` into `scratch.cols`.
-  func im2col(_ images: Range<Int>, from input: UnsafePointer<Float>, into scratch: Scratch) {
-    let columns = images.count * span
-    guard stride == 1 else { return im2colStrided(images, from: input, into: scratch.cols) }
-    let plane = paddedHeight * paddedWidth
-    for (j, n) in images.enumerated() {
-      let image = input + n * channels * height * width
-      let source: UnsafePointer<Float>
-      if padding == 0 {
-        source = image
-      } else {
-        // The padding stays zero from the allocation; only the interior changes.
-        for c in 0..<channels {
-          for y in 0..<height {
-            (scratch.padded + c * plane + (y + padding) * paddedWidth + padding).update(from: image + (c * height + y) * width, count: width)
+  /// The batch's output `[N, O, outH, outW]` (bias included).
+  func forward(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let offsets = tapOffsets
+    offsets.withUnsafeBufferPointer { offsets in
+      forEachChunk { _, images, scratch in
+        let columns = images.count * span
+        if direct {
+          pad(images, from: input, into: scratch.padded)
+          for j in 0..<images.count {
+            ConvKernels.correlate(
+              source: scratch.padded + j * paddedImage, offsets: offsets.baseAddress!, taps: patch, weights: weights,
+              outputs: groupedOutputs, positions: span, out: scratch.rows + j * span, outPitch: columns)
+          }
+        } else {
+          im2col(images, from: input, into: scratch.cols)
+          // [O, CKK] · [CKK, n·span] → [O, n·span]
+          BLAS.serialGemm(
+            transposeA: false, transposeB: false, m: outputs, n: columns, k: patch, a: weights, lda: patch, b: scratch.cols,
+            ldb: columns, beta: 0, c: scratch.rows, ldc: columns)
+        }
+        for (j, n) in images.enumerated() {
+          for c in 0..<outputs {
+            let shift = bias[c]
+            for y in 0..<outHeight {
+              let source = scratch.rows + c * columns + j * span + y * rowPitch
+              let target = output + ((n * outputs + c) * outHeight + y) * outWidth
+              for x in 0..<outWidth { target[x] = source[x] + shift }
+            }
           }
         }
-        source = UnsafePointer(scratch.padded)
-      }
-      for row in 0..<patch {
-        let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
-        let target = scratch.cols + row * columns + j * span
-        target.update(from: source + c * plane + ky * paddedWidth + kx, count: run)
-        (target + run).update(repeating: 0, count: span - run)
       }
     }
   }
 
-  /// The adjoint of im2col for `images`: adds each entry of `scratch.cols` back into the input position it
-  /// came from. `output` is the whole batch's `[N, C, H, W]` gradient, zero where these images are.
-  func col2im(_ images: Range<Int>, from scratch: Scratch, into output: UnsafeMutablePointer<Float>) {
-    let columns = images.count * span
-    guard stride == 1 else { return col2imStrided(images, from: scratch.cols, into: output) }
-    let plane = paddedHeight * paddedWidth
-    for (j, n) in images.enumerated() {
-      let image = output + n * channels * height * width
-      // Without padding the padded grid is the image itself.
-      let target = padding == 0 ? image : scratch.padded
-      if padding > 0 { target.update(repeating: 0, count: channels * plane) }
-      for row in 0..<patch {
-        let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
-        let (source, destination) = (scratch.cols + row * columns + j * span, target + c * plane + ky * paddedWidth + kx)
-        for i in 0..<run { destination[i] += source[i] }
-      }
-      if padding > 0 {
-        for c in 0..<channels {
-          for y in 0..<height {
-            (image + (c * height + y) * width).update(from: target + c * plane + (y + padding) * paddedWidth + padding, count: width)
+  /// The gradients of the input (into `inputGrad`, zeroed by the caller) and of the weights (each core's
+  /// partial sum into its slice of `weightPartials`, `weightGradientSize` apart), either may be nil.
+  func backward(
+    outGrad: UnsafePointer<Float>, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+    weightPartials: UnsafeMutablePointer<Float>?, inputGrad: UnsafeMutablePointer<Float>?
+  ) {
+    guard weightPartials != nil || inputGrad != nil else { return }
+    let offsets = tapOffsets
+    offsets.withUnsafeBufferPointer { offsets in
+      forEachChunk { part, images, scratch in
+        let columns = images.count * span
+        // The chunk's output gradient in the column layout, [O, n·span], zero at the dropped positions.
+        if direct { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
+        for (j, n) in images.enumerated() {
+          for c in 0..<outputs {
+            for y in 0..<outHeight {
+              let target = scratch.rows + c * columns + j * span + y * rowPitch
+              target.update(from: outGrad + ((n * outputs + c) * outHeight + y) * outWidth, count: outWidth)
+            }
           }
         }
-        // The padded scratch is shared with im2col, which expects zero padding.
-        target.update(repeating: 0, count: channels * plane)
+        if let weightPartials {
+          let partial = weightPartials + part * weightGradientSize
+          if direct {
+            pad(images, from: input, into: scratch.padded)
+            for j in 0..<images.count {
+              ConvKernels.accumulateWeightGradient(
+                source: scratch.padded + j * paddedImage, offsets: offsets.baseAddress!, taps: groupedTaps,
+                outGrad: scratch.rows + j * span, gradPitch: columns, outputs: groupedOutputs, positions: span, sums: scratch.sums)
+            }
+            ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedTaps, into: partial)
+          } else {
+            im2col(images, from: input, into: scratch.cols)
+            // [O, n·span] · [n·span, CKK]
+            BLAS.serialGemm(
+              transposeA: false, transposeB: true, m: outputs, n: patch, k: columns, a: scratch.rows, lda: columns,
+              b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
+          }
+        }
+        if let inputGrad {
+          // [CKK, O] · [O, n·span]
+          BLAS.serialGemm(
+            transposeA: true, transposeB: false, m: patch, n: columns, k: outputs, a: weights, lda: patch,
+            b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
+          col2im(images, from: scratch, into: inputGrad)
+        }
       }
     }
   }
 
-  /// im2col for strides other than 1: one short copy per (row, image, output row), zeroed at the edges.
-  private func im2colStrided(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+  /// Copies the interiors of `images` into their padded grids (direct).
+  private func pad(_ images: Range<Int>, from input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
+    for (j, n) in images.enumerated() {
+      for c in 0..<channels {
+        for y in 0..<height {
+          (padded + j * paddedImage + c * plane + (y + padding) * paddedWidth + padding)
+            .update(from: input + ((n * channels + c) * height + y) * width, count: width)
+        }
+      }
+    }
+  }
+
+  /// The column matrix of `images` (other strides): one short copy per (row, image, output row), zeroed at
+  /// the edges.
+  private func im2col(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
     let columns = images.count * span
     for row in 0..<patch {
       let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
@@ -400,20 +440,41 @@ struct ConvGeometry {
     }
   }
 
-  /// col2im for strides other than 1.
-  private func col2imStrided(_ images: Range<Int>, from cols: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+  /// The adjoint of the column matrix for `images`: adds each entry of `scratch.cols` back into the input
+  /// position it came from. `output` is the whole batch's `[N, C, H, W]` gradient, zero where these images
+  /// are.
+  private func col2im(_ images: Range<Int>, from scratch: Scratch, into output: UnsafeMutablePointer<Float>) {
     let columns = images.count * span
-    for row in 0..<patch {
-      let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
-      let (lo, hi) = validColumns(kx)
-      guard lo < hi else { continue }
-      for (j, n) in images.enumerated() {
+    for (j, n) in images.enumerated() {
+      let image = output + n * channels * height * width
+      if direct {
+        // Along the padded grid: each row of the columns is one run. Without padding the grid is the image.
+        let target = padding == 0 ? image : scratch.paddedGrad
+        for row in 0..<patch {
+          let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
+          let (source, destination) = (scratch.cols + row * columns + j * span, target + c * plane + ky * paddedWidth + kx)
+          for i in 0..<run { destination[i] += source[i] }
+        }
+        if padding > 0 {
+          for c in 0..<channels {
+            for y in 0..<height {
+              (image + (c * height + y) * width).update(from: target + c * plane + (y + padding) * paddedWidth + padding, count: width)
+            }
+          }
+          target.update(repeating: 0, count: channels * plane)
+        }
+        continue
+      }
+      for row in 0..<patch {
+        let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
+        let (lo, hi) = validColumns(kx)
+        guard lo < hi else { continue }
         for oy in 0..<outHeight {
           let iy = oy * stride + ky - padding
           guard iy >= 0 && iy < height else { continue }
-          let input = cols + row * columns + j * span + oy * outWidth
-          let target = output + ((n * channels + c) * height + iy) * width + kx - padding
-          for ox in lo..<hi { target[ox * stride] += input[ox] }
+          let source = scratch.cols + row * columns + j * span + oy * outWidth
+          let target = image + (c * height + iy) * width + kx - padding
+          for ox in lo..<hi { target[ox * stride] += source[ox] }
         }
       }
     }

@@ -7,6 +7,7 @@ import Foundation
 /// usage: train-bench MODEL EPOCHS [BATCH]   (MODEL: softmax | softmax-scratch | mlp | mlp-scratch | dropout | lenet)
 ///        train-bench sgemm-peak REPEATS     (the machine's sgemm rate through the runtime's OpenBLAS)
 ///        train-bench render EPOCHS DIR      (a real run's ProgressBoard and a visualize grid as SVG files)
+///        train-bench layers REPEATS [INDEX] (milliseconds per LeNet layer, or only layer INDEX, forward and backward, batch 128)
 @main
 struct TrainBench {
   static func main() throws {
@@ -29,6 +30,10 @@ struct TrainBench {
       let grid = data.imageGrid(iterator.next()!, nrows: 2, ncols: 8)
       try grid["image/svg+xml"]!.write(toFile: directory + "/visualize.svg", atomically: true, encoding: .utf8)
       print("wrote \(directory)/progress_board.svg and \(directory)/visualize.svg")
+      return
+    }
+    if kind == "layers" {
+      layerTimes(repeats: max(epochs, 1), only: arguments.count > 3 ? Int(arguments[3]) : nil)
       return
     }
     if kind == "sgemm-peak" {
@@ -70,5 +75,48 @@ struct TrainBench {
         format: "swift %@ batch %d: epoch median %.3f s; val_loss %.4f val_acc %.4f after %d epochs; peak RSS %.0f MB",
         kind, batch, seconds[seconds.count / 2], last.valLoss ?? .nan, last.valAccuracy ?? .nan, epochs,
         Double(usage.ru_maxrss) / 1024))
+  }
+
+  /// Where a LeNet step spends its time: each layer's forward and backward on a batch of 128, alone.
+  static func layerTimes(repeats: Int, only: Int?) {
+    Random.seed(0)
+    let layers: [(String, Layer)] = [
+      ("conv 1->6 k5 p2", Conv2d(outputs: 6, kernelSize: 5, padding: 2)), ("sigmoid", Sigmoid()), ("avgpool", AvgPool2d(kernelSize: 2, stride: 2)),
+      ("conv 6->16 k5", Conv2d(outputs: 16, kernelSize: 5)), ("sigmoid", Sigmoid()), ("avgpool", AvgPool2d(kernelSize: 2, stride: 2)),
+      ("flatten", Flatten()), ("linear 400->120", Linear(outputs: 120)), ("sigmoid", Sigmoid()),
+      ("linear 120->84", Linear(outputs: 84)), ("sigmoid", Sigmoid()), ("linear 84->10", Linear(outputs: 10)),
+    ]
+    var x = Tensor(randomUniform: [128, 1, 28, 28])
+    // The fastest of `repeats` runs: this machine's timings are noisy, and the minimum is what the code can do.
+    func milliseconds(_ body: () -> Void) -> Double {
+      var best = Double.infinity
+      for _ in 0..<repeats {
+        let started = DispatchTime.now()
+        body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6)
+      }
+      return best
+    }
+    var (forwardTotal, backwardTotal) = (0.0, 0.0)
+    for (index, (name, layer)) in layers.enumerated() {
+      let input = Tensor(shape: x.shape, scalars: x.scalars, requiresGrad: index > 0)
+      var y = layer(input)
+      if let only, only != index {
+        x = y
+        continue
+      }
+      let forward = milliseconds { y = layer(input) }
+      let gradient = Tensor(randomUniform: y.shape)
+      var out = layer(input)
+      let backward = milliseconds {
+        out.backward(gradient)
+        out = layer(input)
+      } - forward
+      print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " forward %7.3f ms  backward %7.3f ms", forward, backward))
+      (forwardTotal, backwardTotal) = (forwardTotal + forward, backwardTotal + backward)
+      x = y
+    }
+    print("total           " + String(format: " forward %7.3f ms  backward %7.3f ms  (x 469 batches: %.2f s)", forwardTotal, backwardTotal,
+      (forwardTotal + backwardTotal) * 469 / 1000))
   }
 }

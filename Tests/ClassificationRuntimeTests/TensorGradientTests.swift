@@ -121,9 +121,9 @@ import Testing
   @Test(arguments: [(1, 1), (0, 1), (1, 2)])
   func conv2dOfAChunkedBatchMatchesPlainLoops(_ padding: Int, _ stride: Int) {
     Random.seed(3)
-    let (n, c, h, o, k) = (24, 6, 30, 4, 3)
+    let (n, c, h, o, k) = (24, 6, 30, 5, 3)
     let x = random([n, c, h, h]), w = random([o, c, k, k]), b = random([o])
-    let geometry = ConvGeometry(input: x.shape, kernel: (k, k), stride: stride, padding: padding)
+    let geometry = ConvGeometry(input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding)
     #expect(geometry.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
     for t in [x, w, b] { t.requiresGrad = true }
     let out = x.conv2d(weight: w, bias: b, stride: stride, padding: padding)
