@@ -106,4 +106,27 @@ enum ConvKernels {
       sums[i] = Vector()
     }
   }
+
+  /// `target[x] = source[x] + shift` for `x < count`: rows of an image (10 to 28 floats in LeNet) are too
+  /// short for the compiler's vector loops, which would do most of them one float at a time. Whole vectors,
+  /// the last one overlapping the one before (the arrays do not overlap each other).
+  @inline(__always)
+  static func copy(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, adding shift: Float = 0) {
+    if count >= lanes {
+      let s = Vector(repeating: shift)
+      var x = 0
+      while x + lanes <= count {
+        store(load(source + x) + s, target + x)
+        x += lanes
+      }
+      if x < count { store(load(source + count - lanes) + s, target + count - lanes) }
+    } else if count >= 8 {
+      let s = SIMD8<Float>(repeating: shift)
+      let (head, tail) = (UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(source + count - 8).loadUnaligned(as: SIMD8<Float>.self))
+      UnsafeMutableRawPointer(target).storeBytes(of: head + s, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(target + count - 8).storeBytes(of: tail + s, as: SIMD8<Float>.self)
+    } else {
+      for x in 0..<count { target[x] = source[x] + shift }
+    }
+  }
 }

@@ -288,8 +288,9 @@ struct ConvGeometry {
 
   /// Calls `body(part, images, scratch)` for consecutive chunks of the batch. Each core takes one part (a
   /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the
-  /// caller's per-core partial sums. The products inside run on one thread each.
-  func forEachChunk(_ body: (Int, Range<Int>, Scratch) -> Void) {
+  /// caller's per-core partial sums. The products inside run on one thread each. `finish(part, scratch)`
+  /// runs after a part's last chunk.
+  func forEachChunk(_ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }) {
     let chunk = imagesPerChunk
     let work = batch * patch * span * Swift.max(1, outputs)
     let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
@@ -317,6 +318,7 @@ struct ConvGeometry {
       for first in Swift.stride(from: lower, to: upper, by: chunk) {
         body(part, first..<Swift.min(first + chunk, upper), scratch)
       }
+      finish(part, scratch)
     }
   }
 
@@ -346,7 +348,7 @@ struct ConvGeometry {
             for y in 0..<outHeight {
               let source = scratch.rows + c * columns + j * span + y * rowPitch
               let target = output + ((n * outputs + c) * outHeight + y) * outWidth
-              for x in 0..<outWidth { target[x] = source[x] + shift }
+              ConvKernels.copy(from: source, to: target, count: outWidth, adding: shift)
             }
           }
         }
@@ -363,7 +365,7 @@ struct ConvGeometry {
     guard weightPartials != nil || inputGrad != nil else { return }
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
-      forEachChunk { part, images, scratch in
+      forEachChunk({ part, images, scratch in
         let columns = images.count * span
         // The chunk's output gradient in the column layout, [O, n·span], zero at the dropped positions.
         if direct { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
@@ -371,7 +373,7 @@ struct ConvGeometry {
           for c in 0..<outputs {
             for y in 0..<outHeight {
               let target = scratch.rows + c * columns + j * span + y * rowPitch
-              target.update(from: outGrad + ((n * outputs + c) * outHeight + y) * outWidth, count: outWidth)
+              ConvKernels.copy(from: outGrad + ((n * outputs + c) * outHeight + y) * outWidth, to: target, count: outWidth)
             }
           }
         }
@@ -384,7 +386,6 @@ struct ConvGeometry {
                 source: scratch.padded + j * paddedImage, offsets: offsets.baseAddress!, taps: groupedTaps,
                 outGrad: scratch.rows + j * span, gradPitch: columns, outputs: groupedOutputs, positions: span, sums: scratch.sums)
             }
-            ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedTaps, into: partial)
           } else {
             im2col(images, from: input, into: scratch.cols)
             // [O, n·span] · [n·span, CKK]
@@ -400,7 +401,12 @@ struct ConvGeometry {
             b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
           col2im(images, from: scratch, into: inputGrad)
         }
-      }
+      }, finish: { part, scratch in
+        // The direct weight gradient's vector sums, summed across lanes once per part.
+        if direct, let weightPartials {
+          ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedTaps, into: weightPartials + part * weightGradientSize)
+        }
+      })
     }
   }
 
