@@ -123,10 +123,13 @@ public final class Conv2d: Layer {
     bias.scalars = Random.uniform(count: outputs, lower: -bound, upper: bound)
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, activation: nil) }
+
+  /// The convolution with the activation that follows it in a `Sequential`, as one operation.
+  func callAsFunction(_ x: Tensor, activation: ConvActivation?) -> Tensor {
     precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(inputs: x.shape[1]) }
-    return x.conv2d(weight: weight, bias: bias, stride: stride, padding: padding)
+    return x.convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation)
   }
 }
 
@@ -183,5 +186,20 @@ public final class Sequential: Layer {
   public init(_ layers: Layer...) { self.layers = layers }
   public init(_ layers: [Layer]) { self.layers = layers }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+  /// The layers in order. A `Conv2d` followed by `Sigmoid` or `ReLU` runs as one operation (the values are
+  /// the same): the activation is applied while each chunk of the convolution's output is in cache, instead
+  /// of in another pass over the whole batch, forward and backward.
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    var (x, i) = (x, 0)
+    while i < layers.count {
+      if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let activation = ConvActivation(layers[i + 1]) {
+        x = convolution(x, activation: activation)
+        i += 2
+      } else {
+        x = layers[i](x)
+        i += 1
+      }
+    }
+    return x
+  }
 }

@@ -1,5 +1,36 @@
 @_implementationOnly import Foundation
 
+/// An activation applied by the convolution itself (`Sequential` passes the layer that follows a `Conv2d`):
+/// each chunk of the output gets it while still in cache, and its gradient is taken while the chunk's
+/// output gradient is gathered. The values are those of the two layers one after the other.
+enum ConvActivation {
+  case sigmoid, relu
+
+  init?(_ layer: Layer) {
+    switch layer {
+    case is Sigmoid: self = .sigmoid
+    case is ReLU: self = .relu
+    default: return nil
+    }
+  }
+
+  /// y = f(x), in place.
+  func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    switch self {
+    case .sigmoid: for i in 0..<count { values[i] = Ops.Sigmoid()(values[i]) }
+    case .relu: for i in 0..<count { values[i] = Ops.ReLU()(values[i]) }
+    }
+  }
+
+  /// The gradient before the activation from the one after it and the activation's output y.
+  func gradient(_ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    switch self {
+    case .sigmoid: for i in 0..<count { target[i] = Ops.SigmoidGrad()(grad[i], 0, y[i]) }
+    case .relu: for i in 0..<count { target[i] = y[i] > 0 ? grad[i] : 0 }
+    }
+  }
+}
+
 extension Tensor {
   /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`).
   ///
@@ -9,10 +40,16 @@ extension Tensor {
   /// the output and the weight gradient come from `ConvKernels` straight from the padded images, and the
   /// input gradient from one product per chunk and col2im; other strides use im2col + sgemm throughout.
   public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+    convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: nil)
+  }
+
+  /// `conv2d` followed by `activation` as one operation (see `ConvActivation`).
+  func convolution(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: ConvActivation?) -> Tensor {
     precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
       "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
     let g = ConvGeometry(
-      input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride, padding: padding)
+      input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride, padding: padding,
+      activation: activation)
     precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
     if let bias { precondition(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
     let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
@@ -30,15 +67,22 @@ extension Tensor {
     return Tensor.result(shape: [g.batch, g.outputs, g.outHeight, g.outWidth], scalars: out, inputs: inputs) { grad in
       let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
       var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
-      var weightPartials = [Float](repeating: 0, count: Parallel.cores * g.weightGradientSize)
+      var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
+      var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
       grad.scalars.withUnsafeBufferPointer { gradient in
-        self.scalars.withUnsafeBufferPointer { x in
-          g.prepared(weight.scalars) { weights in
-            dx.withUnsafeMutableBufferPointer { dx in
-              weightPartials.withUnsafeMutableBufferPointer { dw in
-                g.backward(
-                  outGrad: gradient.baseAddress!, input: x.baseAddress!, weights: weights, weightPartials: wantWeight ? dw.baseAddress! : nil,
-                  inputGrad: wantInput ? dx.baseAddress! : nil)
+        out.withUnsafeBufferPointer { y in
+          self.scalars.withUnsafeBufferPointer { x in
+            g.prepared(weight.scalars) { weights in
+              dx.withUnsafeMutableBufferPointer { dx in
+                weightPartials.withUnsafeMutableBufferPointer { dw in
+                  biasPartials.withUnsafeMutableBufferPointer { db in
+                    g.backward(
+                      outGrad: gradient.baseAddress!, output: y.baseAddress!, input: x.baseAddress!, weights: weights,
+                      // (An empty array's buffer may still have an address.)
+                      weightPartials: wantWeight ? dw.baseAddress : nil, biasPartials: wantBias ? db.baseAddress : nil,
+                      inputGrad: wantInput ? dx.baseAddress : nil)
+                  }
+                }
               }
             }
           }
@@ -49,16 +93,9 @@ extension Tensor {
         wantWeight ? Tensor(shape: weight.shape, scalars: g.weightGradient(weightPartials)) : nil,
       ]
       if bias != nil {
-        var db = [Float](repeating: 0, count: g.outputs)
-        if wantBias {
-          let hw = g.outHeight * g.outWidth
-          grad.scalars.withUnsafeBufferPointer { d in
-            for n in 0..<g.batch {
-              for c in 0..<g.outputs { db[c] += Kernels.sum(UnsafeBufferPointer(rebasing: d[((n * g.outputs + c) * hw)..<((n * g.outputs + c + 1) * hw)])) }
-            }
-          }
-        }
-        grads.append(wantBias ? Tensor(shape: [g.outputs], scalars: db) : nil)
+        grads.append(wantBias ? Tensor(shape: [g.outputs], scalars: (0..<g.outputs).map { c in
+          (0..<Parallel.cores).reduce(Float(0)) { $0 + biasPartials[$1 * g.outputs + c] }
+        }) : nil)
       }
       return grads
     }
@@ -221,6 +258,7 @@ extension Tensor {
 /// tap for every output position, 0 in the padding) and sgemm.
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
+  let activation: ConvActivation?
   var patch: Int { channels * kh * kw }
   var direct: Bool { stride == 1 }
   var paddedHeight: Int { height + 2 * padding }
@@ -243,8 +281,9 @@ struct ConvGeometry {
   /// Size of one core's partial weight gradient.
   var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
 
-  init(input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int) {
+  init(input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: ConvActivation? = nil) {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
+    self.activation = activation
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride
@@ -276,8 +315,9 @@ struct ConvGeometry {
 
   /// Per-core scratch space for one chunk of images.
   struct Scratch {
-    /// Column matrices (`[C·kh·kw, n·span]`), products (`[O, n·span]`), padded images, one padded gradient.
-    let cols, rows, padded, paddedGrad: UnsafeMutablePointer<Float>
+    /// Column matrices (`[C·kh·kw, n·span]`), products (`[O, n·span]`), padded images, one padded gradient,
+    /// the output gradient before the activation (`[n, O, outH, outW]`).
+    let cols, rows, padded, paddedGrad, activated: UnsafeMutablePointer<Float>
     /// The weight gradient's vector sums (direct).
     let sums: UnsafeMutablePointer<ConvKernels.Vector>
   }
@@ -310,6 +350,7 @@ struct ConvGeometry {
       let scratch = Scratch(
         cols: buffer(patch * images * span), rows: buffer(groupedOutputs * images * span),
         padded: buffer(direct ? images * paddedImage : 0), paddedGrad: buffer(direct && padding > 0 ? channels * plane : 0),
+        activated: buffer(activation != nil ? images * outputs * outHeight * outWidth : 0),
         sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0))
           .assumingMemoryBound(to: ConvKernels.Vector.self))
       defer {
@@ -352,6 +393,8 @@ struct ConvGeometry {
             }
           }
         }
+        // The chunk's images are one contiguous stretch of the output.
+        activation?.apply(output + images.lowerBound * outputs * outHeight * outWidth, count: images.count * outputs * outHeight * outWidth)
       }
     }
   }
@@ -359,23 +402,34 @@ struct ConvGeometry {
   /// The gradients of the input (into `inputGrad`, zeroed by the caller) and of the weights (each core's
   /// partial sum into its slice of `weightPartials`, `weightGradientSize` apart), either may be nil.
   func backward(
-    outGrad: UnsafePointer<Float>, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-    weightPartials: UnsafeMutablePointer<Float>?, inputGrad: UnsafeMutablePointer<Float>?
+    outGrad: UnsafePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+    weightPartials: UnsafeMutablePointer<Float>?, biasPartials: UnsafeMutablePointer<Float>?, inputGrad: UnsafeMutablePointer<Float>?
   ) {
-    guard weightPartials != nil || inputGrad != nil else { return }
+    guard weightPartials != nil || biasPartials != nil || inputGrad != nil else { return }
+    let hw = outHeight * outWidth
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk({ part, images, scratch in
         let columns = images.count * span
-        // The chunk's output gradient in the column layout, [O, n·span], zero at the dropped positions.
+        // The chunk's output gradient (before the activation, if any) in the column layout, [O, n·span],
+        // zero at the dropped positions.
+        let first = images.lowerBound * outputs * hw
+        var chunkGrad = outGrad + first
+        if let activation {
+          activation.gradient(chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)
+          chunkGrad = UnsafePointer(scratch.activated)
+        }
         if direct { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
-        for (j, n) in images.enumerated() {
+        for j in 0..<images.count {
           for c in 0..<outputs {
             for y in 0..<outHeight {
               let target = scratch.rows + c * columns + j * span + y * rowPitch
-              ConvKernels.copy(from: outGrad + ((n * outputs + c) * outHeight + y) * outWidth, to: target, count: outWidth)
+              ConvKernels.copy(from: chunkGrad + ((j * outputs + c) * outHeight + y) * outWidth, to: target, count: outWidth)
             }
           }
+        }
+        if let biasPartials {
+          for c in 0..<outputs { biasPartials[part * outputs + c] += Kernels.sum(UnsafeBufferPointer(start: scratch.rows + c * columns, count: columns)) }
         }
         if let weightPartials {
           let partial = weightPartials + part * weightGradientSize

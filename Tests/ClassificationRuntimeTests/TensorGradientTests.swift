@@ -171,6 +171,34 @@ import Testing
     close(b.grad!.scalars, db, "bias gradient")
   }
 
+  /// `Sequential` runs a convolution and the activation after it as one operation: the same output and
+  /// the same gradients as the two layers applied one after the other.
+  @Test(arguments: [0, 1])
+  func convolutionWithItsActivationMatchesTheLayersApart(_ which: Int) {
+    Random.seed(5)
+    let activation: Layer = which == 0 ? Sigmoid() : ReLU()
+    let conv = Conv2d(outputs: 5, kernelSize: 3, padding: 1)
+    let x = random([24, 6, 30, 30])
+    x.requiresGrad = true
+    let fused = Sequential(conv, activation)(x)
+    // One operation: its inputs are the convolution's own (not a separate activation's input).
+    #expect(fused.node!.inputs.map(ObjectIdentifier.init) == [x, conv.weight, conv.bias].map(ObjectIdentifier.init))
+    let r = random(fused.shape)
+    (fused * r).sum().backward()
+    let (fusedX, fusedW, fusedB) = (x.grad!.scalars, conv.weight.grad!.scalars, conv.bias.grad!.scalars)
+    for t in [x, conv.weight, conv.bias] { t.grad = nil }
+    let apart = activation(conv(x))
+    (apart * r).sum().backward()
+    func close(_ a: [Float], _ b: [Float], _ what: String) {
+      let worst = zip(a, b).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max() ?? 0
+      #expect(a.count == b.count && worst < 1e-5, "\(what): largest relative difference \(worst)")
+    }
+    close(fused.scalars, apart.scalars, "output")
+    close(fusedX, x.grad!.scalars, "input gradient")
+    close(fusedW, conv.weight.grad!.scalars, "weight gradient")
+    close(fusedB, conv.bias.grad!.scalars, "bias gradient")
+  }
+
   @Test func pooling() {
     let x = Tensor(shape: [1, 2, 4, 4], scalars: (0..<32).map { Float(($0 * 7) % 32) / 10 })
     checkGradients([x]) { $0[0].avgPool2d(kernelSize: 2) }
