@@ -92,11 +92,14 @@ public final class Linear: Layer {
     bias.scalars = Random.uniform(count: outputs, lower: -bound, upper: bound)
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, activation: nil) }
+
+  /// The layer with the activation that follows it in a `Sequential`, as one operation.
+  func callAsFunction(_ x: Tensor, activation: FusedActivation?) -> Tensor {
     let x = x.rank == 2 ? x : x.reshaped([x.shape[0], -1])
     if !isMaterialized { materialize(inputs: x.shape[1]) }
     precondition(x.shape[1] == weight.shape[0], "Linear expects \(weight.shape[0]) inputs, got a batch of shape \(x.shape)")
-    return x.matmul(weight) + bias
+    return x.affine(weight, bias, activation: activation)
   }
 }
 
@@ -126,7 +129,7 @@ public final class Conv2d: Layer {
   public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, activation: nil) }
 
   /// The convolution with the activation that follows it in a `Sequential`, as one operation.
-  func callAsFunction(_ x: Tensor, activation: ConvActivation?) -> Tensor {
+  func callAsFunction(_ x: Tensor, activation: FusedActivation?) -> Tensor {
     precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(inputs: x.shape[1]) }
     return x.convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation)
@@ -186,14 +189,17 @@ public final class Sequential: Layer {
   public init(_ layers: Layer...) { self.layers = layers }
   public init(_ layers: [Layer]) { self.layers = layers }
 
-  /// The layers in order. A `Conv2d` followed by `Sigmoid` or `ReLU` runs as one operation (the values are
-  /// the same): the activation is applied while each chunk of the convolution's output is in cache, instead
-  /// of in another pass over the whole batch, forward and backward.
+  /// The layers in order. A `Conv2d` or `Linear` followed by `Sigmoid` or `ReLU` runs as one operation
+  /// (`FusedActivation`; the values are the same).
   public func callAsFunction(_ x: Tensor) -> Tensor {
     var (x, i) = (x, 0)
     while i < layers.count {
-      if let convolution = layers[i] as? Conv2d, i + 1 < layers.count, let activation = ConvActivation(layers[i + 1]) {
+      let activation = i + 1 < layers.count ? FusedActivation(layers[i + 1]) : nil
+      if let activation, let convolution = layers[i] as? Conv2d {
         x = convolution(x, activation: activation)
+        i += 2
+      } else if let activation, let linear = layers[i] as? Linear {
+        x = linear(x, activation: activation)
         i += 2
       } else {
         x = layers[i](x)
@@ -201,5 +207,60 @@ public final class Sequential: Layer {
       }
     }
     return x
+  }
+}
+
+/// An activation that a layer applies itself, as part of its own operation: `Sequential` passes the
+/// `Sigmoid` or `ReLU` that follows a `Conv2d` or `Linear` to it. That saves a pass over the layer's
+/// whole output forward and another backward (and a tensor each way); the values are those of the two
+/// layers one after the other.
+enum FusedActivation {
+  case sigmoid, relu
+
+  init?(_ layer: Layer) {
+    switch layer {
+    case is Sigmoid: self = .sigmoid
+    case is ReLU: self = .relu
+    default: return nil
+    }
+  }
+
+  /// y = f(x), in place.
+  func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    switch self {
+    case .sigmoid: for i in 0..<count { values[i] = Ops.Sigmoid()(values[i]) }
+    case .relu: for i in 0..<count { values[i] = Ops.ReLU()(values[i]) }
+    }
+  }
+
+  /// The gradient before the activation from the one after it and the activation's output y.
+  func gradient(_ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+    switch self {
+    case .sigmoid: for i in 0..<count { target[i] = Ops.SigmoidGrad()(grad[i], 0, y[i]) }
+    case .relu: for i in 0..<count { target[i] = y[i] > 0 ? grad[i] : 0 }
+    }
+  }
+
+  /// `apply` over a whole tensor's values, split across the cores when large.
+  func apply(_ values: inout [Float]) {
+    values.withUnsafeMutableBufferPointer { v in
+      let base = v.baseAddress!
+      Parallel.chunks(v.count, work: v.count) { range in apply(base + range.lowerBound, count: range.count) }
+    }
+  }
+
+  /// `gradient` over whole tensors, split across the cores when large.
+  func gradient(_ grad: [Float], output y: [Float]) -> [Float] {
+    [Float](unsafeUninitializedCapacity: grad.count) { target, count in
+      grad.withUnsafeBufferPointer { g in
+        y.withUnsafeBufferPointer { y in
+          let (gradBase, yBase, targetBase) = (g.baseAddress!, y.baseAddress!, target.baseAddress!)
+          Parallel.chunks(g.count, work: g.count) { range in
+            gradient(gradBase + range.lowerBound, output: yBase + range.lowerBound, into: targetBase + range.lowerBound, count: range.count)
+          }
+        }
+      }
+      count = grad.count
+    }
   }
 }

@@ -1,36 +1,5 @@
 @_implementationOnly import Foundation
 
-/// An activation applied by the convolution itself (`Sequential` passes the layer that follows a `Conv2d`):
-/// each chunk of the output gets it while still in cache, and its gradient is taken while the chunk's
-/// output gradient is gathered. The values are those of the two layers one after the other.
-enum ConvActivation {
-  case sigmoid, relu
-
-  init?(_ layer: Layer) {
-    switch layer {
-    case is Sigmoid: self = .sigmoid
-    case is ReLU: self = .relu
-    default: return nil
-    }
-  }
-
-  /// y = f(x), in place.
-  func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
-    switch self {
-    case .sigmoid: for i in 0..<count { values[i] = Ops.Sigmoid()(values[i]) }
-    case .relu: for i in 0..<count { values[i] = Ops.ReLU()(values[i]) }
-    }
-  }
-
-  /// The gradient before the activation from the one after it and the activation's output y.
-  func gradient(_ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-    switch self {
-    case .sigmoid: for i in 0..<count { target[i] = Ops.SigmoidGrad()(grad[i], 0, y[i]) }
-    case .relu: for i in 0..<count { target[i] = y[i] > 0 ? grad[i] : 0 }
-    }
-  }
-}
-
 extension Tensor {
   /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`).
   ///
@@ -43,8 +12,10 @@ extension Tensor {
     convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: nil)
   }
 
-  /// `conv2d` followed by `activation` as one operation (see `ConvActivation`).
-  func convolution(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: ConvActivation?) -> Tensor {
+  /// `conv2d` followed by `activation` as one operation (see `FusedActivation`): each chunk of the
+  /// output gets the activation while still in cache, and its gradient is taken while the chunk's output
+  /// gradient is gathered.
+  func convolution(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?) -> Tensor {
     precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
       "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
     let g = ConvGeometry(
@@ -258,7 +229,7 @@ extension Tensor {
 /// tap for every output position, 0 in the padding) and sgemm.
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
-  let activation: ConvActivation?
+  let activation: FusedActivation?
   var patch: Int { channels * kh * kw }
   var direct: Bool { stride == 1 }
   var paddedHeight: Int { height + 2 * padding }
@@ -281,7 +252,7 @@ struct ConvGeometry {
   /// Size of one core's partial weight gradient.
   var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
 
-  init(input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: ConvActivation? = nil) {
+  init(input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil) {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
     self.activation = activation
     (kh, kw) = kernel

@@ -22,12 +22,50 @@ extension Tensor {
     }
   }
 
+  /// `x · weight + bias` (x `[M, K]`, weight `[K, N]`, bias `[N]`), then `activation`, as one operation:
+  /// the product is added onto the bias rows (sgemm with beta 1), and the backward pass takes the
+  /// activation's gradient, the bias gradient (column sums) and the two products from it directly.
+  func affine(_ weight: Tensor, _ bias: Tensor, activation: FusedActivation?) -> Tensor {
+    precondition(
+      rank == 2 && weight.rank == 2 && shape[1] == weight.shape[0] && bias.shape == [weight.shape[1]],
+      "affine needs x [M, K], weight [K, N] and bias [N]; got \(shape), \(weight.shape) and \(bias.shape)")
+    let (m, k, n) = (shape[0], shape[1], weight.shape[1])
+    let rows = [Float](unsafeUninitializedCapacity: m * n) { rows, count in
+      for i in 0..<m { UnsafeMutableBufferPointer(rebasing: rows[(i * n)..<((i + 1) * n)]).initialize(from: bias.scalars) }
+      count = m * n
+    }
+    var out = Tensor.gemm(scalars, weight.scalars, m: m, n: n, k: k, transposeA: false, transposeB: false, accumulateInto: rows)
+    activation?.apply(&out)
+    return Tensor.result(shape: [m, n], scalars: out, inputs: [self, weight, bias]) { grad in
+      let g = activation.map { $0.gradient(grad.scalars, output: out) } ?? grad.scalars
+      var db = [Float](repeating: 0, count: bias.requiresGrad ? n : 0)
+      if bias.requiresGrad {
+        db.withUnsafeMutableBufferPointer { db in
+          g.withUnsafeBufferPointer { g in
+            for i in 0..<m {
+              let row = g.baseAddress! + i * n
+              for j in 0..<n { db[j] += row[j] }
+            }
+          }
+        }
+      }
+      return [
+        self.requiresGrad
+          ? Tensor(shape: [m, k], scalars: Tensor.gemm(g, weight.scalars, m: m, n: k, k: n, transposeA: false, transposeB: true)) : nil,
+        weight.requiresGrad
+          ? Tensor(shape: [k, n], scalars: Tensor.gemm(self.scalars, g, m: k, n: n, k: m, transposeA: true, transposeB: false)) : nil,
+        bias.requiresGrad ? Tensor(shape: [n], scalars: db) : nil,
+      ]
+    }
+  }
+
   /// C[m×n] = op(A) · op(B), with op(A) of shape m×k and op(B) of shape k×n (row-major storage).
   static func gemm(
     _ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
     accumulateInto c: [Float]? = nil
   ) -> [Float] {
-    var out = c ?? [Float](repeating: 0, count: m * n)
+    // Without C to add to, sgemm overwrites the output (beta 0), so it need not be zeroed first.
+    var out = c ?? (k > 0 ? [Float](unsafeUninitializedCapacity: m * n) { $1 = m * n } : [Float](repeating: 0, count: m * n))
     guard m > 0, n > 0 else { return out }
     if k == 0 { return out }
     a.withUnsafeBufferPointer { a in

@@ -83,6 +83,39 @@ import Testing
     checkGradients([random([1, 5]), random([5, 3])]) { matmul($0[0], $0[1]) }
   }
 
+  /// `Linear`'s operation: x · W + b, alone and with the activation `Sequential` hands it.
+  @Test func affineWithAndWithoutItsActivation() {
+    checkGradients([random([3, 4]), random([4, 2]), random([2])]) { $0[0].affine($0[1], $0[2], activation: nil) }
+    checkGradients([random([3, 4]), random([4, 2]), random([2])]) { $0[0].affine($0[1], $0[2], activation: .sigmoid) }
+    let (x, w, b) = (random([2, 3]), random([3, 2]), random([2]))
+    let expected = (x.matmul(w) + b).relu()
+    #expect(zip(x.affine(w, b, activation: .relu).scalars, expected.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
+  }
+
+  /// `Sequential` runs a `Linear` and the activation after it as one operation: the same values and
+  /// gradients as the layers apart.
+  @Test(arguments: [0, 1])
+  func linearWithItsActivationMatchesTheLayersApart(_ which: Int) {
+    Random.seed(9)
+    let activation: Layer = which == 0 ? Sigmoid() : ReLU()
+    let linear = Linear(inputs: 7, outputs: 5)
+    let x = random([6, 7])
+    x.requiresGrad = true
+    let fused = Sequential(linear, activation)(x)
+    #expect(fused.node!.inputs.map(ObjectIdentifier.init) == [x, linear.weight, linear.bias].map(ObjectIdentifier.init))
+    let r = random(fused.shape)
+    (fused * r).sum().backward()
+    let fusedGrads = [x, linear.weight, linear.bias].map { $0.grad!.scalars }
+    for t in [x, linear.weight, linear.bias] { t.grad = nil }
+    let apart = activation(x.matmul(linear.weight) + linear.bias)
+    (apart * r).sum().backward()
+    let apartGrads = [x, linear.weight, linear.bias].map { $0.grad!.scalars }
+    #expect(zip(fused.scalars, apart.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    for (a, b) in zip(fusedGrads, apartGrads) {
+      #expect(a.count == b.count && zip(a, b).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
+    }
+  }
+
   @Test func reshapeTransposePermuteSlice() {
     let x = random([2, 3, 4])
     checkGradients([x]) { $0[0].reshaped([4, -1]) }
