@@ -10,8 +10,11 @@ memory of each process. It also prints the MLP epoch's GFLOP/s against sgemm's r
 Targets (issue 3): time softmax <= 0.5x PyTorch, MLP <= 1.0x, LeNet <= 1.0x; peak memory below PyTorch's;
 accuracy softmax >= 0.82, MLP >= 0.84, LeNet >= 0.70 after 10 epochs.
 
-usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet]"""
-import argparse, os, re, subprocess, sys, time
+Each side runs --rounds times (default 2), alternating which goes first; the figures are the medians over
+the rounds, and the ratio of each round is printed too.
+
+usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet] [--rounds 2]"""
+import argparse, os, re, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANCHOR = os.path.join(ROOT, "..", "shared", "anchors", "torch_fashion_mnist.py")
@@ -55,6 +58,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--models", default="softmax,mlp,lenet")
+    parser.add_argument("--rounds", type=int, default=2, help="runs of each side, alternating which goes first")
     args = parser.parse_args()
     python = ensure_torch()
     subprocess.run(["swift", "build", "-c", "release", "--product", "train-bench"], cwd=ROOT, check=True,
@@ -65,14 +69,24 @@ def main():
     peak_gflops = float(re.search(r"([\d.]+) GFLOP/s", peak).group(1))
     rows = []
     for model in args.models.split(","):
-        swift_out, swift_mb = run([bench, model, str(args.epochs)])
-        torch_out, torch_mb = run([python, ANCHOR, model, str(args.epochs)])
-        (s_time, s_acc), (t_time, t_acc) = parse(swift_out), parse(torch_out)
-        rows.append((model, s_time, t_time, s_acc, t_acc, swift_mb, torch_mb))
-        print(swift_out.strip())
-        print(torch_out.strip(), flush=True)
+        # Rounds alternate which side runs first: this machine's speed drifts by tens of percent over
+        # minutes, and alternating puts both sides under the same drift.
+        swift_runs, torch_runs = [], []
+        for index in range(args.rounds):
+            sides = [("swift", [bench, model, str(args.epochs)]), ("torch", [python, ANCHOR, model, str(args.epochs)])]
+            for side, command in (sides if index % 2 == 0 else sides[::-1]):
+                out, mb = run(command)
+                (swift_runs if side == "swift" else torch_runs).append((*parse(out), mb))
+                print(out.strip(), flush=True)
+        if args.rounds > 1:
+            ratios = [s[0] / t[0] for s, t in zip(swift_runs, torch_runs)]
+            print(f"  {model}: ratio per round " + ", ".join(f"{r:.2f}x" for r in ratios))
+        s_time, t_time = statistics.median(r[0] for r in swift_runs), statistics.median(r[0] for r in torch_runs)
+        rows.append((model, s_time, t_time, swift_runs[-1][1], torch_runs[-1][1], max(r[2] for r in swift_runs),
+                     max(r[2] for r in torch_runs)))
     print()
-    print(f"{args.epochs} epochs each, seconds per epoch (median; train + full validation), 2 threads")
+    print(f"{args.epochs} epochs each, {args.rounds} rounds; seconds per epoch (median of the rounds' medians; "
+          f"train + full validation), 2 threads")
     print(f"{'model':<8} {'swift s':>8} {'torch s':>8} {'ratio':>6} {'target':>7} {'swift acc':>10} {'torch acc':>10} "
           f"{'swift MB':>9} {'torch MB':>9}")
     for model, s_time, t_time, s_acc, t_acc, s_mb, t_mb in rows:
