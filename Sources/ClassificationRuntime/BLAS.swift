@@ -66,6 +66,10 @@ enum BLAS {
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
+    if NarrowProduct.suits(m: m, n: n, k: k, transposeB: transposeB, beta: beta) {
+      NarrowProduct.multiply(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+      return
+    }
     if m * n * k >= openBLASThreadedWork && maxThreads > 1 {
       useThreads(maxThreads)
       sgemm(

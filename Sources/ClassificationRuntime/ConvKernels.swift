@@ -102,7 +102,7 @@ enum ConvKernels {
   /// Adds each vector's lanes to `target` and zeroes the vectors.
   static func reduce(_ sums: UnsafeMutablePointer<Vector>, count: Int, into target: UnsafeMutablePointer<Float>) {
     for i in 0..<count {
-      target[i] += sums[i].sum()
+      target[i] += NarrowProduct.total(sums[i])
       sums[i] = Vector()
     }
   }
