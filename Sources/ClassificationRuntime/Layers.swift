@@ -128,11 +128,17 @@ public final class Conv2d: Layer {
 
   public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, activation: nil) }
 
-  /// The convolution with the activation that follows it in a `Sequential`, as one operation.
-  func callAsFunction(_ x: Tensor, activation: FusedActivation?) -> Tensor {
+  /// The convolution with the activation (and the 2×2 average pooling) that follow it in a `Sequential`,
+  /// as one operation.
+  func callAsFunction(_ x: Tensor, activation: FusedActivation?, pooled: Bool = false) -> Tensor {
     precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(inputs: x.shape[1]) }
-    return x.convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation)
+    return x.convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation, pooled: pooled)
+  }
+
+  /// The output height and width for an input of height and width `size`.
+  func outputSize(_ size: (Int, Int)) -> (Int, Int) {
+    ((size.0 + 2 * padding - kernelSize) / stride + 1, (size.1 + 2 * padding - kernelSize) / stride + 1)
   }
 }
 
@@ -190,14 +196,18 @@ public final class Sequential: Layer {
   public init(_ layers: [Layer]) { self.layers = layers }
 
   /// The layers in order. A `Conv2d` or `Linear` followed by `Sigmoid` or `ReLU` runs as one operation
-  /// (`FusedActivation`; the values are the same).
+  /// (`FusedActivation`; the values are the same), and so does a `Conv2d` and its activation followed
+  /// by 2×2 average pooling with stride 2 (LeNet's layers) when the convolution's output has even sides.
   public func callAsFunction(_ x: Tensor) -> Tensor {
     var (x, i) = (x, 0)
     while i < layers.count {
       let activation = i + 1 < layers.count ? FusedActivation(layers[i + 1]) : nil
       if let activation, let convolution = layers[i] as? Conv2d {
-        x = convolution(x, activation: activation)
-        i += 2
+        let pool = i + 2 < layers.count ? layers[i + 2] as? AvgPool2d : nil
+        let size = x.rank == 4 ? convolution.outputSize((x.shape[2], x.shape[3])) : (1, 1)
+        let pooled = pool.map { $0.kernelSize == 2 && $0.stride == 2 } == true && size.0 % 2 == 0 && size.1 % 2 == 0
+        x = convolution(x, activation: activation, pooled: pooled)
+        i += pooled ? 3 : 2
       } else if let activation, let linear = layers[i] as? Linear {
         x = linear(x, activation: activation)
         i += 2

@@ -9,33 +9,40 @@ extension Tensor {
   /// the output and the weight gradient come from `ConvKernels` straight from the padded images, and the
   /// input gradient from one product per chunk and col2im; other strides use im2col + sgemm throughout.
   public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
-    convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: nil)
+    convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: nil, pooled: false)
   }
 
-  /// `conv2d` followed by `activation` as one operation (see `FusedActivation`): each chunk of the
-  /// output gets the activation while still in cache, and its gradient is taken while the chunk's output
-  /// gradient is gathered.
-  func convolution(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?) -> Tensor {
+  /// `conv2d` followed by `activation` and, if `pooled`, 2×2 average pooling with stride 2, as one
+  /// operation (see `FusedActivation`): each chunk of the output gets the activation and the pooling
+  /// while still in cache, and their gradients are taken while the chunk's output gradient is gathered.
+  /// Pooling needs an even output height and width.
+  func convolution(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?, pooled: Bool) -> Tensor {
     precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
       "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
     let g = ConvGeometry(
       input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride, padding: padding,
-      activation: activation)
+      activation: activation, pooled: pooled)
     precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
     if let bias { precondition(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
     let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
+    precondition(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
+    // The convolution's (activated) output; with pooling it is kept for the backward pass only.
+    var pooledOut = [Float](repeating: 0, count: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0)
     let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
       scalars.withUnsafeBufferPointer { x in
         g.prepared(weight.scalars) { weights in
           biasScalars.withUnsafeBufferPointer { b in
-            g.forward(input: x.baseAddress!, weights: weights, bias: b.baseAddress!, output: out.baseAddress!)
+            pooledOut.withUnsafeMutableBufferPointer { p in
+              g.forward(input: x.baseAddress!, weights: weights, bias: b.baseAddress!, output: out.baseAddress!, pooled: pooled ? p.baseAddress : nil)
+            }
           }
         }
       }
       count = out.count
     }
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-    return Tensor.result(shape: [g.batch, g.outputs, g.outHeight, g.outWidth], scalars: out, inputs: inputs) { grad in
+    let shape = pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
+    return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
       let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
       var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
       var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
@@ -230,6 +237,8 @@ extension Tensor {
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
   let activation: FusedActivation?
+  /// Whether 2×2 average pooling (stride 2) follows the activation.
+  let pooled: Bool
   var patch: Int { channels * kh * kw }
   var direct: Bool { stride == 1 }
   var paddedHeight: Int { height + 2 * padding }
@@ -252,9 +261,12 @@ struct ConvGeometry {
   /// Size of one core's partial weight gradient.
   var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
 
-  init(input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil) {
+  init(
+    input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil, pooled: Bool = false
+  ) {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
     self.activation = activation
+    self.pooled = pooled
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride
@@ -321,7 +333,7 @@ struct ConvGeometry {
       let scratch = Scratch(
         cols: buffer(patch * images * span), rows: buffer(groupedOutputs * images * span),
         padded: buffer(direct ? images * paddedImage : 0), paddedGrad: buffer(direct && padding > 0 ? channels * plane : 0),
-        activated: buffer(activation != nil ? images * outputs * outHeight * outWidth : 0),
+        activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
         sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0))
           .assumingMemoryBound(to: ConvKernels.Vector.self))
       defer {
@@ -335,7 +347,10 @@ struct ConvGeometry {
   }
 
   /// The batch's output `[N, O, outH, outW]` (bias included).
-  func forward(input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+  func forward(
+    input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    pooled pooledOutput: UnsafeMutablePointer<Float>? = nil
+  ) {
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk { _, images, scratch in
@@ -366,6 +381,10 @@ struct ConvGeometry {
         }
         // The chunk's images are one contiguous stretch of the output.
         activation?.apply(output + images.lowerBound * outputs * outHeight * outWidth, count: images.count * outputs * outHeight * outWidth)
+        if let pooledOutput {
+          let planes = images.count * outputs, first = images.lowerBound * outputs
+          ConvGeometry.averagePool(output + first * outHeight * outWidth, planes: planes, height: outHeight, width: outWidth, into: pooledOutput + first * outHeight * outWidth / 4)
+        }
       }
     }
   }
@@ -386,6 +405,11 @@ struct ConvGeometry {
         // zero at the dropped positions.
         let first = images.lowerBound * outputs * hw
         var chunkGrad = outGrad + first
+        if pooled {
+          // Each pooled gradient, a quarter to each of its window's four positions.
+          ConvGeometry.spreadPool(outGrad + first / 4, planes: images.count * outputs, height: outHeight, width: outWidth, into: scratch.activated)
+          chunkGrad = UnsafePointer(scratch.activated)
+        }
         if let activation {
           activation.gradient(chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)
           chunkGrad = UnsafePointer(scratch.activated)
@@ -432,6 +456,33 @@ struct ConvGeometry {
           ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedTaps, into: weightPartials + part * weightGradientSize)
         }
       })
+    }
+  }
+
+  /// 2×2 average pooling with stride 2 of `planes` planes (`height` and `width` even), as `avgPool2d` does.
+  static func averagePool(_ x: UnsafePointer<Float>, planes: Int, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+    let (oh, ow) = (height / 2, width / 2)
+    for p in 0..<planes {
+      for i in 0..<oh {
+        let top = x + (p * height + 2 * i) * width, bottom = top + width
+        let o = out + (p * oh + i) * ow
+        for j in 0..<ow { o[j] = 0.25 * (top[2 * j] + top[2 * j + 1] + bottom[2 * j] + bottom[2 * j + 1]) }
+      }
+    }
+  }
+
+  /// The gradient of `averagePool`: a quarter of each pooled gradient to each position of its window.
+  static func spreadPool(_ g: UnsafePointer<Float>, planes: Int, height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
+    let (oh, ow) = (height / 2, width / 2)
+    for p in 0..<planes {
+      for i in 0..<oh {
+        let top = dx + (p * height + 2 * i) * width, bottom = top + width
+        let gi = g + (p * oh + i) * ow
+        for j in 0..<ow {
+          let share = 0.25 * gi[j]
+          (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]) = (share, share, share, share)
+        }
+      }
     }
   }
 

@@ -204,23 +204,25 @@ import Testing
     close(b.grad!.scalars, db, "bias gradient")
   }
 
-  /// `Sequential` runs a convolution and the activation after it as one operation: the same output and
-  /// the same gradients as the two layers applied one after the other.
-  @Test(arguments: [0, 1])
-  func convolutionWithItsActivationMatchesTheLayersApart(_ which: Int) {
+  /// `Sequential` runs a convolution and the activation after it (and 2×2 average pooling after that) as
+  /// one operation: the same output and the same gradients as the layers applied one after the other.
+  @Test(arguments: [0, 1], [false, true])
+  func convolutionWithItsActivationMatchesTheLayersApart(_ which: Int, _ pooling: Bool) {
     Random.seed(5)
     let activation: Layer = which == 0 ? Sigmoid() : ReLU()
     let conv = Conv2d(outputs: 5, kernelSize: 3, padding: 1)
+    let pool = AvgPool2d(kernelSize: 2, stride: 2)
     let x = random([24, 6, 30, 30])
     x.requiresGrad = true
-    let fused = Sequential(conv, activation)(x)
+    let fused = (pooling ? Sequential(conv, activation, pool) : Sequential(conv, activation))(x)
+    #expect(fused.shape == (pooling ? [24, 5, 15, 15] : [24, 5, 30, 30]))
     // One operation: its inputs are the convolution's own (not a separate activation's input).
     #expect(fused.node!.inputs.map(ObjectIdentifier.init) == [x, conv.weight, conv.bias].map(ObjectIdentifier.init))
     let r = random(fused.shape)
     (fused * r).sum().backward()
     let (fusedX, fusedW, fusedB) = (x.grad!.scalars, conv.weight.grad!.scalars, conv.bias.grad!.scalars)
     for t in [x, conv.weight, conv.bias] { t.grad = nil }
-    let apart = activation(conv(x))
+    let apart = pooling ? pool(activation(conv(x))) : activation(conv(x))
     (apart * r).sum().backward()
     func close(_ a: [Float], _ b: [Float], _ what: String) {
       let worst = zip(a, b).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max() ?? 0
