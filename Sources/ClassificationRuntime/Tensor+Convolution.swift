@@ -313,7 +313,8 @@ struct ConvGeometry {
   /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the
   /// caller's per-core partial sums. The products inside run on one thread each. `finish(part, scratch)`
   /// runs after a part's last chunk.
-  func forEachChunk(_ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }) {
+  /// `columns`: whether the chunks need column matrices (im2col, or the input gradient's product).
+  func forEachChunk(columns: Bool, _ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }) {
     let chunk = imagesPerChunk
     let work = batch * patch * span * Swift.max(1, outputs)
     let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
@@ -324,17 +325,21 @@ struct ConvGeometry {
       let images = Swift.min(chunk, upper - lower)
       // Cache-line aligned, so the kernels' loads of whole rows do not straddle lines.
       var buffers: [UnsafeMutableRawPointer] = []
-      func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+      // Only what is read before it is written starts at zero.
+      func buffer(_ count: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Float> {
         let pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * 4, alignment: 64)
         buffers.append(pointer)
-        return pointer.initializeMemory(as: Float.self, repeating: 0, count: Swift.max(1, count))
+        return zeroed
+          ? pointer.initializeMemory(as: Float.self, repeating: 0, count: Swift.max(1, count))
+          : pointer.bindMemory(to: Float.self, capacity: Swift.max(1, count))
       }
       // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
       let scratch = Scratch(
-        cols: buffer(patch * images * span), rows: buffer(groupedOutputs * images * span),
-        padded: buffer(direct ? images * paddedImage : 0), paddedGrad: buffer(direct && padding > 0 ? channels * plane : 0),
+        cols: buffer(columns ? patch * images * span : 0), rows: buffer(groupedOutputs * images * span),
+        padded: buffer(direct ? images * paddedImage : 0, zeroed: true),
+        paddedGrad: buffer(direct && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
-        sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0))
+        sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0, zeroed: true))
           .assumingMemoryBound(to: ConvKernels.Vector.self))
       defer {
         for pointer in buffers { pointer.deallocate() }
@@ -353,7 +358,7 @@ struct ConvGeometry {
   ) {
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
-      forEachChunk { _, images, scratch in
+      forEachChunk(columns: !direct) { _, images, scratch in
         let columns = images.count * span
         if direct {
           pad(images, from: input, into: scratch.padded)
@@ -399,7 +404,7 @@ struct ConvGeometry {
     let hw = outHeight * outWidth
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
-      forEachChunk({ part, images, scratch in
+      forEachChunk(columns: !direct || inputGrad != nil, { part, images, scratch in
         let columns = images.count * span
         // The chunk's output gradient (before the activation, if any) in the column layout, [O, n·span],
         // zero at the dropped positions.
