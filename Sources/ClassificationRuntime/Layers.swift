@@ -251,6 +251,16 @@ enum FusedActivation {
     }
   }
 
+  /// `gradient` with the incoming gradient in `values`, replaced by the outgoing one. (With one pointer for
+  /// both the loop is vectorised; the same pointer passed twice to `gradient` fails the compiler's overlap
+  /// check and runs one value at a time.)
+  func gradient(inPlace values: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
+    switch self {
+    case .sigmoid: for i in 0..<count { values[i] = Ops.SigmoidGrad()(values[i], 0, y[i]) }
+    case .relu: for i in 0..<count { values[i] = y[i] > 0 ? values[i] : 0 }
+    }
+  }
+
   /// `apply` over a whole tensor's values, split across the cores when large.
   func apply(_ values: inout [Float]) {
     values.withUnsafeMutableBufferPointer { v in

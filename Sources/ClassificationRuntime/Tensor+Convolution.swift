@@ -416,7 +416,11 @@ struct ConvGeometry {
           chunkGrad = UnsafePointer(scratch.activated)
         }
         if let activation {
-          activation.gradient(chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)
+          if pooled {
+            activation.gradient(inPlace: scratch.activated, output: output + first, count: images.count * outputs * hw)
+          } else {
+            activation.gradient(chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)
+          }
           chunkGrad = UnsafePointer(scratch.activated)
         }
         if direct { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
@@ -481,12 +485,10 @@ struct ConvGeometry {
     let (oh, ow) = (height / 2, width / 2)
     for p in 0..<planes {
       for i in 0..<oh {
-        let top = dx + (p * height + 2 * i) * width, bottom = top + width
+        let top = dx + (p * height + 2 * i) * width
         let gi = g + (p * oh + i) * ow
-        for j in 0..<ow {
-          let share = 0.25 * gi[j]
-          (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]) = (share, share, share, share)
-        }
+        for x in 0..<width { top[x] = 0.25 * gi[x / 2] }
+        ConvKernels.copy(from: top, to: top + width, count: width)
       }
     }
   }
