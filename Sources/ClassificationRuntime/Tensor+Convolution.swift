@@ -258,6 +258,7 @@ struct ConvGeometry {
   /// Outputs and taps rounded up to the kernels' blocks (the extra weights are zero, the extra taps unused).
   var groupedOutputs: Int { (outputs + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
   var groupedTaps: Int { (patch + 1) / 2 * 2 }
+  var groupedPatch: Int { (patch + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
   /// Size of one core's partial weight gradient.
   var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
 
@@ -335,7 +336,7 @@ struct ConvGeometry {
       }
       // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
       let scratch = Scratch(
-        cols: buffer(columns ? patch * images * span : 0), rows: buffer(groupedOutputs * images * span),
+        cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0), rows: buffer(groupedOutputs * images * span),
         padded: buffer(direct ? images * paddedImage : 0, zeroed: true),
         paddedGrad: buffer(direct && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
@@ -402,6 +403,11 @@ struct ConvGeometry {
   ) {
     guard weightPartials != nil || biasPartials != nil || inputGrad != nil else { return }
     let hw = outHeight * outWidth
+    // Wᵀ, `[CKK, O]` with zero rows up to `groupedPatch`, for the input gradient (direct).
+    var transposedWeights = [Float](repeating: 0, count: direct && inputGrad != nil ? groupedPatch * outputs : 0)
+    for t in 0..<(transposedWeights.isEmpty ? 0 : patch) {
+      for o in 0..<outputs { transposedWeights[t * outputs + o] = weights[o * patch + t] }
+    }
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk(columns: !direct || inputGrad != nil, { part, images, scratch in
@@ -454,9 +460,18 @@ struct ConvGeometry {
         }
         if let inputGrad {
           // [CKK, O] · [O, n·span]
-          BLAS.serialGemm(
-            transposeA: true, transposeB: false, m: patch, n: columns, k: outputs, a: weights, lda: patch,
-            b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
+          if direct {
+            // A product with only O (16 in LeNet) terms per entry: `correlate` with the output channels as
+            // its taps does it without OpenBLAS's packing and zeroing (columns of Wᵀ as weights).
+            let channelOffsets = (0..<outputs).map { $0 * columns }
+            ConvKernels.correlate(
+              source: scratch.rows, offsets: channelOffsets, taps: outputs, weights: transposedWeights, outputs: groupedPatch,
+              positions: columns, out: scratch.cols, outPitch: columns)
+          } else {
+            BLAS.serialGemm(
+              transposeA: true, transposeB: false, m: patch, n: columns, k: outputs, a: weights, lda: patch,
+              b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
+          }
           col2im(images, from: scratch, into: inputGrad)
         }
       }, finish: { part, scratch in
