@@ -13,7 +13,10 @@ accuracy softmax >= 0.82, MLP >= 0.84, LeNet >= 0.70 after 10 epochs.
 Each side runs --rounds times (default 2), alternating which goes first; the figures are the medians over
 the rounds, and the ratio of each round is printed too.
 
-usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet] [--rounds 2]"""
+With --openblas-only it also runs the runtime with CLASSIFICATION_RUNTIME_OPENBLAS_ONLY=1: every product
+through OpenBLAS and every convolution as im2col + sgemm, without the runtime's own vector loops.
+
+usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet] [--rounds 2] [--openblas-only]"""
 import argparse, os, re, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,9 +39,10 @@ def ensure_torch():
     return python
 
 
-def run(command):
+def run(command, env=None):
     """Runs a command; returns its stdout and its peak resident memory in MB (from wait4)."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                               env=None if env is None else {**os.environ, **env})
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -59,6 +63,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--models", default="softmax,mlp,lenet")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each side, alternating which goes first")
+    parser.add_argument("--openblas-only", action="store_true",
+                        help="also run the runtime with CLASSIFICATION_RUNTIME_OPENBLAS_ONLY=1 (no own kernels)")
     args = parser.parse_args()
     python = ensure_torch()
     subprocess.run(["swift", "build", "-c", "release", "--product", "train-bench"], cwd=ROOT, check=True,
@@ -71,16 +77,22 @@ def main():
     for model in args.models.split(","):
         # Rounds alternate which side runs first: this machine's speed drifts by tens of percent over
         # minutes, and alternating puts both sides under the same drift.
-        swift_runs, torch_runs = [], []
+        swift_runs, torch_runs, blas_runs = [], [], []
         for index in range(args.rounds):
             sides = [("swift", [bench, model, str(args.epochs)]), ("torch", [python, ANCHOR, model, str(args.epochs)])]
+            if args.openblas_only:
+                sides.insert(1, ("openblas", [bench, model, str(args.epochs)]))
             for side, command in (sides if index % 2 == 0 else sides[::-1]):
-                out, mb = run(command)
-                (swift_runs if side == "swift" else torch_runs).append((*parse(out), mb))
-                print(out.strip(), flush=True)
+                out, mb = run(command, {"CLASSIFICATION_RUNTIME_OPENBLAS_ONLY": "1"} if side == "openblas" else None)
+                {"swift": swift_runs, "torch": torch_runs, "openblas": blas_runs}[side].append((*parse(out), mb))
+                print(("(OpenBLAS only) " if side == "openblas" else "") + out.strip(), flush=True)
         if args.rounds > 1:
             ratios = [s[0] / t[0] for s, t in zip(swift_runs, torch_runs)]
             print(f"  {model}: ratio per round " + ", ".join(f"{r:.2f}x" for r in ratios))
+        if blas_runs:
+            b_time, t_time = statistics.median(r[0] for r in blas_runs), statistics.median(r[0] for r in torch_runs)
+            print(f"  {model}: OpenBLAS only (every product through OpenBLAS, convolution as im2col + sgemm): "
+                  f"{b_time:.3f} s per epoch, {b_time / t_time:.2f}x PyTorch")
         s_time, t_time = statistics.median(r[0] for r in swift_runs), statistics.median(r[0] for r in torch_runs)
         rows.append((model, s_time, t_time, swift_runs[-1][1], torch_runs[-1][1], max(r[2] for r in swift_runs),
                      max(r[2] for r in torch_runs)))

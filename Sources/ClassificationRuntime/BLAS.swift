@@ -136,6 +136,12 @@ enum BLAS {
       Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
 
+  /// Whether products and convolutions use the runtime's own vector loops where those beat OpenBLAS
+  /// (`NarrowProduct`, `ConvKernels`). `CLASSIFICATION_RUNTIME_OPENBLAS_ONLY=1` sends every product
+  /// through OpenBLAS and every convolution through im2col + sgemm instead, to compare (bench/train.py
+  /// --openblas-only); tests switch it to check both ways.
+  nonisolated(unsafe) static var ownKernels = getenv("CLASSIFICATION_RUNTIME_OPENBLAS_ONLY") == nil
+
   /// The kernel OpenBLAS uses (for benchmarks' reports).
   public static var coreName: String {
     guard let symbol = dlsym(library, "openblas_get_corename"),

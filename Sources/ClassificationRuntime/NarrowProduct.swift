@@ -18,7 +18,7 @@ enum NarrowProduct {
   /// against 94, its weight gradient in 38–53 µs against 81; at 256 × 256 × 10 OpenBLAS is faster
   /// (19 µs against 26). Softmax regression's epoch: 0.071 s against 0.093 s (means of 8 alternating runs).
   static func suits(m: Int, n: Int, k: Int, transposeB: Bool, beta: Float) -> Bool {
-    n <= maxColumns && !transposeB && (beta == 0 || beta == 1) && m * k >= 150_000
+    BLAS.ownKernels && n <= maxColumns && !transposeB && (beta == 0 || beta == 1) && m * k >= 150_000
   }
 
   @inline(__always)

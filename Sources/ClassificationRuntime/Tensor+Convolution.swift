@@ -6,8 +6,8 @@ extension Tensor {
   /// The batch is cut into chunks of a few images, small enough that a chunk's working set stays in the
   /// core's cache, and each core takes its share of the chunks (a whole batch's column matrix, 10 MB for
   /// LeNet's first layer at batch 128, would go out to memory and back for every product). With stride 1,
-  /// the output and the weight gradient come from `ConvKernels` straight from the padded images, and the
-  /// input gradient from one product per chunk and col2im; other strides use im2col + sgemm throughout.
+  /// `ConvKernels` compute from the padded images directly (see `ConvGeometry`); other strides use
+  /// im2col + sgemm.
   public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
     convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: nil, pooled: false)
   }
@@ -226,13 +226,14 @@ extension Tensor {
 
 /// Sizes of a convolution, its scratch space and its two ways of computing.
 ///
-/// Stride 1 (`direct`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
-/// after it), output position p = y·paddedWidth + x, and kernel tap (c, ky, kx) reads the grid at
-/// c·plane + ky·paddedWidth + kx + p. The few positions per row past `outWidth` are computed and dropped.
-/// `ConvKernels` run over these grids; the input gradient is `Wᵀ · dOut` (a product) added back along the
-/// same runs (col2im as long contiguous additions).
+/// Stride 1 (`direct`, unless `BLAS.ownKernels` is off): each image is copied into a zero-padded grid
+/// (`paddedWidth` apart, a little slack after it), output position p = y·paddedWidth + x, and kernel tap
+/// (c, ky, kx) reads the grid at c·plane + ky·paddedWidth + kx + p. The few positions per row past
+/// `outWidth` are computed and dropped. `ConvKernels` compute the output and the weight gradient over
+/// these grids, and the input gradient's columns `Wᵀ · dOut`, which col2im adds back along the same runs
+/// (long contiguous additions).
 ///
-/// Other strides: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
+/// Otherwise: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
 /// tap for every output position, 0 in the padding) and sgemm.
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
@@ -240,7 +241,8 @@ struct ConvGeometry {
   /// Whether 2×2 average pooling (stride 2) follows the activation.
   let pooled: Bool
   var patch: Int { channels * kh * kw }
-  var direct: Bool { stride == 1 }
+  /// Whether the stride-1 kernels are used (see `BLAS.ownKernels`).
+  let direct: Bool
   var paddedHeight: Int { height + 2 * padding }
   var paddedWidth: Int { width + 2 * padding }
   var plane: Int { paddedHeight * paddedWidth }
@@ -268,6 +270,7 @@ struct ConvGeometry {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
     self.activation = activation
     self.pooled = pooled
+    direct = stride == 1 && BLAS.ownKernels
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride

@@ -44,6 +44,9 @@ import Testing
   @Test func aClassifierLayerUsesThem() {
     #expect(NarrowProduct.suits(m: 256, n: 10, k: 784, transposeB: false, beta: 0))
     #expect(!NarrowProduct.suits(m: 256, n: 256, k: 784, transposeB: false, beta: 0))
+    BLAS.ownKernels = false
+    #expect(!NarrowProduct.suits(m: 256, n: 10, k: 784, transposeB: false, beta: 0))
+    BLAS.ownKernels = true
     Random.seed(6)
     let x = Tensor(randomUniform: [256, 784]), w = Tensor(randomUniform: [784, 10])
     let expected = reference(x.scalars, w.scalars, [], m: 256, n: 10, k: 784, transposeA: false, beta: 0)

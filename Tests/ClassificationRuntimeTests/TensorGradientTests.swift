@@ -151,13 +151,18 @@ import Testing
   /// A batch big enough to be cut into several chunks per core (see `ConvGeometry.forEachChunk`), checked
   /// value by value against convolution written as plain loops: the output, and the gradients of
   /// `sum(out · r)` for a random `r` (input, weight and bias).
-  @Test(arguments: [(1, 1), (0, 1), (1, 2)])
-  func conv2dOfAChunkedBatchMatchesPlainLoops(_ padding: Int, _ stride: Int) {
+  @Test(arguments: [(1, 1), (0, 1), (1, 2)], [true, false])
+  func conv2dOfAChunkedBatchMatchesPlainLoops(_ geometry: (Int, Int), _ ownKernels: Bool) {
+    let (padding, stride) = geometry
+    // Both ways: the stride-1 kernels, and im2col + sgemm (CLASSIFICATION_RUNTIME_OPENBLAS_ONLY).
+    BLAS.ownKernels = ownKernels
+    defer { BLAS.ownKernels = true }
     Random.seed(3)
     let (n, c, h, o, k) = (24, 6, 30, 5, 3)
     let x = random([n, c, h, h]), w = random([o, c, k, k]), b = random([o])
-    let geometry = ConvGeometry(input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding)
-    #expect(geometry.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
+    let chunks = ConvGeometry(input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding)
+    #expect(chunks.direct == (ownKernels && stride == 1))
+    #expect(chunks.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
     for t in [x, w, b] { t.requiresGrad = true }
     let out = x.conv2d(weight: w, bias: b, stride: stride, padding: padding)
     let oh = (h + 2 * padding - k) / stride + 1
@@ -208,6 +213,14 @@ import Testing
   /// one operation: the same output and the same gradients as the layers applied one after the other.
   @Test(arguments: [0, 1], [false, true])
   func convolutionWithItsActivationMatchesTheLayersApart(_ which: Int, _ pooling: Bool) {
+    for ownKernels in [true, false] {
+      BLAS.ownKernels = ownKernels
+      defer { BLAS.ownKernels = true }
+      fusedConvolutionMatchesTheLayersApart(which, pooling)
+    }
+  }
+
+  func fusedConvolutionMatchesTheLayersApart(_ which: Int, _ pooling: Bool) {
     Random.seed(5)
     let activation: Layer = which == 0 ? Sigmoid() : ReLU()
     let conv = Conv2d(outputs: 5, kernelSize: 3, padding: 1)
