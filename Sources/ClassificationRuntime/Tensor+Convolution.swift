@@ -226,14 +226,15 @@ extension Tensor {
 
 /// Sizes of a convolution, its scratch space and its two ways of computing.
 ///
-/// Stride 1 (`direct`, unless `BLAS.ownKernels` is off): each image is copied into a zero-padded grid
-/// (`paddedWidth` apart, a little slack after it), output position p = y·paddedWidth + x, and kernel tap
-/// (c, ky, kx) reads the grid at c·plane + ky·paddedWidth + kx + p. The few positions per row past
-/// `outWidth` are computed and dropped. `ConvKernels` compute the output and the weight gradient over
-/// these grids, and the input gradient's columns `Wᵀ · dOut`, which col2im adds back along the same runs
-/// (long contiguous additions).
+/// Stride 1 (`runs`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
+/// after it), output position p = y·paddedWidth + x, and kernel tap (c, ky, kx) reads the grid at
+/// c·plane + ky·paddedWidth + kx + p, so row (c, ky, kx) of the column matrix is one contiguous run of
+/// the grid. The few positions per row past `outWidth` are computed and dropped. `ConvKernels` (`direct`)
+/// compute the output and the weight gradient over these grids without a column matrix, and the input
+/// gradient's columns `Wᵀ · dOut`, which col2im adds back along the same runs. With `BLAS.ownKernels` off,
+/// im2col copies the runs and sgemm does the products.
 ///
-/// Otherwise: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
+/// Other strides: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
 /// tap for every output position, 0 in the padding) and sgemm.
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
@@ -241,18 +242,19 @@ struct ConvGeometry {
   /// Whether 2×2 average pooling (stride 2) follows the activation.
   let pooled: Bool
   var patch: Int { channels * kh * kw }
-  /// Whether the stride-1 kernels are used (see `BLAS.ownKernels`).
-  let direct: Bool
+  /// Whether positions are laid out on the padded grid (stride 1), and whether `ConvKernels` compute on
+  /// it (unless `BLAS.ownKernels` is off: then im2col copies long runs of the grid, and sgemm).
+  let runs, direct: Bool
   var paddedHeight: Int { height + 2 * padding }
   var paddedWidth: Int { width + 2 * padding }
   var plane: Int { paddedHeight * paddedWidth }
-  /// Columns per image: the padded grid's rows of outputs (direct, rounded up to a kernel block), or the
-  /// dense `outH × outW`.
+  /// Columns per image: the padded grid's rows of outputs (rounded up to a kernel block), or the dense
+  /// `outH × outW`.
   var span: Int {
-    direct ? (outHeight * paddedWidth + ConvKernels.block - 1) / ConvKernels.block * ConvKernels.block : outHeight * outWidth
+    runs ? (outHeight * paddedWidth + ConvKernels.block - 1) / ConvKernels.block * ConvKernels.block : outHeight * outWidth
   }
   /// Distance between output rows within an image's columns.
-  var rowPitch: Int { direct ? paddedWidth : outWidth }
+  var rowPitch: Int { runs ? paddedWidth : outWidth }
   /// The stretch of an image's columns that holds output positions.
   var run: Int { (outHeight - 1) * rowPitch + outWidth }
   /// Floats per padded image: its planes, then zeros for the kernels' reads past the last output.
@@ -270,7 +272,8 @@ struct ConvGeometry {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
     self.activation = activation
     self.pooled = pooled
-    direct = stride == 1 && BLAS.ownKernels
+    runs = stride == 1
+    direct = runs && BLAS.ownKernels
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride
@@ -340,8 +343,8 @@ struct ConvGeometry {
       // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
       let scratch = Scratch(
         cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0), rows: buffer(groupedOutputs * images * span),
-        padded: buffer(direct ? images * paddedImage : 0, zeroed: true),
-        paddedGrad: buffer(direct && padding > 0 && columns ? channels * plane : 0, zeroed: true),
+        padded: buffer(runs ? images * paddedImage : 0, zeroed: true),
+        paddedGrad: buffer(runs && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
         sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0, zeroed: true))
           .assumingMemoryBound(to: ConvKernels.Vector.self))
@@ -372,7 +375,7 @@ struct ConvGeometry {
               outputs: groupedOutputs, positions: span, out: scratch.rows + j * span, outPitch: columns)
           }
         } else {
-          im2col(images, from: input, into: scratch.cols)
+          im2col(images, from: input, into: scratch)
           // [O, CKK] · [CKK, n·span] → [O, n·span]
           BLAS.serialGemm(
             transposeA: false, transposeB: false, m: outputs, n: columns, k: patch, a: weights, lda: patch, b: scratch.cols,
@@ -432,7 +435,7 @@ struct ConvGeometry {
           }
           chunkGrad = UnsafePointer(scratch.activated)
         }
-        if direct { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
+        if runs { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
         for j in 0..<images.count {
           for c in 0..<outputs {
             for y in 0..<outHeight {
@@ -454,7 +457,7 @@ struct ConvGeometry {
                 outGrad: scratch.rows + j * span, gradPitch: columns, outputs: groupedOutputs, positions: span, sums: scratch.sums)
             }
           } else {
-            im2col(images, from: input, into: scratch.cols)
+            im2col(images, from: input, into: scratch)
             // [O, n·span] · [n·span, CKK]
             BLAS.serialGemm(
               transposeA: false, transposeB: true, m: outputs, n: patch, k: columns, a: scratch.rows, lda: columns,
@@ -511,7 +514,7 @@ struct ConvGeometry {
     }
   }
 
-  /// Copies the interiors of `images` into their padded grids (direct).
+  /// Copies the interiors of `images` into their padded grids (stride 1).
   private func pad(_ images: Range<Int>, from input: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
     for (j, n) in images.enumerated() {
       for c in 0..<channels {
@@ -523,9 +526,25 @@ struct ConvGeometry {
     }
   }
 
-  /// The column matrix of `images` (other strides): one short copy per (row, image, output row), zeroed at
-  /// the edges.
-  private func im2col(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+  /// The column matrix of `images` into `scratch.cols`. On the padded grid, row (c, ky, kx) of an image is
+  /// one run of its padded plane c starting at (ky, kx).
+  private func im2col(_ images: Range<Int>, from input: UnsafePointer<Float>, into scratch: Scratch) {
+    guard runs else { return im2colStrided(images, from: input, into: scratch.cols) }
+    let columns = images.count * span
+    pad(images, from: input, into: scratch.padded)
+    for j in 0..<images.count {
+      for row in 0..<patch {
+        let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
+        let target = scratch.cols + row * columns + j * span
+        target.update(from: scratch.padded + j * paddedImage + c * plane + ky * paddedWidth + kx, count: run)
+        (target + run).update(repeating: 0, count: span - run)
+      }
+    }
+  }
+
+  /// The column matrix for other strides: one short copy per (row, image, output row), zeroed at the
+  /// edges.
+  private func im2colStrided(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
     let columns = images.count * span
     for row in 0..<patch {
       let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
@@ -554,7 +573,7 @@ struct ConvGeometry {
     let columns = images.count * span
     for (j, n) in images.enumerated() {
       let image = output + n * channels * height * width
-      if direct {
+      if runs {
         // Along the padded grid: each row of the columns is one run. Without padding the grid is the image.
         let target = padding == 0 ? image : scratch.paddedGrad
         for row in 0..<patch {
