@@ -170,7 +170,7 @@ extension Tensor {
                     win[(p * oh + i) * ow + j] = at
                   }
                 } else {
-                  for j in 0..<ow { o[j] = 0.25 * (top[2 * j] + top[2 * j + 1] + bottom[2 * j] + bottom[2 * j + 1]) }
+                  AveragePool2x2.average(top, planes: 1, height: 2, width: w, into: o)
                 }
               }
             }
@@ -188,20 +188,16 @@ extension Tensor {
               for i in 0..<oh {
                 let top = dx.baseAddress! + (p * h + 2 * i) * w, bottom = top + w
                 let gi = g.baseAddress! + (p * oh + i) * ow
+                guard maximum else {
+                  AveragePool2x2.spread(gi, planes: 1, height: 2, width: w, into: top)
+                  continue
+                }
                 for j in 0..<ow {
-                  if maximum {
-                    let at = winners[(p * oh + i) * ow + j]
-                    top[2 * j] = at == 0 ? gi[j] : 0
-                    top[2 * j + 1] = at == 1 ? gi[j] : 0
-                    bottom[2 * j] = at == 2 ? gi[j] : 0
-                    bottom[2 * j + 1] = at == 3 ? gi[j] : 0
-                  } else {
-                    let share = 0.25 * gi[j]
-                    top[2 * j] = share
-                    top[2 * j + 1] = share
-                    bottom[2 * j] = share
-                    bottom[2 * j + 1] = share
-                  }
+                  let at = winners[(p * oh + i) * ow + j]
+                  top[2 * j] = at == 0 ? gi[j] : 0
+                  top[2 * j + 1] = at == 1 ? gi[j] : 0
+                  bottom[2 * j] = at == 2 ? gi[j] : 0
+                  bottom[2 * j + 1] = at == 3 ? gi[j] : 0
                 }
               }
             }
@@ -221,6 +217,34 @@ extension Tensor {
     let keep = 1 / (1 - p)
     let mask = (0..<count).map { _ in Random.generator.nextFloat() >= p ? keep : 0 }
     return self * Tensor(shape: shape, scalars: mask)
+  }
+}
+
+/// 2×2 average pooling with stride 2 (LeNet's), for `avgPool2d` and for the convolution it is fused into.
+enum AveragePool2x2 {
+  /// 2×2 average pooling with stride 2 of `planes` planes (`height` and `width` even), as `avgPool2d` does.
+  static func average(_ x: UnsafePointer<Float>, planes: Int, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+    let (oh, ow) = (height / 2, width / 2)
+    for p in 0..<planes {
+      for i in 0..<oh {
+        let top = x + (p * height + 2 * i) * width, bottom = top + width
+        let o = out + (p * oh + i) * ow
+        for j in 0..<ow { o[j] = 0.25 * (top[2 * j] + top[2 * j + 1] + bottom[2 * j] + bottom[2 * j + 1]) }
+      }
+    }
+  }
+
+  /// The gradient of `average`: a quarter of each pooled gradient to each position of its window.
+  static func spread(_ g: UnsafePointer<Float>, planes: Int, height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
+    let (oh, ow) = (height / 2, width / 2)
+    for p in 0..<planes {
+      for i in 0..<oh {
+        let top = dx + (p * height + 2 * i) * width
+        let gi = g + (p * oh + i) * ow
+        for x in 0..<width { top[x] = 0.25 * gi[x / 2] }
+        ConvKernels.copy(from: top, to: top + width, count: width)
+      }
+    }
   }
 }
 
@@ -395,7 +419,7 @@ struct ConvGeometry {
         activation?.apply(output + images.lowerBound * outputs * outHeight * outWidth, count: images.count * outputs * outHeight * outWidth)
         if let pooledOutput {
           let planes = images.count * outputs, first = images.lowerBound * outputs
-          ConvGeometry.averagePool(output + first * outHeight * outWidth, planes: planes, height: outHeight, width: outWidth, into: pooledOutput + first * outHeight * outWidth / 4)
+          AveragePool2x2.average(output + first * outHeight * outWidth, planes: planes, height: outHeight, width: outWidth, into: pooledOutput + first * outHeight * outWidth / 4)
         }
       }
     }
@@ -424,7 +448,7 @@ struct ConvGeometry {
         var chunkGrad = outGrad + first
         if pooled {
           // Each pooled gradient, a quarter to each of its window's four positions.
-          ConvGeometry.spreadPool(outGrad + first / 4, planes: images.count * outputs, height: outHeight, width: outWidth, into: scratch.activated)
+          AveragePool2x2.spread(outGrad + first / 4, planes: images.count * outputs, height: outHeight, width: outWidth, into: scratch.activated)
           chunkGrad = UnsafePointer(scratch.activated)
         }
         if let activation {
@@ -486,31 +510,6 @@ struct ConvGeometry {
           ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedTaps, into: weightPartials + part * weightGradientSize)
         }
       })
-    }
-  }
-
-  /// 2×2 average pooling with stride 2 of `planes` planes (`height` and `width` even), as `avgPool2d` does.
-  static func averagePool(_ x: UnsafePointer<Float>, planes: Int, height: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-    let (oh, ow) = (height / 2, width / 2)
-    for p in 0..<planes {
-      for i in 0..<oh {
-        let top = x + (p * height + 2 * i) * width, bottom = top + width
-        let o = out + (p * oh + i) * ow
-        for j in 0..<ow { o[j] = 0.25 * (top[2 * j] + top[2 * j + 1] + bottom[2 * j] + bottom[2 * j + 1]) }
-      }
-    }
-  }
-
-  /// The gradient of `averagePool`: a quarter of each pooled gradient to each position of its window.
-  static func spreadPool(_ g: UnsafePointer<Float>, planes: Int, height: Int, width: Int, into dx: UnsafeMutablePointer<Float>) {
-    let (oh, ow) = (height / 2, width / 2)
-    for p in 0..<planes {
-      for i in 0..<oh {
-        let top = dx + (p * height + 2 * i) * width
-        let gi = g + (p * oh + i) * ow
-        for x in 0..<width { top[x] = 0.25 * gi[x / 2] }
-        ConvKernels.copy(from: top, to: top + width, count: width)
-      }
     }
   }
 
