@@ -61,41 +61,58 @@ enum ConvKernels {
 
   /// `sums[o·taps + t] += outGrad[o·gradPitch + p] · source[offsets[t] + p]` lane by lane, over the positions
   /// `p < positions` (a multiple of `lanes`) of one image, for `o < outputs` and `t < taps` (multiples of
-  /// `group` and 2). The sums stay vectors until `reduce`, so each image costs no reductions across lanes;
-  /// one image's output gradient (4 rows at a time) stays in the L1 cache while every tap passes over it.
-  /// Blocks of 4 outputs × 2 taps: more accumulators would not fit the 16 vector registers Swift's code
-  /// uses here.
+  /// `group`). The sums stay vectors until `reduce`, so each image costs no reductions across lanes; one
+  /// image's output gradient (4 rows at a time) stays in the L1 cache while every tap passes over it.
+  /// Blocks of 4 outputs × 4 taps: per vector of positions, eight loads feed sixteen multiply-adds. (Written
+  /// with `while` loops: with `stride` loops around it, the compiler kept only 16 vector registers and
+  /// spilled the sums; 4 × 4 then ran slower than 4 × 2.)
   static func accumulateWeightGradient(
     source: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, outGrad: UnsafePointer<Float>, gradPitch: Int,
     outputs: Int, positions: Int, sums: UnsafeMutablePointer<Vector>
   ) {
-    for o in Swift.stride(from: 0, to: outputs, by: group) {
+    var o = 0
+    while o < outputs {
       let g = outGrad + o * gradPitch
-      for t in Swift.stride(from: 0, to: taps, by: 2) {
+      var t = 0
+      while t < taps {
         let (r0, r1, r2, r3) = (sums + o * taps + t, sums + (o + 1) * taps + t, sums + (o + 2) * taps + t, sums + (o + 3) * taps + t)
-        var (s00, s01, s10, s11) = (r0[0], r0[1], r1[0], r1[1])
-        var (s20, s21, s30, s31) = (r2[0], r2[1], r3[0], r3[1])
-        let (x0, x1) = (source + offsets[t], source + offsets[t + 1])
+        var (s00, s01, s02, s03) = (r0[0], r0[1], r0[2], r0[3])
+        var (s10, s11, s12, s13) = (r1[0], r1[1], r1[2], r1[3])
+        var (s20, s21, s22, s23) = (r2[0], r2[1], r2[2], r2[3])
+        var (s30, s31, s32, s33) = (r3[0], r3[1], r3[2], r3[3])
+        let (x0, x1, x2, x3) = (source + offsets[t], source + offsets[t + 1], source + offsets[t + 2], source + offsets[t + 3])
         var p = 0
         while p < positions {
-          let (a, b) = (load(x0 + p), load(x1 + p))
+          let (a, b, c, d) = (load(x0 + p), load(x1 + p), load(x2 + p), load(x3 + p))
           let g0 = load(g + p)
           s00 = s00.addingProduct(g0, a)
           s01 = s01.addingProduct(g0, b)
+          s02 = s02.addingProduct(g0, c)
+          s03 = s03.addingProduct(g0, d)
           let g1 = load(g + gradPitch + p)
           s10 = s10.addingProduct(g1, a)
           s11 = s11.addingProduct(g1, b)
+          s12 = s12.addingProduct(g1, c)
+          s13 = s13.addingProduct(g1, d)
           let g2 = load(g + 2 * gradPitch + p)
           s20 = s20.addingProduct(g2, a)
           s21 = s21.addingProduct(g2, b)
+          s22 = s22.addingProduct(g2, c)
+          s23 = s23.addingProduct(g2, d)
           let g3 = load(g + 3 * gradPitch + p)
           s30 = s30.addingProduct(g3, a)
           s31 = s31.addingProduct(g3, b)
+          s32 = s32.addingProduct(g3, c)
+          s33 = s33.addingProduct(g3, d)
           p &+= lanes
         }
-        (r0[0], r0[1], r1[0], r1[1]) = (s00, s01, s10, s11)
-        (r2[0], r2[1], r3[0], r3[1]) = (s20, s21, s30, s31)
+        (r0[0], r0[1], r0[2], r0[3]) = (s00, s01, s02, s03)
+        (r1[0], r1[1], r1[2], r1[3]) = (s10, s11, s12, s13)
+        (r2[0], r2[1], r2[2], r2[3]) = (s20, s21, s22, s23)
+        (r3[0], r3[1], r3[2], r3[3]) = (s30, s31, s32, s33)
+        t &+= group
       }
+      o &+= group
     }
   }
 

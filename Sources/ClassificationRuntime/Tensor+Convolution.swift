@@ -285,7 +285,7 @@ struct ConvGeometry {
   var paddedImage: Int { channels * plane + kw + 2 * ConvKernels.block }
   /// Outputs and taps rounded up to the kernels' blocks (the extra weights are zero, the extra taps unused).
   var groupedOutputs: Int { (outputs + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
-  var groupedTaps: Int { (patch + 1) / 2 * 2 }
+  var groupedTaps: Int { (patch + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
   var groupedPatch: Int { (patch + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
   /// Size of one core's partial weight gradient.
   var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
