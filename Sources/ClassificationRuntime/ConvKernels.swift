@@ -3,10 +3,11 @@
 /// vectors).
 ///
 /// Both loops work on an image laid out on its padded grid: output position p = y·pitch + x, and kernel
-/// tap t = (c, ky, kx) reads the input at `offsets[t] + p` (offset c·plane + ky·pitch + kx). Each
-/// block keeps 4 outputs × 2 vectors of accumulators in registers: per tap, two loads feed eight
-/// multiply-adds (one output × many vectors would be limited by loads; one vector × many outputs by the
-/// latency of the additions).
+/// tap t = (c, ky, kx) reads the input at `offsets[t] + p` (offset c·plane + ky·pitch + kx). `correlate`
+/// keeps 4 outputs × 2 vectors of sums in registers: per tap, two loads feed eight multiply-adds (one
+/// output × many vectors would be limited by loads; one vector × many outputs by the latency of the
+/// additions). The weight gradient keeps 4 outputs × 4 taps. (The same `correlate` also computes the
+/// input gradient's columns, with the output channels as its taps.)
 enum ConvKernels {
   typealias Vector = SIMD16<Float>
   static let lanes = 16
