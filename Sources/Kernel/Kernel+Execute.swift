@@ -102,8 +102,10 @@ extension Kernel {
     }
     let error: JSON = ["ename": .string(name), "evalue": .string(value), "traceback": .array(traceback.map(JSON.string))]
     if !cell.silent { publish("error", content: error, parent: cell.parent) }
-    reply(status: "error", extra: error.object ?? [:])
+    // Abort what was queued before answering: a request sent after the client has seen this reply must
+    // run (answering first raced with a client that sends its next cell at once).
     if cell.stopOnError { abortQueuedExecutions() }
+    reply(status: "error", extra: error.object ?? [:])
     return true
   }
 

@@ -122,6 +122,17 @@ def test_stop_on_error_aborts_queued_executions(kc):
     assert replies[second]["status"] == "error" and replies[second]["ename"] == "ExecutionAborted"
 
 
+def test_a_cell_sent_as_soon_as_an_error_is_answered_runs(kc):
+    # stop_on_error aborts what was queued before the error was answered, never what the client sent after
+    # seeing the answer (the kernel used to answer first and then drain, racing with a quick client).
+    for attempt in range(20):
+        failing = kc.execute("let willFail: Int = \"no\"")
+        assert wait_reply(kc, failing, timeout=60)["content"]["status"] == "error"
+        reply, outputs = execute(kc, f"{attempt} + 1")
+        assert reply["status"] == "ok", reply
+        assert result_of(outputs) == str(attempt + 1)
+
+
 def test_completion_offers_earlier_declarations_and_runtime_names(kc):
     ok(kc, "let learningRateSchedule = [0.1, 0.01]\nfunc learnSomething() {}")
     msg_id = kc.complete("learn", 5)
