@@ -27,7 +27,8 @@ extension Tensor {
     let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
     precondition(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
     // The convolution's (activated) output; with pooling it is kept for the backward pass only.
-    var pooledOut = [Float](repeating: 0, count: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0)
+    // (Every element is written by `forward`.)
+    var pooledOut = [Float](unsafeUninitializedCapacity: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0) { $1 = $0.count }
     let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
       scalars.withUnsafeBufferPointer { x in
         g.prepared(weight.scalars) { weights in
@@ -155,22 +156,22 @@ extension Tensor {
       scalars.withUnsafeBufferPointer { x in
         winners.withUnsafeMutableBufferPointer { win in
           Parallel.chunks(planes, work: planes * h * w) { range in
+            guard maximum else {
+              let first = range.lowerBound
+              return AveragePool2x2.average(x.baseAddress! + first * h * w, planes: range.count, height: h, width: w, into: out.baseAddress! + first * oh * ow)
+            }
             for p in range {
               for i in 0..<oh {
                 let top = x.baseAddress! + (p * h + 2 * i) * w, bottom = top + w
                 let o = out.baseAddress! + (p * oh + i) * ow
-                if maximum {
-                  for j in 0..<ow {
-                    let candidates = (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1])
-                    var best = candidates.0, at: UInt8 = 0
-                    if candidates.1 > best { best = candidates.1; at = 1 }
-                    if candidates.2 > best { best = candidates.2; at = 2 }
-                    if candidates.3 > best { best = candidates.3; at = 3 }
-                    o[j] = best
-                    win[(p * oh + i) * ow + j] = at
-                  }
-                } else {
-                  AveragePool2x2.average(top, planes: 1, height: 2, width: w, into: o)
+                for j in 0..<ow {
+                  let candidates = (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1])
+                  var best = candidates.0, at: UInt8 = 0
+                  if candidates.1 > best { best = candidates.1; at = 1 }
+                  if candidates.2 > best { best = candidates.2; at = 2 }
+                  if candidates.3 > best { best = candidates.3; at = 3 }
+                  o[j] = best
+                  win[(p * oh + i) * ow + j] = at
                 }
               }
             }
@@ -184,14 +185,14 @@ extension Tensor {
       let dx = [Float](unsafeUninitializedCapacity: planes * h * w) { dx, count in
         grad.scalars.withUnsafeBufferPointer { g in
           Parallel.chunks(planes, work: planes * h * w) { range in
+            guard maximum else {
+              let first = range.lowerBound
+              return AveragePool2x2.spread(g.baseAddress! + first * oh * ow, planes: range.count, height: h, width: w, into: dx.baseAddress! + first * h * w)
+            }
             for p in range {
               for i in 0..<oh {
                 let top = dx.baseAddress! + (p * h + 2 * i) * w, bottom = top + w
                 let gi = g.baseAddress! + (p * oh + i) * ow
-                guard maximum else {
-                  AveragePool2x2.spread(gi, planes: 1, height: 2, width: w, into: top)
-                  continue
-                }
                 for j in 0..<ow {
                   let at = winners[(p * oh + i) * ow + j]
                   top[2 * j] = at == 0 ? gi[j] : 0
@@ -285,10 +286,10 @@ struct ConvGeometry {
   var paddedImage: Int { channels * plane + kw + 2 * ConvKernels.block }
   /// Outputs and taps rounded up to the kernels' blocks (the extra weights are zero, the extra taps unused).
   var groupedOutputs: Int { (outputs + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
-  var groupedTaps: Int { (patch + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
+  /// (The taps of the weight gradient, and the rows of the input gradient's columns.)
   var groupedPatch: Int { (patch + ConvKernels.group - 1) / ConvKernels.group * ConvKernels.group }
   /// Size of one core's partial weight gradient.
-  var weightGradientSize: Int { direct ? groupedOutputs * groupedTaps : outputs * patch }
+  var weightGradientSize: Int { direct ? groupedOutputs * groupedPatch : outputs * patch }
 
   init(
     input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil, pooled: Bool = false
@@ -315,16 +316,16 @@ struct ConvGeometry {
 
   /// The weight gradient `[O, C, kh, kw]` from the cores' partial sums.
   func weightGradient(_ partials: [Float]) -> [Float] {
-    let (rows, columns) = direct ? (groupedOutputs, groupedTaps) : (outputs, patch)
+    let (rows, columns) = direct ? (groupedOutputs, groupedPatch) : (outputs, patch)
     return (0..<(outputs * patch)).map { i in
       let at = i / patch * columns + i % patch
       return (0..<Parallel.cores).reduce(Float(0)) { $0 + partials[$1 * rows * columns + at] }
     }
   }
 
-  /// Where tap t = (c, ky, kx) starts in a padded image (direct); `groupedTaps` entries, the extra ones 0.
+  /// Where tap t = (c, ky, kx) starts in a padded image (direct); `groupedPatch` entries, the extra ones 0.
   var tapOffsets: [Int] {
-    (0..<groupedTaps).map { t in t < patch ? t / (kh * kw) * plane + t / kw % kh * paddedWidth + t % kw : 0 }
+    (0..<groupedPatch).map { t in t < patch ? t / (kh * kw) * plane + t / kw % kh * paddedWidth + t % kw : 0 }
   }
 
   /// Per-core scratch space for one chunk of images.
@@ -370,7 +371,7 @@ struct ConvGeometry {
         padded: buffer(runs ? images * paddedImage : 0, zeroed: true),
         paddedGrad: buffer(runs && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
-        sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedTaps * ConvKernels.lanes : 0, zeroed: true))
+        sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedPatch * ConvKernels.lanes : 0, zeroed: true))
           .assumingMemoryBound(to: ConvKernels.Vector.self))
       defer {
         for pointer in buffers { pointer.deallocate() }
@@ -477,7 +478,7 @@ struct ConvGeometry {
             pad(images, from: input, into: scratch.padded)
             for j in 0..<images.count {
               ConvKernels.accumulateWeightGradient(
-                source: scratch.padded + j * paddedImage, offsets: offsets.baseAddress!, taps: groupedTaps,
+                source: scratch.padded + j * paddedImage, offsets: offsets.baseAddress!, taps: groupedPatch,
                 outGrad: scratch.rows + j * span, gradPitch: columns, outputs: groupedOutputs, positions: span, sums: scratch.sums)
             }
           } else {
@@ -507,7 +508,7 @@ struct ConvGeometry {
       }, finish: { part, scratch in
         // The direct weight gradient's vector sums, summed across lanes once per part.
         if direct, let weightPartials {
-          ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedTaps, into: weightPartials + part * weightGradientSize)
+          ConvKernels.reduce(scratch.sums, count: groupedOutputs * groupedPatch, into: weightPartials + part * weightGradientSize)
         }
       })
     }

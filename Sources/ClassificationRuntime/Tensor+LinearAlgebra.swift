@@ -24,7 +24,7 @@ extension Tensor {
 
   /// `x · weight + bias` (x `[M, K]`, weight `[K, N]`, bias `[N]`), then `activation`, as one operation:
   /// the product is added onto the bias rows (sgemm with beta 1), and the backward pass takes the
-  /// activation's gradient, the bias gradient (column sums) and the two products from it directly.
+  /// activation's gradient, then the bias gradient and the two products from it.
   func affine(_ weight: Tensor, _ bias: Tensor, activation: FusedActivation?) -> Tensor {
     precondition(
       rank == 2 && weight.rank == 2 && shape[1] == weight.shape[0] && bias.shape == [weight.shape[1]],
@@ -38,23 +38,13 @@ extension Tensor {
     activation?.apply(&out)
     return Tensor.result(shape: [m, n], scalars: out, inputs: [self, weight, bias]) { grad in
       let g = activation.map { $0.gradient(grad.scalars, output: out) } ?? grad.scalars
-      var db = [Float](repeating: 0, count: bias.requiresGrad ? n : 0)
-      if bias.requiresGrad {
-        db.withUnsafeMutableBufferPointer { db in
-          g.withUnsafeBufferPointer { g in
-            for i in 0..<m {
-              let row = g.baseAddress! + i * n
-              for j in 0..<n { db[j] += row[j] }
-            }
-          }
-        }
-      }
       return [
         self.requiresGrad
           ? Tensor(shape: [m, k], scalars: Tensor.gemm(g, weight.scalars, m: m, n: k, k: n, transposeA: false, transposeB: true)) : nil,
         weight.requiresGrad
           ? Tensor(shape: [k, n], scalars: Tensor.gemm(self.scalars, g, m: k, n: n, k: m, transposeA: true, transposeB: false)) : nil,
-        bias.requiresGrad ? Tensor(shape: [n], scalars: db) : nil,
+        // The bias was added to every row, as a broadcast addition: its gradient is the column sums.
+        bias.requiresGrad ? Broadcast.reduce(Tensor(shape: [m, n], scalars: g), to: [n]) : nil,
       ]
     }
   }
