@@ -17,12 +17,16 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-    .target(
-      name: "JupyterProtocol",
-      dependencies: ["CZeroMQ", .product(name: "Crypto", package: "swift-crypto")]),
+    // Pure values: the connection file, the wire format, signing, messages.
+    .target(name: "JupyterProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    // The kernel's channels over libzmq, behind `Kernel`'s transport seam.
+    .target(name: "ZeroMQTransport", dependencies: ["CZeroMQ", "JupyterProtocol", "Kernel"]),
+    // Child processes with posix_spawn.
+    .target(name: "ProcessSupport"),
     .target(
       name: "CellCompiler",
       dependencies: [
+        "ProcessSupport",
         .product(name: "SwiftParser", package: "swift-syntax"),
         .product(name: "SwiftSyntax", package: "swift-syntax"),
       ]),
@@ -31,10 +35,11 @@ let package = Package(
     .target(name: "ExecutorWire"),
     // Line charts and image grids as SVG strings; no dependencies.
     .target(name: "SVGPlot"),
-    .target(
-      name: "Kernel",
-      dependencies: ["JupyterProtocol", "CellCompiler", "ExecutorWire"]),
-    .target(name: "NotebookRunner", dependencies: ["JupyterProtocol"]),
+    // The protocol's books (bracket, counts, history, stdin) behind two seams: transport and execution.
+    .target(name: "Kernel", dependencies: ["JupyterProtocol", "ExecutorWire"]),
+    // The execution seam's real side: compiles cells and drives the executor child.
+    .target(name: "ExecutorHost", dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport"]),
+    .target(name: "NotebookRunner", dependencies: ["JupyterProtocol", "ZeroMQTransport"]),
     .target(
       name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib", "SVGPlot"],
       // The runtime is built on the machine that runs it, so its loops may use every vector instruction
@@ -43,7 +48,7 @@ let package = Package(
     .executableTarget(
       name: "swift-kernel",
       dependencies: [
-        "Kernel", "Executor", "JupyterProtocol", "CellCompiler", "NotebookRunner",
+        "Kernel", "ExecutorHost", "ZeroMQTransport", "Executor", "JupyterProtocol", "CellCompiler", "NotebookRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // bench/train's Swift side: trains the book's models on the real data and prints its figures.
@@ -56,7 +61,10 @@ let package = Package(
       name: "ClassificationRuntimeTests", dependencies: ["ClassificationRuntime", "CZlib", "ExecutorWire"],
       path: "Tests/ClassificationRuntimeTests", swiftSettings: [.swiftLanguageMode(.v5)]),
     .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"], path: "Tests/SVGPlotTests"),
+    // The kernel in memory: a recording transport and a scripted executor; no process is started.
     .testTarget(
       name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire"], path: "Tests/KernelTests"),
+    .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
+    .testTarget(name: "ExecutorHostTests", dependencies: ["ExecutorHost"], path: "Tests/ExecutorHostTests"),
   ]
 )

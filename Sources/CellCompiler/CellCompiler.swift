@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 public enum CompileError: Error, CustomStringConvertible {
   case toolchain(String)
@@ -11,7 +12,7 @@ public enum CompileError: Error, CustomStringConvertible {
 public struct CompiledCell: Sendable {
   public var library: String
   public var entryPoint: String
-  public var declaredNames: [DeclaredName]
+  var declaredNames: [DeclaredName]
 }
 
 /// Why a cell did not compile: the traceback lines of its `error` output.
@@ -26,7 +27,7 @@ public final class CellCompiler {
   public let workDirectory: URL
   /// Folders with the runtime's `.swiftmodule` files.
   public let moduleSearchPaths: [String]
-  public private(set) var scope = SessionScope()
+  private(set) var scope = SessionScope()
   /// Libraries of the cells that compiled, oldest first (the executor loads them again after a restart).
   public private(set) var libraries: [String] = []
   public var optimization = "-Onone"

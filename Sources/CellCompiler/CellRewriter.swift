@@ -2,22 +2,22 @@ import SwiftParser
 import SwiftSyntax
 
 /// A top-level name a cell declares, with the kind a scoped import needs (`import var Cell_3.x`).
-public struct DeclaredName: Hashable, Sendable {
-  public enum Kind: String, Sendable { case `var`, `let`, `func`, `struct`, `class`, `enum`, `protocol`, `typealias` }
-  public var name: String
-  public var kind: Kind
+struct DeclaredName: Hashable, Sendable {
+  enum Kind: String, Sendable { case `var`, `let`, `func`, `struct`, `class`, `enum`, `protocol`, `typealias` }
+  var name: String
+  var kind: Kind
 }
 
 /// What the compiler has learnt from earlier cells and needs for the next one.
-public struct SessionScope: Sendable {
+struct SessionScope: Sendable {
   /// Modules of earlier cells that compiled, oldest first.
-  public var modules: [String] = []
+  var modules: [String] = []
   /// The newest module that declares each name.
-  public var newest: [String: (module: String, kind: DeclaredName.Kind)] = [:]
+  var newest: [String: (module: String, kind: DeclaredName.Kind)] = [:]
   /// `import` lines users wrote, repeated in every later cell (imports are per file in Swift).
-  public var userImports: [String] = []
+  var userImports: [String] = []
 
-  public init() {}
+  init() {}
 
   mutating func record(module: String, names: [DeclaredName], imports: [String], declaresAnything: Bool = true) {
     // A cell of statements only has nothing to import; skipping it keeps later compiles fast.
@@ -28,34 +28,34 @@ public struct SessionScope: Sendable {
 }
 
 /// The generated source of one cell and what is needed to map the compiler's words back to it.
-public struct RewrittenCell: Sendable {
-  public var source: String
-  public var moduleName: String
-  public var entryPoint: String
-  public var declaredNames: [DeclaredName]
-  public var imports: [String]
+struct RewrittenCell: Sendable {
+  var source: String
+  var moduleName: String
+  var entryPoint: String
+  var declaredNames: [DeclaredName]
+  var imports: [String]
   /// Whether the cell declares anything (names, extensions, operators) that later cells must import.
-  public var declaresAnything: Bool
+  var declaresAnything: Bool
   /// Maps the columns the compiler reports back to the user's columns.
-  public var columns: ColumnMap
+  var columns: ColumnMap
 }
 
 /// Where generated text was inserted into the user's lines, so reported columns can be mapped back.
-public struct ColumnMap: Sendable, Equatable {
-  public struct Insertion: Sendable, Equatable {
+struct ColumnMap: Sendable, Equatable {
+  struct Insertion: Sendable, Equatable {
     /// The user's column (1-based) before which the text was inserted.
-    public var column: Int
-    public var length: Int
+    var column: Int
+    var length: Int
   }
   /// Text put in front of a whole line (a wrapper such as `__show(`), by cell line.
-  public var lineShifts: [Int: Int] = [:]
+  var lineShifts: [Int: Int] = [:]
   /// Text inserted inside a line (a `public ` modifier), by cell line.
-  public var insertions: [Int: [Insertion]] = [:]
+  var insertions: [Int: [Insertion]] = [:]
 
-  public init() {}
+  init() {}
 
   /// The user's column for a column the compiler reported on a cell line.
-  public func originalColumn(line: Int, column: Int) -> Int {
+  func originalColumn(line: Int, column: Int) -> Int {
     var c = max(1, column - (lineShifts[line] ?? 0))
     var inserted = 0
     for insertion in (insertions[line] ?? []).sorted(by: { $0.column < $1.column }) {
@@ -70,23 +70,23 @@ public struct ColumnMap: Sendable, Equatable {
 }
 
 /// Turns a cell into a library source: declarations at file scope, statements in order in a throwing run function.
-public struct CellRewriter {
+struct CellRewriter {
   /// A unique number per compiled cell: it names the module and the entry point.
-  public let cellNumber: Int
+  let cellNumber: Int
   /// The number the user sees (the execution count): errors and traps name `<Cell label>`.
-  public let label: Int
-  public let runtimeModule: String
+  let label: Int
+  let runtimeModule: String
 
-  public init(cellNumber: Int, label: Int? = nil, runtimeModule: String = "ClassificationRuntime") {
+  init(cellNumber: Int, label: Int? = nil, runtimeModule: String = "ClassificationRuntime") {
     self.cellNumber = cellNumber
     self.label = label ?? cellNumber
     self.runtimeModule = runtimeModule
   }
 
-  public var fileName: String { "<Cell \(label)>" }
-  public var moduleName: String { "Cell_\(cellNumber)" }
+  var fileName: String { "<Cell \(label)>" }
+  var moduleName: String { "Cell_\(cellNumber)" }
 
-  public func rewrite(_ code: String, scope: SessionScope) -> RewrittenCell {
+  func rewrite(_ code: String, scope: SessionScope) -> RewrittenCell {
     let tree = Parser.parse(source: code)
     let converter = SourceLocationConverter(fileName: fileName, tree: tree)
     var declarations: [String] = []

@@ -1,18 +1,18 @@
 import Foundation
 /// One compiler message, located in a cell when it points into one.
-public struct Diagnostic: Equatable, Sendable {
-  public enum Severity: String, Sendable { case error, warning, note }
-  public var cell: Int?
-  public var line: Int
-  public var column: Int
-  public var severity: Severity
-  public var message: String
+struct Diagnostic: Equatable, Sendable {
+  enum Severity: String, Sendable { case error, warning, note }
+  var cell: Int?
+  var line: Int
+  var column: Int
+  var severity: Severity
+  var message: String
 }
 
 /// Reads the compiler's llvm-style diagnostics and maps them to cell lines and columns.
-public enum DiagnosticsMapper {
+enum DiagnosticsMapper {
   /// Parses lines like `<Cell 3>:2:5: error: cannot find 'y' in scope`.
-  public static func parse(_ output: String) -> [Diagnostic] {
+  static func parse(_ output: String) -> [Diagnostic] {
     var result: [Diagnostic] = []
     for line in output.split(separator: "\n", omittingEmptySubsequences: true) {
       guard let severityRange = [": error: ", ": warning: ", ": note: "].lazy.compactMap({ line.range(of: $0) }).first
@@ -39,7 +39,7 @@ public enum DiagnosticsMapper {
   /// The traceback lines of an error output: each error in a cell with its source line and a caret.
   ///
   /// Messages from generated code are shown without a location, and only when no error points into a cell.
-  public static func traceback(
+  static func traceback(
     _ diagnostics: [Diagnostic], cellNumber: Int, columns: ColumnMap, source: (Int) -> String?
   ) -> [String] {
     var lines: [String] = []

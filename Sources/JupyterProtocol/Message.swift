@@ -49,6 +49,11 @@ public struct Message: Sendable {
 public struct Envelope: Sendable {
   public var identities: [Data]
   public var message: Message
+
+  public init(identities: [Data], message: Message) {
+    self.identities = identities
+    self.message = message
+  }
 }
 
 public enum WireError: Error, CustomStringConvertible, Equatable {

@@ -13,7 +13,7 @@ struct History {
     if let i = entries.lastIndex(where: { $0.line == line }) { entries[i].output = output }
   }
 
-  func reply(to request: JSON, session: String) -> JSON {
+  func reply(to request: JSON) -> JSON {
     let withOutput = request["output"]?.bool ?? false
     let selected: [(line: Int, input: String, output: String?)]
     switch request["hist_access_type"]?.string ?? "tail" {

@@ -1,142 +1,334 @@
-import CellCompiler
 import ExecutorWire
 import Foundation
 import JupyterProtocol
 import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// Set by the kernel's SIGINT handler; the main loop turns it into an interrupt.
-let sigintReceived = Atomic<Bool>(false)
-
-/// The Jupyter kernel: owns the sockets, the execution count and history, compiles cells, and
-/// turns executor events into iopub messages. It never runs user code itself.
-public final class Kernel {
-  enum Channel: String { case shell, control, stdin }
-
-  let connection: ConnectionInfo
-  let codec: WireCodec
-  let context = ZMQContext()
-  let shell: ZMQSocket
-  let control: ZMQSocket
-  let stdinSocket: ZMQSocket
-  let iopub: ZMQSocket
-  let heartbeat: Heartbeat
+/// The Jupyter kernel's protocol side: the busy → reply → idle bracket around every request, the
+/// execution count, history, `stop_on_error`, and stdin. It never compiles or runs code itself: cells
+/// go to a `CellExecuting`, messages come and go through a `KernelTransport`.
+///
+/// One dispatcher thread (the one that calls `run`) owns all of this state. A cell runs on the
+/// execution thread and reports back with one `ExecutionOutcome`; while it runs, the dispatcher still
+/// serves control (interrupt, shutdown) and stdin, and leaves shell requests queued.
+public final class Kernel: @unchecked Sendable {
+  let transport: any KernelTransport
+  let executing: any CellExecuting
   let session = UUID().uuidString.lowercased()
-  let compiler: CellCompiler
-  let launch: ExecutorLaunch
-  var executor: ExecutorProcess?
-  var executorGeneration = 0
+  let log: @Sendable (String) -> Void
+
   var executionCount = 0
   var history = History()
-  var running: RunningCell?
-  /// Shell requests read while aborting after an error, to be handled next.
-  var deferredShell: [Envelope] = []
-  /// Parent header for output that arrives when no cell is running.
-  var lastParent: JSON = [:]
-  var shouldExit = false
-  lazy var names = NameIndex(runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
+  /// The execute request whose cell is running.
+  private var running: RunningCell?
+  /// Shell requests read while aborting after an error, served before any new one.
+  private var deferredShell: [Envelope] = []
+  private var stopping = false
 
-  public init(connection: ConnectionInfo, compiler: CellCompiler, launch: ExecutorLaunch) throws {
-    self.connection = connection
-    self.compiler = compiler
-    self.launch = launch
-    codec = WireCodec(signer: Signer(key: connection.key))
-    shell = try ZMQSocket(context, .router)
-    control = try ZMQSocket(context, .router)
-    stdinSocket = try ZMQSocket(context, .router)
-    iopub = try ZMQSocket(context, .pub)
-    try shell.bind(connection.endpoint(port: connection.shellPort))
-    try control.bind(connection.endpoint(port: connection.controlPort))
-    try stdinSocket.bind(connection.endpoint(port: connection.stdinPort))
-    try iopub.bind(connection.endpoint(port: connection.iopubPort))
-    heartbeat = try Heartbeat(context: context, endpoint: connection.endpoint(port: connection.hbPort))
+  /// What other threads tell the dispatcher; `post` wakes it.
+  private let events = Mutex<[Event]>([])
+  private let executionQueue = DispatchQueue(label: "swift-kernel.execution")
+
+  enum Event {
+    case finished(ExecutionOutcome, [String: ExpressionResult])
+    case inputRequested(prompt: String, password: Bool, InputSlot)
+    case interrupt
   }
 
-  /// Serves requests until a shutdown request; returns the process exit status.
-  public func run() -> Int32 {
-    heartbeat.start()
-    signal(SIGINT) { _ in sigintReceived.store(true, ordering: .relaxed) }
-    signal(SIGPIPE, SIG_IGN)
-    startExecutor()
+  /// The execute request being served, as its reply will need it.
+  private struct RunningCell {
+    var request: Envelope
+    var channel: Channel
+    var count: Int
+    var silent: Bool
+    var storeHistory: Bool
+    var stopOnError: Bool
+    /// Set while the cell waits for an `input_reply`.
+    var input: InputSlot?
+  }
+
+  public init(
+    transport: any KernelTransport, executing: any CellExecuting,
+    log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
+  ) {
+    self.transport = transport
+    self.executing = executing
+    self.log = log
+  }
+
+  /// Serves requests until a shutdown request, then stops the executing side.
+  public func run() {
+    transport.start()
     publish("status", content: ["execution_state": "starting"], parent: [:])
-    while !shouldExit {
-      serveOnce()
+    while !stopping {
+      for event in events.withLock({ queue in
+        let taken = queue
+        queue = []
+        return taken
+      }) {
+        handle(event)
+      }
+      if stopping { break }
+      if running == nil, !deferredShell.isEmpty {
+        serve(deferredShell.removeFirst(), on: .shell)
+        continue
+      }
+      let channels: Set<Channel> = running == nil ? [.control, .stdin, .shell] : [.control, .stdin]
+      guard let (channel, envelope) = transport.receive(on: channels, timeout: nil) else { continue }
+      if channel == .stdin {
+        receiveInput(envelope)
+      } else {
+        serve(envelope, on: channel)
+      }
     }
-    executor?.terminate()
-    executor = nil
-    return 0
+    running?.input?.fulfil(nil)
+    executing.shutdown()
   }
 
-  /// One turn of the loop: control first, then executor output, stdin replies, and shell when idle.
-  func serveOnce() {
-    var items: [ZMQPoller.Item] = [.socket(control), .socket(stdinSocket)]
-    let acceptsShell = running == nil && deferredShell.isEmpty
-    if acceptsShell { items.append(.socket(shell)) }
-    let executorFDs = executor.map { [$0.eventFD, $0.stdoutFD, $0.stderrFD] } ?? []
-    items += executorFDs.map { .fd($0) }
-    let ready = ZMQPoller.poll(items, timeout: running == nil && deferredShell.isEmpty ? 500 : 50)
+  /// Hands an event to the dispatcher from any thread.
+  func post(_ event: Event) {
+    events.withLock { $0.append(event) }
+    transport.wake()
+  }
 
-    if ready[0] { receive(on: .control, from: control) }
-    if ready[1] { receive(on: .stdin, from: stdinSocket) }
-    if sigintReceived.exchange(false, ordering: .relaxed) { interruptRunningCell() }
-    if executor != nil { pumpExecutor() }
-    checkInterruptDeadline()
-    if running == nil, !deferredShell.isEmpty {
-      handle(deferredShell.removeFirst(), on: .shell)
-    } else if acceptsShell, ready[2] {
-      receive(on: .shell, from: shell)
+  /// Interrupts the running cell, as `interrupt_request` does; safe from any thread.
+  public func interrupt() { post(.interrupt) }
+
+  private func handle(_ event: Event) {
+    switch event {
+    case .finished(let outcome, let values): finishExecution(outcome, userExpressions: values)
+    case .inputRequested(let prompt, let password, let slot): requestInput(prompt: prompt, password: password, slot)
+    case .interrupt: interruptRunningCell()
     }
   }
 
-  func receive(on channel: Channel, from socket: ZMQSocket) {
-    guard let frames = try? socket.receive(wait: false) else { return }
-    let envelope: Envelope
-    do {
-      envelope = try codec.decode(frames)
-    } catch {
-      log("dropped a message on \(channel.rawValue): \(error)")
-      return
-    }
-    handle(envelope, on: channel)
+  // MARK: The bracket
+
+  /// A request's answer: the reply (none for comm messages), which its `idle` follows.
+  struct Answer {
+    var type: String?
+    var content: JSON
   }
 
-  func handle(_ envelope: Envelope, on channel: Channel) {
-    switch channel {
-    case .stdin: handleInputReply(envelope)
-    case .shell, .control: dispatch(envelope, on: channel)
+  /// Every request on shell and control passes here: busy, its answer, idle. An execute request that
+  /// starts a cell is answered when the cell ends, by `finishExecution`, through the same `close`.
+  private func serve(_ request: Envelope, on channel: Channel) {
+    publishStatus("busy", parent: request.message.header)
+    if let answer = answer(request, on: channel) { close(request, on: channel, with: answer) }
+  }
+
+  /// Sends a request's reply and its `idle`: the one place either is sent, so each happens once.
+  private func close(_ request: Envelope, on channel: Channel, with answer: Answer) {
+    if let type = answer.type { send(type, content: answer.content, to: request, on: channel) }
+    publishStatus("idle", parent: request.message.header)
+  }
+
+  /// The answer to a request; nil when it started a cell, which answers later.
+  private func answer(_ request: Envelope, on channel: Channel) -> Answer? {
+    let content = request.message.content
+    let code = content["code"]?.string ?? ""
+    let cursor = content["cursor_pos"]?.int ?? code.unicodeScalars.count
+    switch request.message.type {
+    case "execute_request":
+      return startExecution(request, on: channel)
+    case "kernel_info_request":
+      return Answer(type: "kernel_info_reply", content: KernelInfo.content)
+    case "comm_info_request":
+      return Answer(type: "comm_info_reply", content: ["status": "ok", "comms": [:]])
+    case "history_request":
+      return Answer(type: "history_reply", content: history.reply(to: content))
+    case "is_complete_request":
+      return Answer(type: "is_complete_reply", content: executing.isComplete(code).json)
+    case "complete_request":
+      return Answer(type: "complete_reply", content: executing.complete(code, cursor: cursor).json)
+    case "inspect_request":
+      let found = executing.inspect(code, cursor: cursor, detailLevel: content["detail_level"]?.int ?? 0)
+      return Answer(
+        type: "inspect_reply",
+        content: [
+          "status": "ok", "found": .bool(found != nil), "data": .object((found?.data ?? [:]).mapValues(JSON.string)),
+          "metadata": [:],
+        ])
+    case "interrupt_request":
+      interruptRunningCell()
+      return Answer(type: "interrupt_reply", content: ["status": "ok"])
+    case "shutdown_request":
+      stopping = true
+      return Answer(
+        type: "shutdown_reply", content: ["status": "ok", "restart": .bool(content["restart"]?.bool ?? false)])
+    case "comm_open":
+      // No comm targets here: the spec asks for an immediate comm_close so the frontend is not left waiting.
+      if let id = content["comm_id"]?.string {
+        publish("comm_close", content: ["comm_id": .string(id), "data": [:]], parent: request.message.header)
+      }
+      return Answer(type: nil, content: [:])
+    case "comm_msg", "comm_close":
+      return Answer(type: nil, content: [:])  // Messages for comms that do not exist are ignored, as the spec says.
+    default:
+      log("ignored unknown request type '\(request.message.type)' on \(channel.rawValue)")
+      return Answer(type: nil, content: [:])
     }
+  }
+
+  // MARK: Execution
+
+  /// Starts a cell on the execution thread; answers at once only when it cannot start.
+  private func startExecution(_ request: Envelope, on channel: Channel) -> Answer? {
+    let content = request.message.content
+    guard running == nil else {
+      let error = CellError(
+        name: "KernelBusy", value: "a cell is already running",
+        traceback: ["Not run: another cell is running; send execute requests on shell to queue them."])
+      return Answer(type: "execute_reply", content: errorReply(error, count: executionCount))
+    }
+    let code = content["code"]?.string ?? ""
+    let silent = content["silent"]?.bool ?? false
+    let storeHistory = silent ? false : (content["store_history"]?.bool ?? true)
+    let allowStdin = content["allow_stdin"]?.bool ?? true
+    let expressions = (content["user_expressions"]?.object ?? [:]).compactMapValues(\.string)
+    if storeHistory { executionCount += 1 }
+    let count = executionCount
+    let parent = request.message.header
+    if !silent { publish("execute_input", content: ["code": .string(code), "execution_count": .int(count)], parent: parent) }
+    if storeHistory { history.append(line: count, input: code) }
+    running = RunningCell(
+      request: request, channel: channel, count: count, silent: silent, storeHistory: storeHistory,
+      stopOnError: content["stop_on_error"]?.bool ?? true)
+
+    let output = sink(parent: parent, silent: silent, allowStdin: allowStdin)
+    let cell = CellRequest(code: code, label: count, allowStdin: allowStdin)
+    executionQueue.async { [executing] in
+      let outcome =
+        code.allSatisfy(\.isWhitespace) ? .ok(result: nil) : executing.execute(cell, output: output)
+      var values: [String: ExpressionResult] = [:]
+      if case .ok = outcome, !expressions.isEmpty { values = executing.evaluate(expressions, output: output) }
+      self.post(.finished(outcome, values))
+    }
+    return nil
+  }
+
+  /// Where a cell's output goes: published from the execution thread under its request, in order.
+  private func sink(parent: JSON, silent: Bool, allowStdin: Bool) -> OutputSink {
+    OutputSink(
+      emit: { [weak self] output in
+        guard let self, !silent else { return }
+        let (type, content) = output.message
+        self.publish(type, content: content, parent: parent)
+      },
+      readInput: { [weak self] prompt, password in
+        guard let self, allowStdin else { return nil }
+        let slot = InputSlot()
+        self.post(.inputRequested(prompt: prompt, password: password, slot))
+        return slot.wait()
+      })
+  }
+
+  /// Turns a cell's outcome into its outputs, reply and idle. After an error with `stop_on_error`, the
+  /// execute requests already queued are aborted first: a request sent once the client has this
+  /// reply must run.
+  private func finishExecution(_ outcome: ExecutionOutcome, userExpressions: [String: ExpressionResult]) {
+    guard let cell = running else { return }
+    running = nil
+    let parent = cell.request.message.header
+    let content: JSON
+    switch outcome {
+    case .ok(let result):
+      if let result {
+        if cell.storeHistory, let text = result.data["text/plain"] { history.setOutput(line: cell.count, output: text) }
+        if !cell.silent {
+          publish(
+            "execute_result",
+            content: ["execution_count": .int(cell.count), "data": result.dataJSON, "metadata": result.metadataJSON],
+            parent: parent)
+        }
+      }
+      content = [
+        "status": "ok", "execution_count": .int(cell.count), "payload": [],
+        "user_expressions": .object(userExpressions.mapValues(\.json)),
+      ]
+    case .failed(let error):
+      if !cell.silent { publish("error", content: error.json, parent: parent) }
+      if cell.stopOnError { abortQueuedExecutions() }
+      content = errorReply(error, count: cell.count)
+    }
+    close(cell.request, on: cell.channel, with: Answer(type: "execute_reply", content: content))
+  }
+
+  /// Answers the execute requests already queued on shell with an error, as `stop_on_error` asks;
+  /// other requests read on the way are kept to be served next.
+  private func abortQueuedExecutions() {
+    let aborted = CellError(name: "ExecutionAborted", value: "an earlier cell failed", traceback: ["Not run: an earlier cell failed."])
+    while let (_, request) = transport.receive(on: [.shell], timeout: 0) {
+      guard request.message.type == "execute_request" else {
+        deferredShell.append(request)
+        continue
+      }
+      publishStatus("busy", parent: request.message.header)
+      close(request, on: .shell, with: Answer(type: "execute_reply", content: errorReply(aborted, count: executionCount)))
+    }
+  }
+
+  private func errorReply(_ error: CellError, count: Int) -> JSON {
+    var content = error.json
+    content["status"] = "error"
+    content["execution_count"] = .int(count)
+    return content
+  }
+
+  private func interruptRunningCell() {
+    guard running != nil else { return }
+    executing.interrupt()
+    running?.input?.fulfil(nil)
+    running?.input = nil
+  }
+
+  // MARK: stdin
+
+  private func requestInput(prompt: String, password: Bool, _ slot: InputSlot) {
+    guard let cell = running, !stopping else { return slot.fulfil(nil) }
+    running?.input = slot
+    send("input_request", content: ["prompt": .string(prompt), "password": .bool(password)], to: cell.request, on: .stdin)
+  }
+
+  private func receiveInput(_ reply: Envelope) {
+    guard reply.message.type == "input_reply", let slot = running?.input else { return }
+    running?.input = nil
+    slot.fulfil(reply.message.content["value"]?.string ?? "")
   }
 
   // MARK: Sending
 
-  func send(_ type: String, content: JSON, to envelope: Envelope, on channel: Channel, metadata: JSON = [:]) {
+  private func send(_ type: String, content: JSON, to request: Envelope, on channel: Channel) {
     let message = Message(
-      header: Message.header(type: type, session: session), parentHeader: envelope.message.header,
-      metadata: metadata, content: content)
-    let socket = channel == .control ? control : channel == .stdin ? stdinSocket : shell
-    do { try socket.send(codec.encode(message, identities: envelope.identities)) }
-    catch { log("cannot send \(type): \(error)") }
+      header: Message.header(type: type, session: session), parentHeader: request.message.header, content: content)
+    transport.send(message, to: request.identities, on: channel)
   }
 
-  func publish(_ type: String, content: JSON, parent: JSON, metadata: JSON = [:]) {
-    let message = Message(
-      header: Message.header(type: type, session: session), parentHeader: parent, metadata: metadata, content: content)
-    do { try iopub.send(codec.encode(message, identities: [Data("kernel.\(type)".utf8)])) }
-    catch { log("cannot publish \(type): \(error)") }
+  /// Publishes on iopub; safe from any thread.
+  func publish(_ type: String, content: JSON, parent: JSON) {
+    transport.publish(Message(header: Message.header(type: type, session: session), parentHeader: parent, content: content))
   }
 
-  func publishStatus(_ state: String, parent: JSON) {
+  private func publishStatus(_ state: String, parent: JSON) {
     publish("status", content: ["execution_state": .string(state)], parent: parent)
-  }
-
-  func log(_ text: String) {
-    FileHandle.standardError.write(Data("[swift-kernel] \(text)\n".utf8))
   }
 }
 
-/// A kernel is driven by one thread at a time: `swift-kernel run` hands it to a background thread,
-/// which then owns it (and its sockets) until it shuts down.
-extension Kernel: @unchecked Sendable {}
+/// A line of input the execution thread waits for; the dispatcher fills it once.
+final class InputSlot: @unchecked Sendable {
+  private let filled = DispatchSemaphore(value: 0)
+  private let value = Mutex<String??>(nil)
+
+  func fulfil(_ line: String?) {
+    let first = value.withLock { current in
+      guard current == nil else { return false }
+      current = .some(line)
+      return true
+    }
+    if first { filled.signal() }
+  }
+
+  func wait() -> String? {
+    filled.wait()
+    return value.withLock { $0 ?? nil }
+  }
+}

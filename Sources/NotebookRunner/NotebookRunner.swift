@@ -1,5 +1,6 @@
 import Foundation
 import JupyterProtocol
+import ZeroMQTransport
 
 /// Executes a notebook's code cells through a kernel and records the outputs as nbclient does.
 ///

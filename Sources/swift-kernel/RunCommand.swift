@@ -53,8 +53,9 @@ struct RunCommand: ParsableCommand {
     let connection = ConnectionInfo(ipcPath: sockets.appendingPathComponent("kernel").path, key: UUID().uuidString)
     let (kernel, work) = try Installation.makeKernel(connection: connection)
     let stopped = DispatchSemaphore(value: 0)
+    kernel.interruptOnSIGINT()
     Thread.detachNewThread {
-      _ = kernel.run()
+      kernel.run()
       stopped.signal()
     }
     let runner = try NotebookRunner(connection: connection)

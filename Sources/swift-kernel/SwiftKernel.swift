@@ -1,9 +1,11 @@
 import ArgumentParser
 import CellCompiler
 import Executor
+import ExecutorHost
 import Foundation
 import JupyterProtocol
 import Kernel
+import ZeroMQTransport
 
 /// Where this binary and the runtime built beside it live.
 enum Installation {
@@ -20,7 +22,10 @@ enum Installation {
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
     let compiler = try CellCompiler(toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory])
     let launch = ExecutorLaunch(program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
-    return (try Kernel(connection: connection, compiler: compiler, launch: launch), work)
+    let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
+    let transport = try ZeroMQTransport(connection: connection, log: log)
+    let executing = try ExecutorHost(compiler: compiler, launch: launch)
+    return (Kernel(transport: transport, executing: executing, log: log), work)
   }
 
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.
@@ -57,10 +62,11 @@ struct KernelCommand: ParsableCommand {
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) }
     catch { throw ValidationError("\(error)") }
     let (kernel, work) = try Installation.makeKernel(connection: connection)
-    let status = kernel.run()
+    kernel.interruptOnSIGINT()
+    kernel.run()
     try? FileManager.default.removeItem(at: work)
     // Exit here: tearing down the ZeroMQ context would wait for the heartbeat thread's socket forever.
-    Foundation.exit(status)
+    Foundation.exit(0)
   }
 }
 

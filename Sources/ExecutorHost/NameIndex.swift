@@ -1,5 +1,6 @@
 import CellCompiler
 import Foundation
+import ProcessSupport
 import Synchronization
 
 /// A name the user can complete or inspect, with what inspection shows.
@@ -12,10 +13,11 @@ struct IndexedName: Sendable {
 }
 
 /// The names in scope for completion and inspection: keywords, the standard library's common
-/// names, the runtime's public API (from its symbol graph), and earlier cells' declarations.
-final class NameIndex: @unchecked Sendable {
+/// names, the runtime's public API (from its symbol graph), and earlier cells' declarations. Cells are
+/// learnt on the execution thread while completion reads on the dispatcher's, so both are locked.
+final class NameIndex: Sendable {
   private let runtime = Mutex<[IndexedName]?>(nil)
-  private var cells: [IndexedName] = []
+  private let learnt = Mutex<[IndexedName]>([])
 
   init(runtimeModules: [String], toolchain: Toolchain, workDirectory: URL) {
     let thread = Thread {
@@ -31,10 +33,12 @@ final class NameIndex: @unchecked Sendable {
     let learnt = CellAnalysis.declarations(in: code).map {
       IndexedName(name: $0.name, signature: $0.signature, documentation: $0.documentation, isMember: false)
     }
-    cells.insert(contentsOf: learnt, at: 0)
+    self.learnt.withLock { $0.insert(contentsOf: learnt, at: 0) }
   }
 
-  func forgetCells() { cells = [] }
+  func forgetCells() { learnt.withLock { $0 = [] } }
+
+  private var cells: [IndexedName] { learnt.withLock { $0 } }
 
   /// Waits briefly for the runtime's names (the symbol graph is read in the background at start).
   private var runtimeNames: [IndexedName] {

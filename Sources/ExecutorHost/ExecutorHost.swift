@@ -1,0 +1,308 @@
+import CellCompiler
+import ExecutorWire
+import Foundation
+import Kernel
+import ProcessSupport
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The kernel's executing side: compiles each cell into a library, has the executor child process
+/// run it, relays what it prints and displays, and turns how it ended into one `ExecutionOutcome`.
+/// Traps, stderr bookkeeping and restarts of the executor all stay on this side of the seam.
+public final class ExecutorHost: CellExecuting, @unchecked Sendable {
+  /// Seconds a cell has to stop after an interrupt before its executor is restarted.
+  public var interruptGrace: TimeInterval = 2
+  let compiler: CellCompiler
+  let launch: ExecutorLaunch
+  let names: NameIndex
+  /// The executor child; the execution thread alone replaces it.
+  private var executor: ExecutorProcess?
+  private var generation = 0
+  /// What `interrupt` and `shutdown` share with the execution thread.
+  private let control = Mutex(Control())
+  /// `interrupt` and `shutdown` write here to wake the wait for the executor's events.
+  private let wakePipe: (read: Int32, write: Int32)
+
+  private struct Control {
+    var pid: pid_t?
+    var busy = false
+    var interrupted = false
+    var interruptDeadline: Date?
+    var shutDown = false
+  }
+
+  public init(compiler: CellCompiler, launch: ExecutorLaunch) throws {
+    self.compiler = compiler
+    self.launch = launch
+    names = NameIndex(runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
+    wakePipe = try Subprocess.pipe()
+    for fd in [wakePipe.read, wakePipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    startExecutor()
+  }
+
+  deinit {
+    close(wakePipe.read)
+    close(wakePipe.write)
+  }
+
+  // MARK: CellExecuting
+
+  public func execute(_ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
+    noticeExitBetweenCells(output)
+    beginWork()
+    defer { endWork() }
+    let compiled: CompiledCell
+    do {
+      switch try compiler.compile(cell.code, label: cell.label) {
+      case .failure(let failure):
+        return .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
+      case .success(let cell): compiled = cell
+      }
+    } catch {
+      return .failed(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
+    }
+    names.learn(cell: cell.code)
+    if control.withLock({ $0.interrupted }) {
+      // Interrupted while compiling: load the library without running it, so that later cells that use
+      // its declarations still link.
+      executor?.send(.load(library: compiled.library))
+      return .failed(Self.interruptedError)
+    }
+    return run(compiled, allowStdin: cell.allowStdin, output: output)
+  }
+
+  public func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult] {
+    beginWork()
+    defer { endWork() }
+    var results: [String: ExpressionResult] = [:]
+    for (key, code) in expressions.sorted(by: { $0.key < $1.key }) {
+      let outcome: ExecutionOutcome
+      do {
+        switch try compiler.compile(code, label: 0) {
+        case .failure(let failure):
+          outcome = .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
+        case .success(let compiled):
+          outcome = run(compiled, allowStdin: false, output: output)
+        }
+      } catch {
+        outcome = .failed(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
+      }
+      switch outcome {
+      case .ok(let result): results[key] = .value(result ?? DisplayBundle(data: ["text/plain": "()"]))
+      case .failed(let error): results[key] = .failed(error)
+      }
+    }
+    return results
+  }
+
+  public func interrupt() {
+    let pid = control.withLock { state -> pid_t? in
+      guard state.busy else { return nil }
+      state.interrupted = true
+      if state.interruptDeadline == nil { state.interruptDeadline = Date().addingTimeInterval(interruptGrace) }
+      return state.pid
+    }
+    if let pid { kill(pid, SIGINT) }
+    wake()
+  }
+
+  public func shutdown() {
+    let pid = control.withLock { state in
+      state.shutDown = true
+      return state.pid
+    }
+    if let pid { kill(pid, SIGKILL) }
+    wake()
+  }
+
+  public func isComplete(_ code: String) -> CodeCompleteness {
+    switch CellAnalysis.isComplete(code) {
+    case .complete: .complete
+    case .incomplete(let indent): .incomplete(indent: indent)
+    case .invalid: .invalid
+    }
+  }
+
+  // MARK: Running a compiled cell
+
+  /// Runs a compiled library in the executor and relays its output until it finishes or dies.
+  private func run(_ compiled: CompiledCell, allowStdin: Bool, output: OutputSink) -> ExecutionOutcome {
+    if executor == nil { startExecutor() }
+    guard let executor, executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
+    else {
+      return .failed(
+        CellError(
+          name: "ExecutorError", value: "the executor is not running",
+          traceback: ["The executor could not be started; see the kernel log."]))
+    }
+    var stderr = StderrRelay()
+    var result: DisplayBundle?
+    var reported: CellError?
+    while true {
+      let deadline = control.withLock { $0.interruptDeadline }
+      let timeout = deadline.map { max(0, Int32($0.timeIntervalSinceNow * 1000) + 1) } ?? -1
+      var polls = [executor.eventFD, executor.stdoutFD, executor.stderrFD, wakePipe.read].map {
+        pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
+      }
+      _ = poll(&polls, nfds_t(polls.count), timeout)
+      drainWakePipe()
+      relayStreams(of: executor, stderr: &stderr, to: output)
+      let events = executor.pendingEvents()
+      if !events.isEmpty { relayStreams(of: executor, stderr: &stderr, to: output) }
+      for event in events {
+        switch event {
+        case .ready: break
+        case .display(let bundle): output.emit(.display(bundle))
+        case .updateDisplay(let bundle): output.emit(.updateDisplay(bundle))
+        case .clearOutput(let wait): output.emit(.clearOutput(wait: wait))
+        case .stream(let name, let text): output.emit(.stream(name: name == "stderr" ? .stderr : .stdout, text: text))
+        case .result(let bundle): result = bundle
+        case .inputRequest(let prompt, let password):
+          executor.reply(input: output.readInput(prompt, password))
+        case .cellError(let name, let value):
+          if reported == nil { reported = CellError(name: name, value: value, traceback: ["\(name): \(value)"]) }
+        case .finished(let outcome):
+          let held = stderr.finish()
+          if !held.isEmpty { output.emit(.stream(name: .stderr, text: held)) }
+          switch outcome {
+          case .ok: return reported.map(ExecutionOutcome.failed) ?? .ok(result: result)
+          case .error(let name, let value):
+            return .failed(CellError(name: name, value: value, traceback: ["\(name): \(value)"]))
+          case .interrupted: return .failed(Self.interruptedError)
+          }
+        }
+      }
+      if executor.eventsClosed { return executorDied(stderr: stderr, output: output, afterInterrupt: false) }
+      let (shutDown, deadlinePassed) = control.withLock { ($0.shutDown, $0.interruptDeadline.map { Date() >= $0 } ?? false) }
+      if shutDown {
+        executor.terminate()
+        return .failed(CellError(name: "Shutdown", value: "the kernel is shutting down", traceback: []))
+      }
+      if deadlinePassed {
+        executor.terminate()
+        return executorDied(stderr: stderr, output: output, afterInterrupt: true)
+      }
+    }
+  }
+
+  /// Streams what the executor printed; stderr goes through the trap filter.
+  private func relayStreams(of executor: ExecutorProcess, stderr: inout StderrRelay, to output: OutputSink) {
+    if let bytes = ExecutorProcess.readAvailable(executor.stdoutFD), !bytes.isEmpty {
+      let text = executor.decode(bytes, stream: 1)
+      if !text.isEmpty { output.emit(.stream(name: .stdout, text: text)) }
+    }
+    if let bytes = ExecutorProcess.readAvailable(executor.stderrFD), !bytes.isEmpty {
+      let text = stderr.filter(executor.decode(bytes, stream: 2))
+      if !text.isEmpty { output.emit(.stream(name: .stderr, text: text)) }
+    }
+  }
+
+  static let interruptedError = CellError(
+    name: "Interrupted", value: "the cell was interrupted",
+    traceback: ["Interrupted: the cell stopped early at your request; the session's state is kept."])
+
+  static let resetNote =
+    "The executor was restarted, so the session's state was reset: variables, functions and types from earlier cells are gone. Run the cells you need again."
+
+  /// The executor ended in the middle of a cell (a trap, a kill after an interrupt): start a fresh one,
+  /// forget the old state, and say so in the cell's error.
+  private func executorDied(stderr: StderrRelay, output: OutputSink, afterInterrupt: Bool) -> ExecutionOutcome {
+    guard let executor else { return .failed(Self.interruptedError) }
+    var stderr = stderr
+    relayStreams(of: executor, stderr: &stderr, to: output)
+    let status = executor.reap()
+    var report = TrapReport(message: stderr.trapMessage)
+    report.read(crashReportAt: executor.crashReportPath)
+    restartExecutor()
+    if afterInterrupt {
+      return .failed(
+        CellError(
+          name: "Interrupted", value: "the cell did not stop, so the executor was restarted",
+          traceback: ["Interrupted: the cell did not stop within \(Int(interruptGrace)) s of the interrupt.", Self.resetNote]))
+    }
+    let message = report.message ?? "the executor stopped (\(Self.describe(status: status)))"
+    var traceback = ["Fatal error: \(message)"]
+    if let label = report.cell, let line = report.line {
+      traceback.append("  at <Cell \(label)>:\(line)")
+      if let source = compiler.source(ofCell: label) {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        if line >= 1, line <= lines.count { traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces)) }
+      }
+    }
+    traceback.append(Self.resetNote)
+    return .failed(CellError(name: "FatalError", value: message, traceback: traceback))
+  }
+
+  /// An executor that ended between cells (killed from outside, a trap on a background thread) is
+  /// reported on the next cell's stderr, with what it printed before it ended.
+  private func noticeExitBetweenCells(_ output: OutputSink) {
+    guard let executor else { return }
+    var stderr = StderrRelay()
+    relayStreams(of: executor, stderr: &stderr, to: output)
+    _ = executor.pendingEvents()
+    guard executor.eventsClosed else { return }
+    let status = executor.reap()
+    restartExecutor()
+    output.emit(
+      .stream(
+        name: .stderr,
+        text: "The executor stopped unexpectedly (\(Self.describe(status: status))). \(Self.resetNote)\n"))
+  }
+
+  // MARK: The executor process
+
+  private func startExecutor() {
+    generation += 1
+    do {
+      executor = try ExecutorProcess(launch, generation: generation)
+    } catch {
+      FileHandle.standardError.write(Data("[swift-kernel] \(error)\n".utf8))
+      executor = nil
+    }
+    let pid = executor?.pid
+    control.withLock { $0.pid = pid }
+  }
+
+  /// A fresh executor with none of the earlier cells.
+  private func restartExecutor() {
+    executor?.terminate()
+    executor = nil
+    compiler.reset()
+    names.forgetCells()
+    startExecutor()
+  }
+
+  private func beginWork() {
+    control.withLock { state in
+      state.busy = true
+      state.interrupted = false
+      state.interruptDeadline = nil
+    }
+  }
+
+  private func endWork() {
+    control.withLock { state in
+      state.busy = false
+      state.interruptDeadline = nil
+    }
+  }
+
+  private func wake() {
+    var byte: UInt8 = 1
+    _ = write(wakePipe.write, &byte, 1)
+  }
+
+  private func drainWakePipe() {
+    var buffer = [UInt8](repeating: 0, count: 64)
+    while read(wakePipe.read, &buffer, buffer.count) > 0 {}
+  }
+
+  static func describe(status: Int32) -> String {
+    let signal = status & 0x7f
+    if signal != 0 { return "signal \(signal): \(String(cString: strsignal(signal)))" }
+    return "exit status \((status >> 8) & 0xff)"
+  }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import JupyterProtocol
+import Kernel
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The kernel's channels over ZeroMQ, bound to the addresses of a connection file: ROUTER sockets for
+/// shell, control and stdin, a PUB socket for iopub, and the heartbeat on its own thread.
+///
+/// The dispatcher thread alone receives and sends on the ROUTER sockets; iopub is shared under a lock,
+/// because cells publish from the execution thread.
+public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
+  private let codec: WireCodec
+  private let context = ZMQContext()
+  private let sockets: [Channel: ZMQSocket]
+  private let iopub: Mutex<ZMQSocket>
+  private let heartbeat: Heartbeat
+  /// A pipe that `wake()` writes and every `receive` polls.
+  private let wakeRead: Int32
+  private let wakeWrite: Int32
+  private let log: @Sendable (String) -> Void
+
+  public init(connection: ConnectionInfo, log: @escaping @Sendable (String) -> Void) throws {
+    codec = WireCodec(signer: Signer(key: connection.key))
+    self.log = log
+    var sockets: [Channel: ZMQSocket] = [:]
+    for (channel, port) in [(Channel.shell, connection.shellPort), (.control, connection.controlPort), (.stdin, connection.stdinPort)] {
+      let socket = try ZMQSocket(context, .router)
+      try socket.bind(connection.endpoint(port: port))
+      sockets[channel] = socket
+    }
+    self.sockets = sockets
+    let iopub = try ZMQSocket(context, .pub)
+    try iopub.bind(connection.endpoint(port: connection.iopubPort))
+    self.iopub = Mutex(iopub)
+    heartbeat = try Heartbeat(context: context, endpoint: connection.endpoint(port: connection.hbPort))
+    var fds: [Int32] = [0, 0]
+    guard pipe(&fds) == 0 else { throw ZMQError("pipe") }
+    for fd in fds {
+      _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+    (wakeRead, wakeWrite) = (fds[0], fds[1])
+  }
+
+  public func start() { heartbeat.start() }
+
+  public func receive(on channels: Set<Channel>, timeout: Double?) -> (channel: Channel, envelope: Envelope)? {
+    // Control first: an interrupt or a shutdown must not wait behind queued shell requests.
+    let order = [Channel.control, .stdin, .shell].filter(channels.contains)
+    let deadline = timeout.map { Date().addingTimeInterval($0) }
+    while true {
+      let remaining = deadline.map { max(0, Int($0.timeIntervalSinceNow * 1000)) } ?? -1
+      let ready = ZMQPoller.poll(order.map { .socket(sockets[$0]!) } + [.fd(wakeRead)], timeout: remaining)
+      for (channel, isReady) in zip(order, ready) where isReady {
+        guard let frames = try? sockets[channel]!.receive(wait: false) else { continue }
+        do {
+          return (channel, try codec.decode(frames))
+        } catch {
+          log("dropped a message on \(channel.rawValue): \(error)")
+        }
+      }
+      // A wake counts only when no message is ready, so a drain with timeout 0 sees every queued one.
+      if ready.last == true {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &buffer, buffer.count) > 0 {}
+        return nil
+      }
+      if let deadline, Date() >= deadline { return nil }
+    }
+  }
+
+  public func send(_ message: Message, to identities: [Data], on channel: Channel) {
+    do { try sockets[channel]!.send(codec.encode(message, identities: identities)) } catch {
+      log("cannot send \(message.type) on \(channel.rawValue): \(error)")
+    }
+  }
+
+  public func publish(_ message: Message) {
+    let frames = codec.encode(message, identities: [Data("kernel.\(message.type)".utf8)])
+    iopub.withLock { socket in
+      do { try socket.send(frames) } catch { log("cannot publish \(message.type): \(error)") }
+    }
+  }
+
+  public func wake() {
+    var byte: UInt8 = 1
+    _ = write(wakeWrite, &byte, 1)
+  }
+}

@@ -1,0 +1,36 @@
+import JupyterProtocol
+import Testing
+
+@testable import Kernel
+
+@Suite struct ShutdownTests {
+  @Test(arguments: [Channel.control, .shell], [false, true])
+  func shutdownIsAnsweredThenTheKernelStops(channel: Channel, restart: Bool) {
+    let h = KernelHarness()
+    #expect(h.run("value 1").reply["status"] == "ok")
+    let id = h.transport.deliver("shutdown_request", ["restart": .bool(restart)], on: channel)
+    #expect(h.hasStopped())
+    #expect(h.transport.records(for: id).labels == ["status:busy", "\(channel.rawValue):shutdown_reply", "status:idle"])
+    #expect(h.transport.reply(to: id)?.content == ["status": "ok", "restart": .bool(restart)])
+    #expect(h.executor.shutdowns == 1)
+  }
+
+  @Test func shutdownWhileACellRunsStopsTheKernelAndTheExecutor() {
+    let h = KernelHarness()
+    _ = h.execute("spin")
+    #expect(h.cellStarted())
+    let id = h.transport.deliver("shutdown_request", ["restart": false], on: .control)
+    #expect(h.hasStopped())
+    #expect(h.transport.reply(to: id)?.type == "shutdown_reply")
+    #expect(h.executor.shutdowns == 1)
+  }
+
+  @Test func requestsAfterShutdownAreNotServed() {
+    let h = KernelHarness()
+    let shutdown = h.transport.deliver("shutdown_request", ["restart": false], on: .control)
+    #expect(h.hasStopped())
+    let late = h.transport.deliver("kernel_info_request")
+    #expect(h.transport.reply(to: shutdown) != nil)
+    #expect(h.transport.reply(to: late, timeout: 0.2) == nil)
+  }
+}
