@@ -49,7 +49,9 @@ public enum CellAnalysis {
     }
     guard tree.hasError else { return .complete }
     if depth == 0, let last = lastToken, case .binaryOperator = last.tokenKind { return .incomplete(indent: "") }
-    if let last = lastToken, [.equal, .comma, .period, .arrow].contains(last.tokenKind) { return .incomplete(indent: "") }
+    if let last = lastToken, [.equal, .comma, .period, .arrow].contains(last.tokenKind) {
+      return .incomplete(indent: "")
+    }
     return .invalid
   }
 
@@ -63,13 +65,15 @@ public enum CellAnalysis {
       if let v = decl.as(VariableDeclSyntax.self) {
         for binding in v.bindings {
           for name in CellRewriter.boundNames(in: binding.pattern) {
-            result.append(CellDeclaration(name: name, kind: v.bindingSpecifier.text, signature: signature, documentation: doc))
+            result.append(
+              CellDeclaration(name: name, kind: v.bindingSpecifier.text, signature: signature, documentation: doc))
           }
         }
         return
       }
       if let name = CellRewriter.declaredName(decl) {
-        result.append(CellDeclaration(name: name.name, kind: name.kind.rawValue, signature: signature, documentation: doc))
+        result.append(
+          CellDeclaration(name: name.name, kind: name.kind.rawValue, signature: signature, documentation: doc))
       }
       let members: MemberBlockSyntax? =
         decl.as(StructDeclSyntax.self)?.memberBlock ?? decl.as(ClassDeclSyntax.self)?.memberBlock
@@ -87,11 +91,18 @@ public enum CellAnalysis {
   static func signatureText(_ decl: DeclSyntax) -> String {
     var text = decl.trimmedDescription
     if let f = decl.as(FunctionDeclSyntax.self), let body = f.body {
-      text = String(text.prefix(body.positionAfterSkippingLeadingTrivia.utf8Offset - f.positionAfterSkippingLeadingTrivia.utf8Offset))
+      text = String(
+        text.prefix(
+          body.positionAfterSkippingLeadingTrivia.utf8Offset - f.positionAfterSkippingLeadingTrivia.utf8Offset))
     } else if let brace = decl.tokens(viewMode: .sourceAccurate).first(where: { $0.tokenKind == .leftBrace }) {
-      text = String(text.utf8.prefix(brace.positionAfterSkippingLeadingTrivia.utf8Offset - decl.positionAfterSkippingLeadingTrivia.utf8Offset)) ?? text
+      text =
+        String(
+          text.utf8.prefix(
+            brace.positionAfterSkippingLeadingTrivia.utf8Offset - decl.positionAfterSkippingLeadingTrivia.utf8Offset))
+        ?? text
     }
-    let withoutAttributes = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    let withoutAttributes = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(
+      separator: " ")
     return withoutAttributes.trimmingCharacters(in: .whitespaces)
   }
 

@@ -4,7 +4,9 @@ import ProcessSupport
 public enum CompileError: Error, CustomStringConvertible {
   case toolchain(String)
   public var description: String {
-    switch self { case .toolchain(let why): why }
+    switch self {
+    case .toolchain(let why): why
+    }
   }
 }
 
@@ -77,7 +79,9 @@ public final class CellCompiler {
       let diagnostics = DiagnosticsMapper.parse(compiled.stderr)
       var traceback = DiagnosticsMapper.traceback(
         diagnostics, cellNumber: label, columns: cell.columns, source: { self.sources[$0] })
-      if traceback.isEmpty { traceback = ["error: the compiler failed:"] + compiled.stderr.split(separator: "\n").map(String.init) }
+      if traceback.isEmpty {
+        traceback = ["error: the compiler failed:"] + compiled.stderr.split(separator: "\n").map(String.init)
+      }
       let summary = diagnostics.first { $0.severity == .error }?.message ?? "compilation failed"
       return .failure(CompileFailure(summary: summary, traceback: traceback))
     }
@@ -86,15 +90,22 @@ public final class CellCompiler {
     // ld.lld directly (the clang driver would only start it); --eh-frame-hdr keeps backtraces working.
     let linked = try Subprocess.run(
       toolchain.linker,
-      ["-shared", "--hash-style=gnu", "--eh-frame-hdr", toolchain.swiftrt, base + ".o", "-L", toolchain.swiftLibraryDirectory]
+      [
+        "-shared", "--hash-style=gnu", "--eh-frame-hdr", toolchain.swiftrt, base + ".o", "-L",
+        toolchain.swiftLibraryDirectory,
+      ]
         + toolchain.systemLibraryDirectories.flatMap { ["-L", $0] }
         + libraries + ["-rpath", toolchain.swiftLibraryDirectory, "-o", library])
     clock.mark("link")
     guard linked.status == 0 else {
       return .failure(
-        CompileFailure(summary: "linking failed", traceback: ["error: linking the cell failed:"] + linked.stderr.split(separator: "\n").map(String.init)))
+        CompileFailure(
+          summary: "linking failed",
+          traceback: ["error: linking the cell failed:"] + linked.stderr.split(separator: "\n").map(String.init)))
     }
-    scope.record(module: cell.moduleName, names: cell.declaredNames, imports: cell.imports, declaresAnything: cell.declaresAnything)
+    scope.record(
+      module: cell.moduleName, names: cell.declaredNames, imports: cell.imports, declaresAnything: cell.declaresAnything
+    )
     self.libraries.append(library)
     return .success(CompiledCell(library: library, entryPoint: cell.entryPoint, declaredNames: cell.declaredNames))
   }

@@ -140,7 +140,9 @@ struct CellRewriter {
             let result = "__result_\(cellNumber)_\(resultCounter)"
             let annotation = binding.typeAnnotation.map { "Result<\($0.type.trimmedDescription), any Error>" }
             declarations.append(
-              chunk(initializer.value, prefix: "private let \(result)\(annotation.map { ": \($0)" } ?? "") = Result { ", suffix: " }"))
+              chunk(
+                initializer.value, prefix: "private let \(result)\(annotation.map { ": \($0)" } ?? "") = Result { ",
+                suffix: " }"))
             let specifier = variable.bindingSpecifier.text
             let typeText = binding.typeAnnotation.map { ": " + $0.type.trimmedDescription } ?? ""
             declarations.append("\(specifier) \(binding.pattern.trimmedDescription)\(typeText) = try! \(result).get()")
@@ -232,7 +234,9 @@ struct CellRewriter {
   }
 
   static func declaredName(_ decl: DeclSyntax) -> DeclaredName? {
-    if let d = decl.as(FunctionDeclSyntax.self), case .identifier = d.name.tokenKind { return .init(name: d.name.text, kind: .func) }
+    if let d = decl.as(FunctionDeclSyntax.self), case .identifier = d.name.tokenKind {
+      return .init(name: d.name.text, kind: .func)
+    }
     if let d = decl.as(StructDeclSyntax.self) { return .init(name: d.name.text, kind: .struct) }
     if let d = decl.as(ClassDeclSyntax.self) { return .init(name: d.name.text, kind: .class) }
     if let d = decl.as(EnumDeclSyntax.self) { return .init(name: d.name.text, kind: .enum) }

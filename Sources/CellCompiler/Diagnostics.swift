@@ -1,4 +1,5 @@
 import Foundation
+
 /// One compiler message, located in a cell when it points into one.
 struct Diagnostic: Equatable, Sendable {
   enum Severity: String, Sendable { case error, warning, note }
@@ -21,8 +22,12 @@ enum DiagnosticsMapper {
       let severityText = line[severityRange].trimmingCharacters(in: CharacterSet(charactersIn: ": "))
       let message = String(line[severityRange.upperBound...])
       let parts = location.split(separator: ":", omittingEmptySubsequences: false)
-      guard parts.count >= 3, let lineNumber = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1]) else {
-        result.append(Diagnostic(cell: nil, line: 0, column: 0, severity: Diagnostic.Severity(rawValue: severityText) ?? .error, message: message))
+      guard parts.count >= 3, let lineNumber = Int(parts[parts.count - 2]), let column = Int(parts[parts.count - 1])
+      else {
+        result.append(
+          Diagnostic(
+            cell: nil, line: 0, column: 0, severity: Diagnostic.Severity(rawValue: severityText) ?? .error,
+            message: message))
         continue
       }
       let file = parts[..<(parts.count - 2)].joined(separator: ":")

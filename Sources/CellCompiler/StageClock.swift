@@ -8,7 +8,8 @@ final class StageClock {
   func mark(_ stage: String) {
     guard Self.enabled else { return }
     let now = DispatchTime.now()
-    FileHandle.standardError.write(Data("[swift-kernel] \(stage): \((now.uptimeNanoseconds - last.uptimeNanoseconds) / 1_000_000) ms\n".utf8))
+    FileHandle.standardError.write(
+      Data("[swift-kernel] \(stage): \((now.uptimeNanoseconds - last.uptimeNanoseconds) / 1_000_000) ms\n".utf8))
     last = now
   }
 }

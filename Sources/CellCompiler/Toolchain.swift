@@ -15,7 +15,8 @@ public struct Toolchain: Sendable {
     let environment = ProcessInfo.processInfo.environment
     var bin: String?
     if let root = environment["SWIFT_TOOLCHAIN"] {
-      for candidate in [root + "/bin", root + "/usr/bin"] where FileManager.default.isExecutableFile(atPath: candidate + "/swift-frontend") {
+      for candidate in [root + "/bin", root + "/usr/bin"]
+      where FileManager.default.isExecutableFile(atPath: candidate + "/swift-frontend") {
         bin = candidate
       }
     }
@@ -27,7 +28,10 @@ public struct Toolchain: Sendable {
         break
       }
     }
-    guard let bin else { throw CompileError.toolchain("swift-frontend was not found on PATH; set SWIFT_TOOLCHAIN to the toolchain's usr folder") }
+    guard let bin else {
+      throw CompileError.toolchain(
+        "swift-frontend was not found on PATH; set SWIFT_TOOLCHAIN to the toolchain's usr folder")
+    }
     let usr = URL(fileURLWithPath: bin).deletingLastPathComponent().path
     let lib = usr + "/lib/swift/linux"
     #if arch(x86_64)

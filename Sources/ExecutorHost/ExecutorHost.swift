@@ -37,7 +37,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   public init(compiler: CellCompiler, launch: ExecutorLaunch) throws {
     self.compiler = compiler
     self.launch = launch
-    names = NameIndex(runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
+    names = NameIndex(
+      runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
     wakePipe = try Subprocess.pipe()
     for fd in [wakePipe.read, wakePipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     startExecutor()
@@ -131,7 +132,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// Runs a compiled library in the executor and relays its output until it finishes or dies.
   private func run(_ compiled: CompiledCell, allowStdin: Bool, output: OutputSink) -> ExecutionOutcome {
     if executor == nil { startExecutor() }
-    guard let executor, executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
+    guard let executor,
+      executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
     else {
       return .failed(
         CellError(
@@ -176,7 +178,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
         }
       }
       if executor.eventsClosed { return executorDied(stderr: stderr, output: output, afterInterrupt: false) }
-      let (shutDown, deadlinePassed) = control.withLock { ($0.shutDown, $0.interruptDeadline.map { Date() >= $0 } ?? false) }
+      let (shutDown, deadlinePassed) = control.withLock {
+        ($0.shutDown, $0.interruptDeadline.map { Date() >= $0 } ?? false)
+      }
       if shutDown {
         executor.terminate()
         return .failed(CellError(name: "Shutdown", value: "the kernel is shutting down", traceback: []))
@@ -221,7 +225,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       return .failed(
         CellError(
           name: "Interrupted", value: "the cell did not stop, so the executor was restarted",
-          traceback: ["Interrupted: the cell did not stop within \(Int(interruptGrace)) s of the interrupt.", Self.resetNote]))
+          traceback: [
+            "Interrupted: the cell did not stop within \(Int(interruptGrace)) s of the interrupt.", Self.resetNote,
+          ]))
     }
     let message = report.message ?? "the executor stopped (\(Self.describe(status: status)))"
     var traceback = ["Fatal error: \(message)"]
@@ -229,7 +235,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       traceback.append("  at <Cell \(label)>:\(line)")
       if let source = compiler.source(ofCell: label) {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-        if line >= 1, line <= lines.count { traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces)) }
+        if line >= 1, line <= lines.count {
+          traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces))
+        }
       }
     }
     traceback.append(Self.resetNote)

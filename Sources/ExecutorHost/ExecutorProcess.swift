@@ -53,7 +53,10 @@ final class ExecutorProcess {
           (PipeFraming.inputFD, input.read),
         ])
     } catch {
-      for pipe in pipes { close(pipe.read); close(pipe.write) }
+      for pipe in pipes {
+        close(pipe.read)
+        close(pipe.write)
+      }
       throw SubprocessError(description: "cannot start the executor: \(error)")
     }
     for fd in [command.read, event.write, input.read, out.write, err.write] { close(fd) }

@@ -11,7 +11,8 @@ extension ExecutorHost {
     while start > 0, Self.isIdentifier(scalars[start - 1]) { start -= 1 }
     let prefix = String(String.UnicodeScalarView(scalars[start..<cursor]))
     let afterDot = start > 0 && scalars[start - 1] == "."
-    return Completion(matches: names.completions(prefix: prefix, afterDot: afterDot), cursorStart: start, cursorEnd: cursor)
+    return Completion(
+      matches: names.completions(prefix: prefix, afterDot: afterDot), cursorStart: start, cursorEnd: cursor)
   }
 
   public func inspect(_ code: String, cursor: Int, detailLevel: Int) -> Inspection? {
@@ -24,7 +25,8 @@ extension ExecutorHost {
     let name = String(String.UnicodeScalarView(scalars[start..<end]))
     guard !name.isEmpty, let found = names.lookup(name) else { return nil }
     let plain = found.documentation.isEmpty ? found.signature : found.signature + "\n\n" + found.documentation
-    let markdown = "```swift\n\(found.signature)\n```" + (found.documentation.isEmpty ? "" : "\n\n" + found.documentation)
+    let markdown =
+      "```swift\n\(found.signature)\n```" + (found.documentation.isEmpty ? "" : "\n\n" + found.documentation)
     return Inspection(data: ["text/plain": plain, "text/markdown": markdown])
   }
 

@@ -68,7 +68,9 @@ final class NameIndex: Sendable {
   func lookup(_ name: String) -> IndexedName? {
     if let found = cells.first(where: { $0.name == name }) { return found }
     let runtime = runtimeNames
-    if let found = runtime.first(where: { $0.name == name && !$0.isMember }) ?? runtime.first(where: { $0.name == name }) {
+    if let found = runtime.first(where: { $0.name == name && !$0.isMember })
+      ?? runtime.first(where: { $0.name == name })
+    {
       return found
     }
     if let (signature, doc) = Self.standardLibrary[name] {
@@ -81,16 +83,22 @@ final class NameIndex: Sendable {
   private static func runtimeNames(modules: [String], toolchain: Toolchain, workDirectory: URL) -> [IndexedName] {
     let output = workDirectory.appendingPathComponent("symbol-graph")
     try? FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-    let tool = URL(fileURLWithPath: toolchain.frontend).deletingLastPathComponent().appendingPathComponent("swift-symbolgraph-extract").path
+    let tool = URL(fileURLWithPath: toolchain.frontend).deletingLastPathComponent().appendingPathComponent(
+      "swift-symbolgraph-extract"
+    ).path
     #if arch(x86_64)
       let target = "x86_64-unknown-linux-gnu"
     #else
       let target = "aarch64-unknown-linux-gnu"
     #endif
-    var arguments = ["-module-name", "ClassificationRuntime", "-target", target, "-output-dir", output.path, "-minimum-access-level", "public"]
+    var arguments = [
+      "-module-name", "ClassificationRuntime", "-target", target, "-output-dir", output.path, "-minimum-access-level",
+      "public",
+    ]
     for path in modules { arguments += ["-I", path] }
     guard let result = try? Subprocess.run(tool, arguments), result.status == 0,
-      let data = FileManager.default.contents(atPath: output.appendingPathComponent("ClassificationRuntime.symbols.json").path),
+      let data = FileManager.default.contents(
+        atPath: output.appendingPathComponent("ClassificationRuntime.symbols.json").path),
       let graph = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let symbols = graph["symbols"] as? [[String: Any]]
     else { return [] }
@@ -98,7 +106,9 @@ final class NameIndex: Sendable {
     for symbol in symbols {
       guard let path = symbol["pathComponents"] as? [String], let name = path.last else { continue }
       let base = name.split(separator: "(").first.map(String.init) ?? name
-      let fragments = (symbol["declarationFragments"] as? [[String: Any]] ?? []).compactMap { $0["spelling"] as? String }
+      let fragments = (symbol["declarationFragments"] as? [[String: Any]] ?? []).compactMap {
+        $0["spelling"] as? String
+      }
       let doc = ((symbol["docComment"] as? [String: Any])?["lines"] as? [[String: Any]] ?? [])
         .compactMap { $0["text"] as? String }.joined(separator: "\n")
       names.append(IndexedName(name: base, signature: fragments.joined(), documentation: doc, isMember: path.count > 1))
@@ -117,19 +127,38 @@ final class NameIndex: Sendable {
 
   /// The standard library's most used names, with what `inspect` shows for them.
   static let standardLibrary: [String: (String, String)] = [
-    "print": ("func print(_ items: Any..., separator: String = \" \", terminator: String = \"\\n\")",
-              "Writes the textual representations of the given items into the standard output."),
-    "readLine": ("func readLine(strippingNewline: Bool = true) -> String?",
-                 "Returns a line read from the notebook's input box; nil when the client does not allow input."),
+    "print": (
+      "func print(_ items: Any..., separator: String = \" \", terminator: String = \"\\n\")",
+      "Writes the textual representations of the given items into the standard output."
+    ),
+    "readLine": (
+      "func readLine(strippingNewline: Bool = true) -> String?",
+      "Returns a line read from the notebook's input box; nil when the client does not allow input."
+    ),
     "min": ("func min<T: Comparable>(_ x: T, _ y: T) -> T", "Returns the lesser of two comparable values."),
     "max": ("func max<T: Comparable>(_ x: T, _ y: T) -> T", "Returns the greater of two comparable values."),
     "abs": ("func abs<T: Comparable & SignedNumeric>(_ x: T) -> T", "Returns the absolute value of the given number."),
-    "zip": ("func zip<S1: Sequence, S2: Sequence>(_ s1: S1, _ s2: S2) -> Zip2Sequence<S1, S2>", "Creates a sequence of pairs built out of two underlying sequences."),
-    "stride": ("func stride<T: Strideable>(from start: T, to end: T, by stride: T.Stride) -> StrideTo<T>", "Returns a sequence from a starting value to, but not including, an end value, stepping by the specified amount."),
+    "zip": (
+      "func zip<S1: Sequence, S2: Sequence>(_ s1: S1, _ s2: S2) -> Zip2Sequence<S1, S2>",
+      "Creates a sequence of pairs built out of two underlying sequences."
+    ),
+    "stride": (
+      "func stride<T: Strideable>(from start: T, to end: T, by stride: T.Stride) -> StrideTo<T>",
+      "Returns a sequence from a starting value to, but not including, an end value, stepping by the specified amount."
+    ),
     "type": ("func type<T, Metatype>(of value: T) -> Metatype", "Returns the dynamic type of a value."),
-    "precondition": ("func precondition(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = String())", "Checks a necessary condition for making forward progress."),
-    "fatalError": ("func fatalError(_ message: @autoclosure () -> String = String()) -> Never", "Unconditionally prints a given message and stops execution."),
-    "assert": ("func assert(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = String())", "Performs a traditional C-style assert with an optional message."),
+    "precondition": (
+      "func precondition(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = String())",
+      "Checks a necessary condition for making forward progress."
+    ),
+    "fatalError": (
+      "func fatalError(_ message: @autoclosure () -> String = String()) -> Never",
+      "Unconditionally prints a given message and stops execution."
+    ),
+    "assert": (
+      "func assert(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = String())",
+      "Performs a traditional C-style assert with an optional message."
+    ),
     "Int": ("struct Int", "A signed integer value type."),
     "Double": ("struct Double", "A double-precision, floating-point value type."),
     "Float": ("struct Float", "A single-precision, floating-point value type."),
@@ -139,9 +168,17 @@ final class NameIndex: Sendable {
     "Dictionary": ("struct Dictionary<Key: Hashable, Value>", "A collection whose elements are key-value pairs."),
     "Set": ("struct Set<Element: Hashable>", "An unordered collection of unique elements."),
     "Optional": ("enum Optional<Wrapped>", "A type that represents either a wrapped value or the absence of a value."),
-    "Result": ("enum Result<Success, Failure: Error>", "A value that represents either a success or a failure, including an associated value in each case."),
-    "Character": ("struct Character", "A single extended grapheme cluster that approximates a user-perceived character."),
-    "Range": ("struct Range<Bound: Comparable>", "A half-open interval from a lower bound up to, but not including, an upper bound."),
+    "Result": (
+      "enum Result<Success, Failure: Error>",
+      "A value that represents either a success or a failure, including an associated value in each case."
+    ),
+    "Character": (
+      "struct Character", "A single extended grapheme cluster that approximates a user-perceived character."
+    ),
+    "Range": (
+      "struct Range<Bound: Comparable>",
+      "A half-open interval from a lower bound up to, but not including, an upper bound."
+    ),
     "Error": ("protocol Error", "A type representing an error value that can be thrown."),
   ]
 }

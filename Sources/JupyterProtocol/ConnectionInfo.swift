@@ -63,6 +63,8 @@ public struct ConnectionInfo: Sendable, Equatable {
 public enum ConnectionError: Error, CustomStringConvertible {
   case invalid(String)
   public var description: String {
-    switch self { case .invalid(let why): why }
+    switch self {
+    case .invalid(let why): why
+    }
   }
 }

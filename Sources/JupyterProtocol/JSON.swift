@@ -57,13 +57,21 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
 extension JSON: Codable {
   public init(from decoder: Decoder) throws {
     let c = try decoder.singleValueContainer()
-    if c.decodeNil() { self = .null }
-    else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-    else if let i = try? c.decode(Int.self) { self = .int(i) }
-    else if let d = try? c.decode(Double.self) { self = .double(d) }
-    else if let s = try? c.decode(String.self) { self = .string(s) }
-    else if let a = try? c.decode([JSON].self) { self = .array(a) }
-    else { self = .object(try c.decode([String: JSON].self)) }
+    if c.decodeNil() {
+      self = .null
+    } else if let b = try? c.decode(Bool.self) {
+      self = .bool(b)
+    } else if let i = try? c.decode(Int.self) {
+      self = .int(i)
+    } else if let d = try? c.decode(Double.self) {
+      self = .double(d)
+    } else if let s = try? c.decode(String.self) {
+      self = .string(s)
+    } else if let a = try? c.decode([JSON].self) {
+      self = .array(a)
+    } else {
+      self = .object(try c.decode([String: JSON].self))
+    }
   }
 
   public func encode(to encoder: Encoder) throws {
@@ -87,8 +95,9 @@ public struct JSONParseError: Error, CustomStringConvertible {
 extension JSON {
   /// Parses UTF-8 JSON text; a malformed document is a `JSONParseError` naming the problem.
   public init(parsing data: Data) throws {
-    do { self = try JSONDecoder().decode(JSON.self, from: data) }
-    catch { throw JSONParseError(description: "invalid JSON: \(error)") }
+    do { self = try JSONDecoder().decode(JSON.self, from: data) } catch {
+      throw JSONParseError(description: "invalid JSON: \(error)")
+    }
   }
 
   public init(parsing text: String) throws { try self.init(parsing: Data(text.utf8)) }
@@ -113,11 +122,13 @@ extension JSON {
     case .bool(let b): out += b ? "true" : "false"
     case .int(let i): out += String(i)
     case .double(let d):
-      if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) + ".0" : "\(d)" }
-      else { out += "null" }
+      if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) + ".0" : "\(d)" } else { out += "null" }
     case .string(let s): JSON.writeEscaped(s, to: &out)
     case .array(let a):
-      if a.isEmpty { out += "[]"; return }
+      if a.isEmpty {
+        out += "[]"
+        return
+      }
       out += "["
       for (i, v) in a.enumerated() {
         if i > 0 { out += "," }
@@ -127,7 +138,10 @@ extension JSON {
       JSON.newline(&out, indent, level)
       out += "]"
     case .object(let o):
-      if o.isEmpty { out += "{}"; return }
+      if o.isEmpty {
+        out += "{}"
+        return
+      }
       out += "{"
       for (i, key) in o.keys.sorted().enumerated() {
         if i > 0 { out += "," }
@@ -156,7 +170,8 @@ extension JSON {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       case let c where c.value < 0x20:
-        out += "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count)
+        out +=
+          "\\u" + String(repeating: "0", count: 4 - String(c.value, radix: 16).count)
           + String(c.value, radix: 16)
       default: out.unicodeScalars.append(scalar)
       }

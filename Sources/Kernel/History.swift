@@ -21,7 +21,8 @@ struct History {
       let requested = request["session"]?.int ?? 0
       let start = request["start"]?.int ?? 0
       let stop = request["stop"]?.int
-      selected = requested == 0 || requested == Self.session
+      selected =
+        requested == 0 || requested == Self.session
         ? entries.filter { $0.line >= start && (stop == nil || $0.line < stop!) } : []
     case "search":
       let pattern = request["pattern"]?.string ?? "*"
@@ -37,7 +38,8 @@ struct History {
       selected = Array(entries.suffix(max(n, 0)))
     }
     let rows: [JSON] = selected.map { entry in
-      let input: JSON = withOutput ? [.string(entry.input), entry.output.map(JSON.string) ?? .null] : .string(entry.input)
+      let input: JSON =
+        withOutput ? [.string(entry.input), entry.output.map(JSON.string) ?? .null] : .string(entry.input)
       return [.int(Self.session), .int(entry.line), input]
     }
     return ["status": "ok", "history": .array(rows)]
@@ -45,8 +47,12 @@ struct History {
 
   /// Shell-style glob: `*` any run, `?` one character; the whole input must match.
   static func glob(_ pattern: String, matches text: String) -> Bool {
-    let p = Array(pattern), t = Array(text)
-    var pi = 0, ti = 0, star = -1, mark = 0
+    let p = Array(pattern)
+    let t = Array(text)
+    var pi = 0
+    var ti = 0
+    var star = -1
+    var mark = 0
     while ti < t.count {
       if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
         pi += 1

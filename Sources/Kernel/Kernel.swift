@@ -188,7 +188,9 @@ public final class Kernel: @unchecked Sendable {
     if storeHistory { executionCount += 1 }
     let count = executionCount
     let parent = request.message.header
-    if !silent { publish("execute_input", content: ["code": .string(code), "execution_count": .int(count)], parent: parent) }
+    if !silent {
+      publish("execute_input", content: ["code": .string(code), "execution_count": .int(count)], parent: parent)
+    }
     if storeHistory { history.append(line: count, input: code) }
     running = RunningCell(
       request: request, channel: channel, count: count, silent: silent, storeHistory: storeHistory,
@@ -256,14 +258,16 @@ public final class Kernel: @unchecked Sendable {
   /// Answers the execute requests already queued on shell with an error, as `stop_on_error` asks;
   /// other requests read on the way are kept to be served next.
   private func abortQueuedExecutions() {
-    let aborted = CellError(name: "ExecutionAborted", value: "an earlier cell failed", traceback: ["Not run: an earlier cell failed."])
+    let aborted = CellError(
+      name: "ExecutionAborted", value: "an earlier cell failed", traceback: ["Not run: an earlier cell failed."])
     while let (_, request) = transport.receive(on: [.shell], timeout: 0) {
       guard request.message.type == "execute_request" else {
         deferredShell.append(request)
         continue
       }
       publishStatus("busy", parent: request.message.header)
-      close(request, on: .shell, with: Answer(type: "execute_reply", content: errorReply(aborted, count: executionCount)))
+      close(
+        request, on: .shell, with: Answer(type: "execute_reply", content: errorReply(aborted, count: executionCount)))
     }
   }
 
@@ -286,7 +290,8 @@ public final class Kernel: @unchecked Sendable {
   private func requestInput(prompt: String, password: Bool, _ slot: InputSlot) {
     guard let cell = running, !stopping else { return slot.fulfil(nil) }
     running?.input = slot
-    send("input_request", content: ["prompt": .string(prompt), "password": .bool(password)], to: cell.request, on: .stdin)
+    send(
+      "input_request", content: ["prompt": .string(prompt), "password": .bool(password)], to: cell.request, on: .stdin)
   }
 
   private func receiveInput(_ reply: Envelope) {
@@ -305,7 +310,8 @@ public final class Kernel: @unchecked Sendable {
 
   /// Publishes on iopub; safe from any thread.
   func publish(_ type: String, content: JSON, parent: JSON) {
-    transport.publish(Message(header: Message.header(type: type, session: session), parentHeader: parent, content: content))
+    transport.publish(
+      Message(header: Message.header(type: type, session: session), parentHeader: parent, content: content))
   }
 
   private func publishStatus(_ state: String, parent: JSON) {

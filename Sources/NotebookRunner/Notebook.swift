@@ -21,13 +21,17 @@ public struct Notebook {
 
   public init(contentsOf path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
-      throw NotebookError.unreadable(path, FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+      throw NotebookError.unreadable(
+        path, FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
     }
     let parsed: JSON
-    do { parsed = try JSON(parsing: data) } catch { throw NotebookError.notANotebook(path, "the file is not valid JSON") }
+    do { parsed = try JSON(parsing: data) } catch {
+      throw NotebookError.notANotebook(path, "the file is not valid JSON")
+    }
     guard parsed.object != nil else { throw NotebookError.notANotebook(path, "the top level is not a JSON object") }
     guard parsed["nbformat"]?.int == 4 else {
-      throw NotebookError.notANotebook(path, "nbformat is \(parsed["nbformat"].map { $0.serialized } ?? "missing"), expected 4")
+      throw NotebookError.notANotebook(
+        path, "nbformat is \(parsed["nbformat"].map { $0.serialized } ?? "missing"), expected 4")
     }
     guard let cells = parsed["cells"]?.array else { throw NotebookError.notANotebook(path, "it has no list of cells") }
     for (i, cell) in cells.enumerated() {
@@ -57,7 +61,8 @@ public struct Notebook {
     guard !parameters.isEmpty else { return }
     var cells = self.cells
     cells.removeAll { Self.tags(of: $0).contains("injected-parameters") }
-    let source = (["// Parameters"] + parameters.map { "var \($0.name) = \(Self.swiftLiteral($0.value))" }).joined(separator: "\n")
+    let source = (["// Parameters"] + parameters.map { "var \($0.name) = \(Self.swiftLiteral($0.value))" }).joined(
+      separator: "\n")
     let injected: JSON = [
       "cell_type": "code", "id": .string(String(UUID().uuidString.lowercased().prefix(8))), "execution_count": nil,
       "metadata": ["tags": ["injected-parameters"]], "outputs": [], "source": .string(source),
@@ -82,16 +87,19 @@ public struct Notebook {
     json["nbformat"] = 4
     json["nbformat_minor"] = .int(max(json["nbformat_minor"]?.int ?? 5, 5))
     // nbformat 4.5 needs an id on every cell.
-    json["cells"] = .array(cells.map { cell in
-      var cell = cell
-      if cell["id"]?.string == nil { cell["id"] = .string(String(UUID().uuidString.lowercased().prefix(8))) }
-      return cell
-    })
+    json["cells"] = .array(
+      cells.map { cell in
+        var cell = cell
+        if cell["id"]?.string == nil { cell["id"] = .string(String(UUID().uuidString.lowercased().prefix(8))) }
+        return cell
+      })
     let url = URL(fileURLWithPath: path)
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
     do {
       try Data((json.pretty(indent: 1) + "\n").utf8).write(to: temporary)
-      guard rename(temporary.path, url.path) == 0 else { throw NotebookError.unwritable(path, String(cString: strerror(errno))) }
+      guard rename(temporary.path, url.path) == 0 else {
+        throw NotebookError.unwritable(path, String(cString: strerror(errno)))
+      }
     } catch let error as NotebookError {
       try? FileManager.default.removeItem(at: temporary)
       throw error

@@ -82,7 +82,8 @@ public final class NotebookRunner {
       report.executed += 1
       cells[index]["outputs"] = .array(outputs)
       cells[index]["execution_count"] = reply["execution_count"] ?? nil
-      options.progress(String(format: "[%d/%d] done in %.1f s", k + 1, codeCells.count, Date().timeIntervalSince(started)))
+      options.progress(
+        String(format: "[%d/%d] done in %.1f s", k + 1, codeCells.count, Date().timeIntervalSince(started)))
       if reply["status"]?.string == "error" && !options.allowErrors && !tags.contains("raises-exception") {
         report.failure = (index + 1, reply["ename"]?.string ?? "Error", reply["evalue"]?.string ?? "")
         break
@@ -103,7 +104,11 @@ public final class NotebookRunner {
     guard let id = try? send("shutdown_request", content: ["restart": false], on: control) else { return }
     let deadline = Date().addingTimeInterval(5)
     while Date() < deadline {
-      if ZMQPoller.poll([.socket(control)], timeout: 200)[0], let reply = receive(control), reply.parentHeader["msg_id"]?.string == id { return }
+      if ZMQPoller.poll([.socket(control)], timeout: 200)[0], let reply = receive(control),
+        reply.parentHeader["msg_id"]?.string == id
+      {
+        return
+      }
     }
   }
 
@@ -111,7 +116,10 @@ public final class NotebookRunner {
   func execute(_ code: String, timeout: Double?) throws -> (JSON, [JSON]) {
     let id = try send(
       "execute_request",
-      content: ["code": .string(code), "silent": false, "store_history": true, "user_expressions": [:], "allow_stdin": false, "stop_on_error": true],
+      content: [
+        "code": .string(code), "silent": false, "store_history": true, "user_expressions": [:], "allow_stdin": false,
+        "stop_on_error": true,
+      ],
       on: shell)
     var outputs = OutputRecorder()
     var reply: JSON?
@@ -123,10 +131,16 @@ public final class NotebookRunner {
       if ready[1] {
         while let message = receive(iopub, wait: false) {
           guard message.parentHeader["msg_id"]?.string == id else { continue }
-          if message.type == "status", message.content["execution_state"]?.string == "idle" { idle = true } else { outputs.record(message) }
+          if message.type == "status", message.content["execution_state"]?.string == "idle" {
+            idle = true
+          } else {
+            outputs.record(message)
+          }
         }
       }
-      if ready[0], let message = receive(shell), message.parentHeader["msg_id"]?.string == id { reply = message.content }
+      if ready[0], let message = receive(shell), message.parentHeader["msg_id"]?.string == id {
+        reply = message.content
+      }
       if let timeout, reply == nil, interruptedAt == nil, Date().timeIntervalSince(started) > timeout {
         interruptedAt = Date()
         _ = try? send("interrupt_request", content: [:], on: control)
@@ -180,8 +194,11 @@ struct OutputRecorder {
     if clearOnNextOutput { clear() }
     switch message.type {
     case "stream":
-      let name = c["name"]?.string ?? "stdout", text = c["text"]?.string ?? ""
-      if let last = outputs.indices.last, outputs[last]["output_type"]?.string == "stream", outputs[last]["name"]?.string == name {
+      let name = c["name"]?.string ?? "stdout"
+      let text = c["text"]?.string ?? ""
+      if let last = outputs.indices.last, outputs[last]["output_type"]?.string == "stream",
+        outputs[last]["name"]?.string == name
+      {
         outputs[last]["text"] = .string((outputs[last]["text"]?.string ?? "") + text)
       } else {
         outputs.append(["output_type": "stream", "name": .string(name), "text": .string(text)])
@@ -195,13 +212,19 @@ struct OutputRecorder {
         "metadata": c["metadata"] ?? [:],
       ])
     case "error":
-      outputs.append(["output_type": "error", "ename": c["ename"] ?? "", "evalue": c["evalue"] ?? "", "traceback": c["traceback"] ?? []])
+      outputs.append([
+        "output_type": "error", "ename": c["ename"] ?? "", "evalue": c["evalue"] ?? "",
+        "traceback": c["traceback"] ?? [],
+      ])
     default: break
     }
   }
 
   mutating func timedOut(after seconds: Double) {
-    outputs.append(["output_type": "stream", "name": "stderr", "text": .string("swift-kernel run: the cell ran longer than \(seconds) s; interrupting it\n")])
+    outputs.append([
+      "output_type": "stream", "name": "stderr",
+      "text": .string("swift-kernel run: the cell ran longer than \(seconds) s; interrupting it\n"),
+    ])
   }
 
   private mutating func clear() {

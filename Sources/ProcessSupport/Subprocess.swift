@@ -49,7 +49,9 @@ public enum Subprocess {
     let rc = withCStrings([program] + arguments) { argv in
       withCStrings(env) { envp in posix_spawn(&pid, program, &actions, &attributes, argv, envp) }
     }
-    guard rc == 0 else { throw SubprocessError(description: "cannot start \(program): \(String(cString: strerror(rc)))") }
+    guard rc == 0 else {
+      throw SubprocessError(description: "cannot start \(program): \(String(cString: strerror(rc)))")
+    }
     return pid
   }
 

@@ -32,11 +32,21 @@ func log10(_ v: Double) -> Double { naturalLog(v) / 2.302_585_092_994_046 }
 /// ln(v) for v > 0: range-reduce to [1, 2) by powers of two, then atanh's series.
 func naturalLog(_ v: Double) -> Double {
   guard v > 0 else { return -.infinity }
-  var x = v, k = 0.0
-  while x >= 2 { x /= 2; k += 1 }
-  while x < 1 { x *= 2; k -= 1 }
-  let z = (x - 1) / (x + 1), z2 = z * z
-  var term = z, sum = 0.0, n = 1.0
+  var x = v
+  var k = 0.0
+  while x >= 2 {
+    x /= 2
+    k += 1
+  }
+  while x < 1 {
+    x *= 2
+    k -= 1
+  }
+  let z = (x - 1) / (x + 1)
+  let z2 = z * z
+  var term = z
+  var sum = 0.0
+  var n = 1.0
   while abs(term) > 1e-17 {
     sum += term / n
     term *= z2

@@ -39,10 +39,13 @@ public struct ImageGrid: Sendable {
       let x = gap + Double(i % columns) * (cell + gap)
       let y = gap + Double(i / columns) * (cell + titleHeight + gap)
       if !image.title.isEmpty {
-        out += "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + 12))\" text-anchor=\"middle\">\(escape(image.title))</text>\n"
+        out +=
+          "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + 12))\" text-anchor=\"middle\">\(escape(image.title))</text>\n"
       }
-      let png = PNG.grayscale(width: image.width, height: image.height, pixels: image.pixels.map { UInt8(max(0, min(1, $0)) * 255) })
-      out += "<image class=\"sample\" x=\"\(f(x))\" y=\"\(f(y + titleHeight))\" width=\"\(f(cell))\" height=\"\(f(cell))\" "
+      let png = PNG.grayscale(
+        width: image.width, height: image.height, pixels: image.pixels.map { UInt8(max(0, min(1, $0)) * 255) })
+      out +=
+        "<image class=\"sample\" x=\"\(f(x))\" y=\"\(f(y + titleHeight))\" width=\"\(f(cell))\" height=\"\(f(cell))\" "
         + "preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,\(Base64.encode(png))\"/>\n"
     }
     out += "</svg>\n"
@@ -62,7 +65,8 @@ enum PNG {
     var header: [UInt8] = []
     header += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
     header += [8, 0, 0, 0, 0]  // bit depth 8, grayscale, deflate, no filter, no interlace
-    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", zlibStored(raw)) + chunk("IEND", [])
+    return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", zlibStored(raw))
+      + chunk("IEND", [])
   }
 
   static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
@@ -94,7 +98,8 @@ enum PNG {
   }
 
   static func adler32(_ bytes: [UInt8]) -> UInt32 {
-    var a: UInt32 = 1, b: UInt32 = 0
+    var a: UInt32 = 1
+    var b: UInt32 = 0
     for byte in bytes {
       a = (a + UInt32(byte)) % 65_521
       b = (b + a) % 65_521
@@ -102,7 +107,9 @@ enum PNG {
     return b << 16 | a
   }
 
-  static func bigEndian(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+  static func bigEndian(_ v: UInt32) -> [UInt8] {
+    [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)]
+  }
 }
 
 enum Base64 {
@@ -113,7 +120,9 @@ enum Base64 {
     out.reserveCapacity((bytes.count + 2) / 3 * 4)
     var i = 0
     while i < bytes.count {
-      let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+      let b0 = UInt32(bytes[i])
+      let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
+      let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
       let triple = b0 << 16 | b1 << 8 | b2
       out.append(alphabet[Int(triple >> 18 & 63)])
       out.append(alphabet[Int(triple >> 12 & 63)])

@@ -29,7 +29,9 @@ public struct LineChart: Sendable {
   }
 
   /// Matplotlib's default colour cycle (C0, C1, …).
-  public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+  public static let palette = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+  ]
 
   public var series: [Series]
   public var xLabel: String
@@ -50,8 +52,12 @@ public struct LineChart: Sendable {
 
   public func svg() -> String {
     let legendWidth = series.isEmpty ? 0 : 24 + 7.0 * Double(series.map(\.label.count).max() ?? 0) + 28
-    let left = 62.0, right = 16 + legendWidth, top = title == nil ? 16.0 : 36.0, bottom = 50.0
-    let plotWidth = width - left - right, plotHeight = height - top - bottom
+    let left = 62.0
+    let right = 16 + legendWidth
+    let top = title == nil ? 16.0 : 36.0
+    let bottom = 50.0
+    let plotWidth = width - left - right
+    let plotHeight = height - top - bottom
     let (xRange, xTicks) = axis(values: series.flatMap { $0.points.map(\.x) }, limits: xLimits, scale: xScale)
     let (yRange, yTicks) = axis(values: series.flatMap { $0.points.map(\.y) }, limits: yLimits, scale: yScale)
     func px(_ x: Double) -> Double { left + plotWidth * fraction(x, xRange, xScale) }
@@ -63,33 +69,44 @@ public struct LineChart: Sendable {
 
       """
     if let title {
-      out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
+      out +=
+        "<text x=\"\(f(left + plotWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
     }
     // Grid and ticks.
     for t in xTicks {
       let x = px(t)
-      out += "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotHeight))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
-      out += "<line x1=\"\(f(x))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(x))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333333\"/>\n"
+      out +=
+        "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotHeight))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
+      out +=
+        "<line x1=\"\(f(x))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(x))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333333\"/>\n"
       out += "<text x=\"\(f(x))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
     }
     for t in yTicks {
       let y = py(t)
-      out += "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
+      out +=
+        "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
       out += "<line x1=\"\(f(left - 5))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333333\"/>\n"
       out += "<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>\n"
     }
-    out += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#333333\"/>\n"
-    out += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+    out +=
+      "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#333333\"/>\n"
+    out +=
+      "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
     if let yLabel {
-      out += "<text x=\"16\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
+      out +=
+        "<text x=\"16\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
     }
     // Curves, clipped to the plot area.
-    out += "<clipPath id=\"plot-area\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/></clipPath>\n"
+    out +=
+      "<clipPath id=\"plot-area\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/></clipPath>\n"
     for s in series where !s.points.isEmpty {
-      let points = s.points.filter { $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) && (yScale == .linear || $0.y > 0) }
+      let points = s.points.filter {
+        $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) && (yScale == .linear || $0.y > 0)
+      }
       let path = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
       let dash = s.style.dashArray.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-      out += "<polyline class=\"series\" data-label=\"\(escape(s.label))\" points=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash) clip-path=\"url(#plot-area)\"/>\n"
+      out +=
+        "<polyline class=\"series\" data-label=\"\(escape(s.label))\" points=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash) clip-path=\"url(#plot-area)\"/>\n"
       if points.count == 1, let p = points.first {
         out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(s.color)\"/>\n"
       }
@@ -99,7 +116,8 @@ public struct LineChart: Sendable {
     for (i, s) in series.enumerated() {
       let y = top + 14 + Double(i) * 20
       let dash = s.style.dashArray.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-      out += "<line x1=\"\(f(legendX))\" y1=\"\(f(y - 4))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(y - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash)/>\n"
+      out +=
+        "<line x1=\"\(f(legendX))\" y1=\"\(f(y - 4))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(y - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash)/>\n"
       out += "<text x=\"\(f(legendX + 30))\" y=\"\(f(y))\">\(escape(s.label))</text>\n"
     }
     out += "</svg>\n"

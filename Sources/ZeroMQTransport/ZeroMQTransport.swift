@@ -27,7 +27,9 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
     codec = WireCodec(signer: Signer(key: connection.key))
     self.log = log
     var sockets: [Channel: ZMQSocket] = [:]
-    for (channel, port) in [(Channel.shell, connection.shellPort), (.control, connection.controlPort), (.stdin, connection.stdinPort)] {
+    for (channel, port) in [
+      (Channel.shell, connection.shellPort), (.control, connection.controlPort), (.stdin, connection.stdinPort),
+    ] {
       let socket = try ZMQSocket(context, .router)
       try socket.bind(connection.endpoint(port: port))
       sockets[channel] = socket

@@ -69,11 +69,15 @@ struct RunCommand: ParsableCommand {
     _ = stopped.wait(timeout: .now() + 10)
     try notebook.write(to: destination)
     let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-    FileHandle.standardError.write(Data("swift-kernel run: wrote \(destination) (\(report.executed) cells executed, \(report.skipped) skipped, \(seconds) s)\n".utf8))
+    FileHandle.standardError.write(
+      Data(
+        "swift-kernel run: wrote \(destination) (\(report.executed) cells executed, \(report.skipped) skipped, \(seconds) s)\n"
+          .utf8))
     try? FileManager.default.removeItem(at: work)
     try? FileManager.default.removeItem(at: sockets)
     if let failure = report.failure {
-      FileHandle.standardError.write(Data("swift-kernel run: cell \(failure.cell) failed: \(failure.ename): \(failure.evalue)\n".utf8))
+      FileHandle.standardError.write(
+        Data("swift-kernel run: cell \(failure.cell) failed: \(failure.ename): \(failure.evalue)\n".utf8))
     }
     // Exit here: tearing down ZeroMQ contexts would wait for the kernel's heartbeat socket forever.
     Foundation.exit(report.failure == nil ? 0 : 1)

@@ -19,9 +19,12 @@ enum Installation {
   /// A kernel for a connection, with its own work folder for compiled cells (the caller removes it).
   static func makeKernel(connection: ConnectionInfo) throws -> (Kernel, URL) {
     removeStaleWorkDirectories()
-    let work = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
-    let compiler = try CellCompiler(toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory])
-    let launch = ExecutorLaunch(program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
+    let compiler = try CellCompiler(
+      toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory])
+    let launch = ExecutorLaunch(
+      program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
     let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
     let transport = try ZeroMQTransport(connection: connection, log: log)
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
@@ -31,7 +34,8 @@ enum Installation {
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.
   static func removeStaleWorkDirectories() {
     let temporary = FileManager.default.temporaryDirectory
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? [] where name.hasPrefix("swift-kernel-") {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+    where name.hasPrefix("swift-kernel-") {
       let parts = name.split(separator: "-")
       guard parts.count == 4, let pid = Int32(parts[2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
       try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
@@ -52,15 +56,15 @@ struct SwiftKernel: ParsableCommand {
 }
 
 struct KernelCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "kernel", abstract: "Serve Jupyter clients (what the kernelspec starts).")
+  static let configuration = CommandConfiguration(
+    commandName: "kernel", abstract: "Serve Jupyter clients (what the kernelspec starts).")
 
   @Option(name: .customLong("connection-file"), help: "The connection file Jupyter wrote.")
   var connectionFile: String
 
   func run() throws {
     let connection: ConnectionInfo
-    do { connection = try ConnectionInfo(contentsOfFile: connectionFile) }
-    catch { throw ValidationError("\(error)") }
+    do { connection = try ConnectionInfo(contentsOfFile: connectionFile) } catch { throw ValidationError("\(error)") }
     let (kernel, work) = try Installation.makeKernel(connection: connection)
     kernel.interruptOnSIGINT()
     kernel.run()
@@ -72,7 +76,8 @@ struct KernelCommand: ParsableCommand {
 
 struct ExecutorCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "executor", abstract: "Run compiled cells for a kernel (started by the kernel itself).", shouldDisplay: false)
+    commandName: "executor", abstract: "Run compiled cells for a kernel (started by the kernel itself).",
+    shouldDisplay: false)
 
   @Option(help: "The runtime's shared library, loaded once with RTLD_GLOBAL.")
   var runtime: String?
@@ -83,7 +88,8 @@ struct ExecutorCommand: ParsableCommand {
 }
 
 struct InstallCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "install", abstract: "Install the kernelspec so Jupyter can start this kernel.")
+  static let configuration = CommandConfiguration(
+    commandName: "install", abstract: "Install the kernelspec so Jupyter can start this kernel.")
 
   @Flag(help: "Install for the current user (the default).")
   var user = false
@@ -112,7 +118,8 @@ struct InstallCommand: ParsableCommand {
       "env": ["SWIFT_TOOLCHAIN": .string(usr)],
       "metadata": ["debugger": false],
     ]
-    try (spec.pretty(indent: 2) + "\n").write(to: directory.appendingPathComponent("kernel.json"), atomically: true, encoding: .utf8)
+    try (spec.pretty(indent: 2) + "\n").write(
+      to: directory.appendingPathComponent("kernel.json"), atomically: true, encoding: .utf8)
     for logo in ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"] {
       let source = URL(fileURLWithPath: Installation.binDirectory).appendingPathComponent("kernelspec/\(logo)")
       let data = FileManager.default.contents(atPath: source.path) ?? KernelspecLogo.files[logo]

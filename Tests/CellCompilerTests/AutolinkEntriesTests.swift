@@ -10,7 +10,8 @@ import Testing
     let payload = Array(entries.utf8)
     var bytes = [UInt8](repeating: 0, count: 64)
     bytes[0...5] = [0x7f, 0x45, 0x4c, 0x46, 2, 1]
-    let namesOffset = 64, payloadOffset = 64 + names.count
+    let namesOffset = 64
+    let payloadOffset = 64 + names.count
     let sectionTable = payloadOffset + payload.count
     bytes += names + payload
     func put(_ value: Int, _ size: Int, at offset: Int) {
@@ -22,8 +23,12 @@ import Testing
     put(1, 2, at: 0x3e)
     bytes += [UInt8](repeating: 0, count: 64 * 3)
     // Section 1: .shstrtab; section 2: the autolink entries.
-    put(1, 4, at: sectionTable + 64); put(namesOffset, 8, at: sectionTable + 64 + 0x18); put(names.count, 8, at: sectionTable + 64 + 0x20)
-    put(11, 4, at: sectionTable + 128); put(payloadOffset, 8, at: sectionTable + 128 + 0x18); put(payload.count, 8, at: sectionTable + 128 + 0x20)
+    put(1, 4, at: sectionTable + 64)
+    put(namesOffset, 8, at: sectionTable + 64 + 0x18)
+    put(names.count, 8, at: sectionTable + 64 + 0x20)
+    put(11, 4, at: sectionTable + 128)
+    put(payloadOffset, 8, at: sectionTable + 128 + 0x18)
+    put(payload.count, 8, at: sectionTable + 128 + 0x20)
     return bytes
   }
 
@@ -33,7 +38,10 @@ import Testing
   }
 
   @Test func rejectsWhatIsNotAnELFObject() {
-    #expect(throws: CompileError.self) { try AutolinkEntries.entries(in: Array("not an object at all, just text, long enough to pass the size check....".utf8)) }
+    #expect(throws: CompileError.self) {
+      try AutolinkEntries.entries(
+        in: Array("not an object at all, just text, long enough to pass the size check....".utf8))
+    }
     var truncated = object(entries: "-lm\0")
     truncated.removeLast(100)
     #expect(throws: CompileError.self) { try AutolinkEntries.entries(in: truncated) }

@@ -19,8 +19,13 @@ import Testing
     let cell = rewrite("print(1)\nlet x = 2\nfunc f() -> Int { x }\nprint(f())\nstruct S {}")
     #expect(runBody(cell) == ["print(1)", "  _ = x", "print(f())"])
     let beforeRun = cell.source.components(separatedBy: "func __runCell")[0]
-    #expect(beforeRun.contains("let x = 2") && beforeRun.contains("func f() -> Int { x }") && beforeRun.contains("struct S {}"))
-    #expect(cell.declaredNames == [.init(name: "x", kind: .let), .init(name: "f", kind: .func), .init(name: "S", kind: .struct)])
+    #expect(
+      beforeRun.contains("let x = 2") && beforeRun.contains("func f() -> Int { x }")
+        && beforeRun.contains("struct S {}"))
+    #expect(
+      cell.declaredNames == [
+        .init(name: "x", kind: .let), .init(name: "f", kind: .func), .init(name: "S", kind: .struct),
+      ])
     #expect(cell.source.contains("@_cdecl(\"swift_kernel_cell_3\")") && cell.entryPoint == "swift_kernel_cell_3")
   }
 
@@ -53,11 +58,15 @@ import Testing
 
   @Test func earlierCellsAreImportedWithTheNewestDefinitionOfEachName() {
     var scope = SessionScope()
-    scope.record(module: "Cell_1", names: [.init(name: "x", kind: .var), .init(name: "P", kind: .struct)], imports: ["import Foundation"])
+    scope.record(
+      module: "Cell_1", names: [.init(name: "x", kind: .var), .init(name: "P", kind: .struct)],
+      imports: ["import Foundation"])
     scope.record(module: "Cell_2", names: [.init(name: "x", kind: .let)], imports: [])
     let cell = rewrite("let P = 5\nx", number: 3, scope: scope)
     let header = cell.source.components(separatedBy: "\n#sourceLocation")[0]
-    #expect(header.contains("@testable import Cell_1\n@testable import Cell_2\nimport ClassificationRuntime\nimport Foundation"))
+    #expect(
+      header.contains(
+        "@testable import Cell_1\n@testable import Cell_2\nimport ClassificationRuntime\nimport Foundation"))
     #expect(header.contains("import let Cell_2.x"))
     #expect(!header.contains("import var Cell_1.x"))
     #expect(!header.contains("Cell_1.P"), "a name this cell declares again is not imported")
@@ -71,7 +80,8 @@ import Testing
   }
 
   @Test func conformanceExtensionsGetPublicWitnesses() {
-    let code = "extension P: CustomStringConvertible {\n  var description: String { \"p\" }\n  private func hidden() {}\n  @inlinable func g() {}\n}"
+    let code =
+      "extension P: CustomStringConvertible {\n  var description: String { \"p\" }\n  private func hidden() {}\n  @inlinable func g() {}\n}"
     let cell = rewrite(code)
     #expect(cell.source.contains("  public var description: String { \"p\" }"))
     #expect(cell.source.contains("  private func hidden() {}"))

@@ -16,7 +16,11 @@ import Testing
   @Test func parsesLocationsSeveritiesAndCells() {
     let diagnostics = DiagnosticsMapper.parse(output)
     #expect(diagnostics.count == 5)
-    #expect(diagnostics[0] == Diagnostic(cell: 4, line: 2, column: 14, severity: .error, message: "cannot convert value of type 'String' to specified type 'Int'"))
+    #expect(
+      diagnostics[0]
+        == Diagnostic(
+          cell: 4, line: 2, column: 14, severity: .error,
+          message: "cannot convert value of type 'String' to specified type 'Int'"))
     #expect(diagnostics[1].cell == 2 && diagnostics[1].severity == .note)
     #expect(diagnostics[2].cell == nil && diagnostics[2].severity == .warning)
     #expect(diagnostics[4].cell == nil && diagnostics[4].message == "unable to load standard library")
@@ -26,14 +30,15 @@ import Testing
     let sources = [4: "var a = 1\nlet z: Int = \"text\"", 2: "let z = 0"]
     let lines = DiagnosticsMapper.traceback(
       DiagnosticsMapper.parse(output), cellNumber: 4, columns: ColumnMap(), source: { sources[$0] })
-    #expect(lines == [
-      "<Cell 4>:2:14: error: cannot convert value of type 'String' to specified type 'Int'",
-      "let z: Int = \"text\"",
-      "             ^",
-      "<Cell 2>:1:5: note: 'z' previously declared here",
-      "let z = 0",
-      "    ^",
-    ])
+    #expect(
+      lines == [
+        "<Cell 4>:2:14: error: cannot convert value of type 'String' to specified type 'Int'",
+        "let z: Int = \"text\"",
+        "             ^",
+        "<Cell 2>:1:5: note: 'z' previously declared here",
+        "let z = 0",
+        "    ^",
+      ])
   }
 
   @Test func generatedCodeErrorsShowOnlyWhenNothingPointsIntoACell() {

@@ -12,7 +12,8 @@ import Testing
 
   @Test func aTrapLineBecomesTheMessageAndWhatFollowsIsDropped() {
     var relay = StderrRelay()
-    let shown = relay.filter("before\nSwift/ContiguousArrayBuffer.swift:691: Fatal error: Index out of range\n*** Signal 4\n")
+    let shown = relay.filter(
+      "before\nSwift/ContiguousArrayBuffer.swift:691: Fatal error: Index out of range\n*** Signal 4\n")
     #expect(shown == "before\n")
     #expect(relay.trapMessage == "Index out of range")
     #expect(relay.filter("💣 Program crashed: Illegal instruction\nThread 0 crashed\n") == "")

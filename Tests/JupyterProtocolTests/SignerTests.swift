@@ -14,7 +14,8 @@ import Testing
 
   @Test func signatureCoversUTF8Bytes() {
     let frames = [#"{"a":"é中"}"#, #"{"x":1}"#, "{}", #"{"code":"print(\"hi\")"}"#].map { Data($0.utf8) }
-    #expect(Signer(key: "k").signature(for: frames) == "1cbaa117e00715d47dadcb3fc992e4814dc386bce0104a7fc48e3efe70a7d4f3")
+    #expect(
+      Signer(key: "k").signature(for: frames) == "1cbaa117e00715d47dadcb3fc992e4814dc386bce0104a7fc48e3efe70a7d4f3")
   }
 
   @Test func verificationRejectsTamperingAndAcceptsUppercaseHex() {

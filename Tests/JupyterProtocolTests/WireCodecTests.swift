@@ -34,7 +34,8 @@ import Testing
     var frames = codec.encode(Message(header: Message.header(type: "x", session: "s"), content: [:]))
     frames[1] = Data("0000".utf8)
     #expect(throws: WireError.badSignature) { try codec.decode(frames) }
-    let forged = WireCodec(signer: Signer(key: "other")).encode(Message(header: Message.header(type: "x", session: "s"), content: [:]))
+    let forged = WireCodec(signer: Signer(key: "other")).encode(
+      Message(header: Message.header(type: "x", session: "s"), content: [:]))
     #expect(throws: WireError.badSignature) { try codec.decode(forged) }
   }
 
@@ -46,7 +47,10 @@ import Testing
     #expect(throws: WireError.invalidJSON(frame: "header")) { try unsigned.decode(bad) }
     let noType = [WireCodec.delimiter, Data(), Data("{}".utf8), Data("{}".utf8), Data("{}".utf8), Data("{}".utf8)]
     #expect(throws: WireError.invalidJSON(frame: "header")) { try unsigned.decode(noType) }
-    let arrayContent = [WireCodec.delimiter, Data(), Data("{\"msg_type\":\"a\"}".utf8), Data("{}".utf8), Data("{}".utf8), Data("[1]".utf8)]
+    let arrayContent = [
+      WireCodec.delimiter, Data(), Data("{\"msg_type\":\"a\"}".utf8), Data("{}".utf8), Data("{}".utf8),
+      Data("[1]".utf8),
+    ]
     #expect(throws: WireError.invalidJSON(frame: "content")) { try unsigned.decode(arrayContent) }
   }
 

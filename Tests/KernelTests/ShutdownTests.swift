@@ -10,7 +10,8 @@ import Testing
     #expect(h.run("value 1").reply["status"] == "ok")
     let id = h.transport.deliver("shutdown_request", ["restart": .bool(restart)], on: channel)
     #expect(h.hasStopped())
-    #expect(h.transport.records(for: id).labels == ["status:busy", "\(channel.rawValue):shutdown_reply", "status:idle"])
+    #expect(
+      h.transport.records(for: id).labels == ["status:busy", "\(channel.rawValue):shutdown_reply", "status:idle"])
     #expect(h.transport.reply(to: id)?.content == ["status": "ok", "restart": .bool(restart)])
     #expect(h.executor.shutdowns == 1)
   }

@@ -26,7 +26,9 @@ func elements(_ root: XMLElement, _ name: String) -> [XMLElement] {
   let chart: LineChart = {
     var chart = LineChart(
       series: [
-        .init(label: "train_loss", points: [(0.5, 0.9), (1, 0.6), (1.5, 0.5), (2, 0.45)], color: LineChart.palette[0], style: .solid),
+        .init(
+          label: "train_loss", points: [(0.5, 0.9), (1, 0.6), (1.5, 0.5), (2, 0.45)], color: LineChart.palette[0],
+          style: .solid),
         .init(label: "val_loss", points: [(1, 0.65), (2, 0.5)], color: LineChart.palette[1], style: .dashed),
         .init(label: "val_acc <&>", points: [(1, 0.78), (2, 0.81)], color: LineChart.palette[2], style: .dashDot),
       ], xLabel: "epoch")
@@ -79,7 +81,9 @@ func elements(_ root: XMLElement, _ name: String) -> [XMLElement] {
   }
 
   @Test func logScaleDropsNonPositiveValuesAndTicksPowers() throws {
-    var chart = LineChart(series: [.init(label: "loss", points: [(1, 0), (2, 0.1), (3, 0.01)], color: "#000", style: .dotted)], xLabel: "step")
+    var chart = LineChart(
+      series: [.init(label: "loss", points: [(1, 0), (2, 0.1), (3, 0.01)], color: "#000", style: .dotted)],
+      xLabel: "step")
     chart.yScale = .log
     let root = try parse(chart.svg())
     #expect(attr(elements(root, "polyline")[0], "points")?.split(separator: " ").count == 2)

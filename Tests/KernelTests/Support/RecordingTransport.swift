@@ -94,7 +94,8 @@ final class RecordingTransport: KernelTransport, @unchecked Sendable {
   /// Queues a request as a client would send it; returns its `msg_id`.
   @discardableResult
   func deliver(_ type: String, _ content: JSON = [:], on channel: Channel = .shell) -> String {
-    let message = Message(header: Message.header(type: type, session: "client-session", username: "test"), content: content)
+    let message = Message(
+      header: Message.header(type: type, session: "client-session", username: "test"), content: content)
     sync {
       inbox[channel, default: []].append(Envelope(identities: [Data("client".utf8)], message: message))
       condition.broadcast()
@@ -129,10 +130,11 @@ final class RecordingTransport: KernelTransport, @unchecked Sendable {
   func reply(to id: String, timeout: Double = 5) -> Message? {
     var found: Message?
     wait(timeout: timeout) { records in
-      found = records.first { record in
-        if case .reply(let channel, _) = record, channel != .stdin, record.parentID == id { return true }
-        return false
-      }?.message
+      found =
+        records.first { record in
+          if case .reply(let channel, _) = record, channel != .stdin, record.parentID == id { return true }
+          return false
+        }?.message
       return found != nil
     }
     return found

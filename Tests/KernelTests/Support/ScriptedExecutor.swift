@@ -44,7 +44,8 @@ final class ScriptedExecutor: CellExecuting, @unchecked Sendable {
       return .failed(Self.boom)
     case "die":
       output.emit(.stream(name: .stderr, text: "about to die\n"))
-      return .failed(CellError(name: "FatalError", value: "the executor stopped", traceback: ["Fatal error", "state was reset"]))
+      return .failed(
+        CellError(name: "FatalError", value: "the executor stopped", traceback: ["Fatal error", "state was reset"]))
     case "input":
       cellStarted.signal()
       let line = output.readInput(argument, argument.hasPrefix("password"))
