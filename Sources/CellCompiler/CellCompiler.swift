@@ -61,20 +61,21 @@ public final class CellCompiler {
     nextCell += 1
     sources[label] = code
     let rewriter = CellRewriter(cellNumber: number, label: label)
-    let cell = rewriter.rewrite(code, scope: scope)
+    var cell = rewriter.rewrite(code, scope: scope)
     let base = workDirectory.appendingPathComponent(cell.moduleName).path
-    try cell.source.write(toFile: base + ".swift", atomically: false, encoding: .utf8)
-    var arguments = [
-      "-frontend", "-c", "-parse-as-library", "-enable-testing", "-g", optimization, "-swift-version", "5",
-      "-module-name", cell.moduleName, "-emit-module-path", base + ".swiftmodule",
-      "-diagnostic-style", "llvm", "-module-cache-path", moduleCache,
-      "-I", workDirectory.path,
-    ]
-    for path in moduleSearchPaths { arguments += ["-I", path] }
-    arguments += [base + ".swift", "-o", base + ".o"]
     let clock = StageClock()
-    let compiled = try Subprocess.run(toolchain.frontend, arguments)
-    clock.mark("frontend")
+    var compiled = try frontend(cell, base: base)
+    clock.mark("frontend (\(cell.cellImports.modules.count) of \(scope.modules.count) cells imported)")
+    if compiled.status != 0, cell.cellImports.modules.count < scope.modules.count,
+      mayNeedMoreImports(DiagnosticsMapper.parse(compiled.stderr))
+    {
+      // A use no name revealed (a member reached through a type of an earlier cell, say): the whole
+      // session's imports, as every cell had before imports followed use.
+      cell.cellImports = scope.imports(
+        for: cell.symbols, declaring: Set(cell.declaredNames.map(\.name)), everything: true)
+      compiled = try frontend(cell, base: base)
+      clock.mark("frontend again with every earlier cell")
+    }
     guard compiled.status == 0 else {
       let diagnostics = DiagnosticsMapper.parse(compiled.stderr)
       var traceback = DiagnosticsMapper.traceback(
@@ -104,10 +105,42 @@ public final class CellCompiler {
           traceback: ["error: linking the cell failed:"] + linked.stderr.split(separator: "\n").map(String.init)))
     }
     scope.record(
-      module: cell.moduleName, names: cell.declaredNames, imports: cell.imports, declaresAnything: cell.declaresAnything
-    )
+      module: cell.moduleName, names: cell.declaredNames, imports: cell.imports,
+      declaresAnything: cell.declaresAnything,
+      symbols: cell.symbols, importedModules: cell.cellImports.modules)
     self.libraries.append(library)
     return .success(CompiledCell(library: library, entryPoint: cell.entryPoint, declaredNames: cell.declaredNames))
+  }
+
+  /// Runs `swift-frontend` on a cell: an object, and a module for later cells when it declares something.
+  private func frontend(_ cell: RewrittenCell, base: String) throws -> Subprocess.Result {
+    try cell.source.write(toFile: base + ".swift", atomically: false, encoding: .utf8)
+    var arguments = [
+      "-frontend", "-c", "-parse-as-library", "-g", optimization, "-swift-version", "5",
+      "-module-name", cell.moduleName, "-diagnostic-style", "llvm", "-module-cache-path", moduleCache,
+      "-I", workDirectory.path,
+    ]
+    if cell.declaresAnything { arguments += ["-enable-testing", "-emit-module-path", base + ".swiftmodule"] }
+    for path in moduleSearchPaths { arguments += ["-I", path] }
+    arguments += [base + ".swift", "-o", base + ".o"]
+    return try Subprocess.run(toolchain.frontend, arguments)
+  }
+
+  /// Whether a failed compile may be one of too few imports: an error about a name or member that an
+  /// earlier cell declares, or about access to one. A typo of a name nobody declared is not retried.
+  private func mayNeedMoreImports(_ diagnostics: [Diagnostic]) -> Bool {
+    for diagnostic in diagnostics where diagnostic.severity == .error {
+      let message = diagnostic.message
+      if message.contains("internal") || message.contains("inaccessible") || message.contains("does not conform")
+        || message.contains("ambiguous")
+      {
+        return true
+      }
+      let quoted = message.split(separator: "'", omittingEmptySubsequences: false).enumerated()
+        .filter { $0.offset % 2 == 1 }.map { String($0.element) }
+      for name in quoted where scope.newest[name] != nil || scope.memberModules[name] != nil { return true }
+    }
+    return false
   }
 
   /// The `-l` flags the object asks for, except the runtime and earlier cells: the executor has loaded

@@ -1,35 +1,15 @@
 import SwiftParser
 import SwiftSyntax
 
-/// A top-level name a cell declares, with the kind a scoped import needs (`import var Cell_3.x`).
-struct DeclaredName: Hashable, Sendable {
-  enum Kind: String, Sendable { case `var`, `let`, `func`, `struct`, `class`, `enum`, `protocol`, `typealias` }
-  var name: String
-  var kind: Kind
-}
-
-/// What the compiler has learnt from earlier cells and needs for the next one.
-struct SessionScope: Sendable {
-  /// Modules of earlier cells that compiled, oldest first.
-  var modules: [String] = []
-  /// The newest module that declares each name.
-  var newest: [String: (module: String, kind: DeclaredName.Kind)] = [:]
-  /// `import` lines users wrote, repeated in every later cell (imports are per file in Swift).
-  var userImports: [String] = []
-
-  init() {}
-
-  mutating func record(module: String, names: [DeclaredName], imports: [String], declaresAnything: Bool = true) {
-    // A cell of statements only has nothing to import; skipping it keeps later compiles fast.
-    if declaresAnything { modules.append(module) }
-    for name in names { newest[name.name] = (module, name.kind) }
-    for line in imports where !userImports.contains(line) { userImports.append(line) }
-  }
-}
-
 /// The generated source of one cell and what is needed to map the compiler's words back to it.
 struct RewrittenCell: Sendable {
-  var source: String
+  /// The import lines that do not depend on the session: the runtime's and the user's own.
+  var baseImports: [String]
+  /// The earlier cells this one imports.
+  var cellImports: CellImports
+  /// Everything after the imports.
+  var program: String
+  var symbols: CellSymbols
   var moduleName: String
   var entryPoint: String
   var declaredNames: [DeclaredName]
@@ -38,6 +18,11 @@ struct RewrittenCell: Sendable {
   var declaresAnything: Bool
   /// Maps the columns the compiler reports back to the user's columns.
   var columns: ColumnMap
+
+  var source: String {
+    let header = cellImports.modules.map { "@testable import \($0)" } + baseImports + cellImports.scoped
+    return header.joined(separator: "\n") + "\n" + program
+  }
 }
 
 /// Where generated text was inserted into the user's lines, so reported columns can be mapped back.
@@ -174,17 +159,12 @@ struct CellRewriter {
       }
     }
 
-    var header = scope.modules.map { "@testable import \($0)" }
-    header.append("import \(runtimeModule)")
-    header += scope.userImports
-    header += imports.filter { !scope.userImports.contains($0) }
-    let ownNames = Set(names.map(\.name))
-    for (name, origin) in scope.newest.sorted(by: { $0.key < $1.key }) where !ownNames.contains(name) {
-      header.append("import \(origin.kind.rawValue) \(origin.module).\(name)")
-    }
+    let baseImports =
+      ["import \(runtimeModule)"] + scope.userImports + imports.filter { !scope.userImports.contains($0) }
+    let symbols = Self.symbols(in: tree)
+    let cellImports = scope.imports(for: symbols, declaring: Set(names.map(\.name)))
     let entry = "swift_kernel_cell_\(cellNumber)"
-    let source = """
-      \(header.joined(separator: "\n"))
+    let program = """
       \(declarations.joined(separator: "\n"))
       func __runCell() throws {
       \(body.joined(separator: "\n"))
@@ -200,8 +180,58 @@ struct CellRewriter {
 
       """
     return RewrittenCell(
-      source: source, moduleName: moduleName, entryPoint: entry, declaredNames: names, imports: imports,
+      baseImports: baseImports, cellImports: cellImports, program: program, symbols: symbols, moduleName: moduleName,
+      entryPoint: entry, declaredNames: names, imports: imports,
       declaresAnything: !declarations.isEmpty, columns: columns)
+  }
+
+  /// The identifiers a cell mentions, and what it declares that later cells may use without naming it.
+  static func symbols(in tree: SourceFileSyntax) -> CellSymbols {
+    var symbols = CellSymbols()
+    for token in tree.tokens(viewMode: .sourceAccurate) {
+      if case .identifier(let text) = token.tokenKind {
+        symbols.used.insert(text.trimmingBackticks)
+      }
+    }
+    for item in tree.statements {
+      guard case .decl(let decl) = item.item else { continue }
+      if decl.is(OperatorDeclSyntax.self) || decl.is(PrecedenceGroupDeclSyntax.self) {
+        symbols.declaresImplicitUses = true
+      }
+      if let function = decl.as(FunctionDeclSyntax.self), !function.name.tokenKind.isIdentifier {
+        symbols.declaresImplicitUses = true  // a global operator function
+      }
+      let members: MemberBlockSyntax?
+      if let ext = decl.as(ExtensionDeclSyntax.self) {
+        members = ext.memberBlock
+        if ext.inheritanceClause != nil { symbols.declaresImplicitUses = true }
+      } else {
+        members = decl.asProtocol(DeclGroupSyntax.self)?.memberBlock
+      }
+      for member in members?.members ?? [] {
+        let memberDecl = member.decl
+        if let function = memberDecl.as(FunctionDeclSyntax.self) {
+          if function.name.tokenKind.isIdentifier {
+            symbols.members.insert(function.name.text.trimmingBackticks)
+          } else {
+            symbols.declaresImplicitUses = true  // an operator
+          }
+        } else if let variable = memberDecl.as(VariableDeclSyntax.self) {
+          for binding in variable.bindings {
+            symbols.members.formUnion(boundNames(in: binding.pattern).map(\.trimmingBackticks))
+          }
+        } else if let cases = memberDecl.as(EnumCaseDeclSyntax.self) {
+          for element in cases.elements { symbols.members.insert(element.name.text.trimmingBackticks) }
+        } else if let name = declaredName(memberDecl) {
+          symbols.members.insert(name.name)
+        } else if decl.is(ExtensionDeclSyntax.self),
+          memberDecl.is(InitializerDeclSyntax.self) || memberDecl.is(SubscriptDeclSyntax.self)
+        {
+          symbols.declaresImplicitUses = true  // `Tensor(custom:)` or `t[…]` names nothing of this cell
+        }
+      }
+    }
+    return symbols
   }
 
   /// Where `public ` goes in each member of an extension that has no access level of its own.
@@ -258,5 +288,18 @@ struct CellRewriter {
     let finder = Finder(viewMode: .sourceAccurate)
     finder.walk(expr)
     return finder.found
+  }
+}
+
+extension TokenKind {
+  fileprivate var isIdentifier: Bool {
+    if case .identifier = self { return true }
+    return false
+  }
+}
+
+extension String {
+  fileprivate var trimmingBackticks: String {
+    hasPrefix("`") && hasSuffix("`") && count >= 2 ? String(dropFirst().dropLast()) : self
   }
 }

@@ -64,12 +64,56 @@ import Testing
     scope.record(module: "Cell_2", names: [.init(name: "x", kind: .let)], imports: [])
     let cell = rewrite("let P = 5\nx", number: 3, scope: scope)
     let header = cell.source.components(separatedBy: "\n#sourceLocation")[0]
+    #expect(header == "@testable import Cell_2\nimport ClassificationRuntime\nimport Foundation\nimport let Cell_2.x")
+    #expect(!header.contains("Cell_1"), "x's old module is not needed, and P is declared again here")
+  }
+
+  @Test func aCellImportsOnlyTheCellsItUsesAndWhatThoseImported() {
+    var scope = SessionScope()
+    scope.record(
+      module: "Cell_1", names: [.init(name: "Point", kind: .struct)], imports: [],
+      symbols: CellSymbols(members: ["x", "y"]))
+    scope.record(
+      module: "Cell_2", names: [.init(name: "origin", kind: .let)], imports: [],
+      symbols: CellSymbols(used: ["Point", "origin"]), importedModules: ["Cell_1"])
+    for i in 3...50 { scope.record(module: "Cell_\(i)", names: [.init(name: "v\(i)", kind: .let)], imports: []) }
+    let usesOrigin = rewrite("print(origin)", number: 51, scope: scope).cellImports
+    #expect(usesOrigin.modules == ["Cell_1", "Cell_2"], "origin's type lives in Cell_1")
+    #expect(usesOrigin.scoped == ["import let Cell_2.origin"])
+    #expect(rewrite("v7 + v9", number: 51, scope: scope).cellImports.modules == ["Cell_7", "Cell_9"])
+    #expect(rewrite("1 + 1", number: 51, scope: scope).cellImports == CellImports(modules: [], scoped: []))
     #expect(
-      header.contains(
-        "@testable import Cell_1\n@testable import Cell_2\nimport ClassificationRuntime\nimport Foundation"))
-    #expect(header.contains("import let Cell_2.x"))
-    #expect(!header.contains("import var Cell_1.x"))
-    #expect(!header.contains("Cell_1.P"), "a name this cell declares again is not imported")
+      rewrite("func f(_ p: Any) -> Int { 0 }\nlet q = [1].map { $0 }.count + 0", scope: scope).cellImports.modules == []
+    )
+    let member = rewrite("let s = someValue.y", number: 51, scope: scope).cellImports
+    #expect(member.modules == ["Cell_1"], "a member an earlier cell declared")
+    let everything = scope.imports(for: CellSymbols(), declaring: [], everything: true)
+    #expect(everything.modules.count == 50 && everything.scoped.count == 50)
+  }
+
+  @Test func operatorsAndConformancesAreImportedByEveryLaterCell() {
+    for code in [
+      "infix operator +++", "func +++ (a: Int, b: Int) -> Int { a }", "extension Int: MyProtocol {}",
+      "struct Q { static func + (a: Q, b: Q) -> Q { a } }",
+      "extension Tensor { convenience init(seven: Int) { self.init(7) } }",
+    ] {
+      #expect(rewrite(code).symbols.declaresImplicitUses, "\(code)")
+    }
+    for code in ["struct Q { var a = 1 }", "extension Int { var twice: Int { self * 2 } }", "func f() {}"] {
+      #expect(!rewrite(code).symbols.declaresImplicitUses, "\(code)")
+    }
+    var scope = SessionScope()
+    scope.record(module: "Cell_1", names: [], imports: [], symbols: CellSymbols(declaresImplicitUses: true))
+    scope.record(module: "Cell_2", names: [.init(name: "a", kind: .let)], imports: [])
+    #expect(rewrite("1 + 1", number: 3, scope: scope).cellImports.modules == ["Cell_1"])
+  }
+
+  @Test func membersAndUsesAreReadFromTheSyntax() {
+    let symbols = rewrite(
+      "struct P { var x = 1, y = 2; func norm() -> Int { x }; enum Kind { case a, b } }\nextension Int { var `twice`: Int { self * 2 } }\nlet n = P().norm() + 3.twice + w.`z`"
+    ).symbols
+    #expect(symbols.members == ["x", "y", "norm", "Kind", "twice"])
+    #expect(symbols.used.isSuperset(of: ["P", "x", "norm", "twice", "n", "w", "z", "Int"]))
   }
 
   @Test func userImportsAreHoistedAndRemembered() {

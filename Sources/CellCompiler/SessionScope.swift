@@ -1,0 +1,83 @@
+/// A top-level name a cell declares, with the kind a scoped import needs (`import var Cell_3.x`).
+struct DeclaredName: Hashable, Sendable {
+  enum Kind: String, Sendable { case `var`, `let`, `func`, `struct`, `class`, `enum`, `protocol`, `typealias` }
+  var name: String
+  var kind: Kind
+}
+
+/// What a cell's syntax says it declares and uses, without compiling it.
+struct CellSymbols: Sendable, Equatable {
+  /// Every identifier the cell mentions: names, members after a dot, argument labels, types.
+  var used: Set<String> = []
+  /// Names of members the cell declares inside types and extensions (`x` of `struct P { var x }`).
+  var members: Set<String> = []
+  /// Whether the cell declares what no name reveals at a use: operators, conformances added by an
+  /// extension, initialisers or subscripts added to another module's type.
+  var declaresImplicitUses = false
+}
+
+/// The imports one cell is compiled with.
+struct CellImports: Sendable, Equatable {
+  /// Earlier cells' modules, imported `@testable` (oldest first).
+  var modules: [String]
+  /// `import var Cell_7.x` lines: the newest declaration of each name the cell uses wins.
+  var scoped: [String]
+}
+
+/// What the compiler has learnt from earlier cells and needs for the next one.
+///
+/// A cell imports only the earlier cells whose declarations it can use: the newest module of each
+/// name it mentions, every module declaring a member it mentions, the modules that declare operators
+/// or conformances, and what those modules imported in turn (a value's type must stay accessible
+/// where the value is used). So a cell's imports follow what it uses, not the session's length.
+struct SessionScope: Sendable {
+  /// Modules of earlier cells that declare something, oldest first.
+  var modules: [String] = []
+  /// The newest module that declares each name.
+  var newest: [String: (module: String, kind: DeclaredName.Kind)] = [:]
+  /// `import` lines users wrote, repeated in every later cell (imports are per file in Swift).
+  var userImports: [String] = []
+  /// The modules that declare a member of this name.
+  var memberModules: [String: Set<String>] = [:]
+  /// Modules every later cell imports, because no name reveals their use.
+  var alwaysImported: Set<String> = []
+  /// The modules each module was compiled with, itself included.
+  var closure: [String: Set<String>] = [:]
+
+  init() {}
+
+  /// The imports of a cell that uses `symbols` and declares `ownNames`; `everything` gives the whole
+  /// session (the fallback when a compile with fewer imports failed on a name).
+  func imports(for symbols: CellSymbols, declaring ownNames: Set<String>, everything: Bool = false) -> CellImports {
+    let usedNames = symbols.used.subtracting(ownNames)
+    var direct = alwaysImported
+    for name in usedNames {
+      if let origin = newest[name] { direct.insert(origin.module) }
+      direct.formUnion(memberModules[name] ?? [])
+    }
+    var modules = Set<String>()
+    for module in direct { modules.formUnion(closure[module] ?? [module]) }
+    if everything { modules = Set(self.modules) }
+    let ordered = self.modules.filter(modules.contains)
+    let scopedNames = everything ? Set(newest.keys).subtracting(ownNames) : usedNames
+    let scoped = scopedNames.sorted().compactMap { name in
+      newest[name].map { "import \($0.kind.rawValue) \($0.module).\(name)" }
+    }
+    return CellImports(modules: ordered, scoped: scoped)
+  }
+
+  mutating func record(
+    module: String, names: [DeclaredName], imports: [String], declaresAnything: Bool = true,
+    symbols: CellSymbols = CellSymbols(), importedModules: [String] = []
+  ) {
+    // A cell of statements only has nothing to import; skipping it keeps later compiles fast.
+    if declaresAnything {
+      modules.append(module)
+      closure[module] = Set(importedModules).union([module])
+      for member in symbols.members { memberModules[member, default: []].insert(module) }
+      if symbols.declaresImplicitUses { alwaysImported.insert(module) }
+    }
+    for name in names { newest[name.name] = (module, name.kind) }
+    for line in imports where !userImports.contains(line) { userImports.append(line) }
+  }
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Compile cost over a long session, side by side with ipykernel in the same run (jupyter_client).
+
+For each kernel: after 0, STEP, 2*STEP, ... MAX declaring cells (a `let`, a `func` or a `struct`, in
+turn), the p50 of a trivial cell (`1 + 1` with a fresh literal each time, so no cache can answer it) and
+of a using cell (one earlier function and one earlier global). Then 100 re-runs of one model cell (a
+struct and a `let` of it, declared again each time) with the p50 of the first and last ten.
+Target (issue 11): at MAX=500, each time at most 1.25x its value at 0 cells.
+
+usage: bench/session_growth.py [--max 500] [--step 100] [--samples 5] [--reruns 100] [--only swift]"""
+import argparse, os, statistics, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
+os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
+import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
+from jupyter_client.manager import start_new_kernel  # noqa: E402
+
+os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
+
+LANGUAGES = {
+    "swift": {
+        "declare": [
+            lambda i: f"let value{i} = {i}",
+            lambda i: f"func function{i}(_ x: Int) -> Int {{ x + {i} }}",
+            lambda i: f"struct Type{i} {{ var field = {i} }}",
+        ],
+        "trivial": lambda i: f"{i} + 1",
+        "using": lambda i: f"function1(value0) + {i}",
+        "model": lambda i: f"struct Model {{ var weight: Double }}\nlet model = Model(weight: {i})\nmodel.weight",
+    },
+    "python3": {
+        "declare": [
+            lambda i: f"value{i} = {i}",
+            lambda i: f"def function{i}(x):\n    return x + {i}",
+            lambda i: f"class Type{i}:\n    field = {i}",
+        ],
+        "trivial": lambda i: f"{i} + 1",
+        "using": lambda i: f"function1(value0) + {i}",
+        "model": lambda i: f"class Model:\n    def __init__(self, w): self.weight = w\nmodel = Model({i})\nmodel.weight",
+    },
+}
+
+
+def run(kc, code):
+    started = time.perf_counter()
+    msg_id = kc.execute(code)
+    while True:
+        reply = kc.get_shell_msg(timeout=600)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    while True:
+        msg = kc.get_iopub_msg(timeout=600)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                and msg["content"]["execution_state"] == "idle":
+            break
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"{code!r}: {reply['content'].get('evalue')}")
+    return time.perf_counter() - started
+
+
+def measure(kernel, args):
+    lang = LANGUAGES[kernel]
+    km, kc = start_new_kernel(kernel_name=kernel, startup_timeout=60)
+    counter = iter(range(10**6))
+    try:
+        run(kc, lang["trivial"](next(counter)))  # warm-up
+        points = []
+        declared = 0
+        for target in range(0, args.max + 1, args.step):
+            while declared < target:
+                run(kc, lang["declare"][declared % 3](declared))
+                declared += 1
+            if declared < 2:  # the using cell needs value0 and function1
+                for i in range(declared, 2):
+                    run(kc, lang["declare"][i % 3](i))
+                declared = max(declared, 2)
+            trivial = statistics.median(run(kc, lang["trivial"](next(counter))) for _ in range(args.samples))
+            using = statistics.median(run(kc, lang["using"](next(counter))) for _ in range(args.samples))
+            points.append((declared, trivial, using))
+            print(f"  {kernel}: after {declared:4d} declaring cells: trivial p50 {trivial * 1000:7.1f} ms, "
+                  f"using p50 {using * 1000:7.1f} ms", flush=True)
+        reruns = [run(kc, lang["model"](i)) for i in range(args.reruns)]
+        first, last = statistics.median(reruns[:10]), statistics.median(reruns[-10:])
+        print(f"  {kernel}: {args.reruns} re-runs of a model cell: first ten p50 {first * 1000:.1f} ms, "
+              f"last ten p50 {last * 1000:.1f} ms ({last / first:.2f}x)", flush=True)
+        return points, (first, last)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max", type=int, default=500)
+    parser.add_argument("--step", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--reruns", type=int, default=100)
+    parser.add_argument("--only", choices=list(LANGUAGES))
+    args = parser.parse_args()
+    results = {}
+    for kernel in ([args.only] if args.only else ["swift", "python3"]):
+        print(f"{kernel}:", flush=True)
+        results[kernel] = measure(kernel, args)
+    print()
+    print("| kernel | declaring cells | trivial p50 | ratio to 0 | using p50 | ratio to 0 |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for kernel, (points, _) in results.items():
+        _, t0, u0 = points[0]
+        for n, t, u in points:
+            print(f"| {kernel} | {n} | {t * 1000:.1f} ms | {t / t0:.2f}x | {u * 1000:.1f} ms | {u / u0:.2f}x |")
+    print()
+    for kernel, (_, (first, last)) in results.items():
+        print(f"{kernel}: model cell re-run {args.reruns} times: {first * 1000:.1f} ms -> {last * 1000:.1f} ms "
+              f"({last / first:.2f}x)")
+    swift = results.get("swift")
+    if swift:
+        points, (first, last) = swift
+        worst = max(max(t / points[0][1], u / points[0][2]) for _, t, u in points)
+        print(f"swift: worst ratio to 0 cells {worst:.2f}x, model re-runs {last / first:.2f}x (target <= 1.25x)")
+
+
+if __name__ == "__main__":
+    main()
