@@ -146,7 +146,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     while true {
       let deadline = control.withLock { $0.interruptDeadline }
       let timeout = deadline.map { max(0, Int32($0.timeIntervalSinceNow * 1000) + 1) } ?? -1
-      var polls = [executor.eventFD, executor.stdoutFD, executor.stderrFD, wakePipe.read].map {
+      var polls = (executor.pollDescriptors + [wakePipe.read]).map {
         pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
       }
       _ = poll(&polls, nfds_t(polls.count), timeout)
@@ -194,14 +194,10 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   /// Streams what the executor printed; stderr goes through the trap filter.
   private func relayStreams(of executor: ExecutorProcess, stderr: inout StderrRelay, to output: OutputSink) {
-    if let bytes = ExecutorProcess.readAvailable(executor.stdoutFD), !bytes.isEmpty {
-      let text = executor.decode(bytes, stream: 1)
-      if !text.isEmpty { output.emit(.stream(name: .stdout, text: text)) }
-    }
-    if let bytes = ExecutorProcess.readAvailable(executor.stderrFD), !bytes.isEmpty {
-      let text = stderr.filter(executor.decode(bytes, stream: 2))
-      if !text.isEmpty { output.emit(.stream(name: .stderr, text: text)) }
-    }
+    let printed = executor.readText(stream: 1)
+    if !printed.isEmpty { output.emit(.stream(name: .stdout, text: printed)) }
+    let shown = stderr.filter(executor.readText(stream: 2))
+    if !shown.isEmpty { output.emit(.stream(name: .stderr, text: shown)) }
   }
 
   static let interruptedError = CellError(

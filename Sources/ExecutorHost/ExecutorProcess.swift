@@ -32,6 +32,26 @@ final class ExecutorProcess {
   let crashReportPath: String
   private var events = FrameBuffer()
   private(set) var eventsClosed = false
+  /// Set when the executor closed its end of stdout or stderr (the runtime forwards stdout through
+  /// events once a cell has run): a closed pipe is readable for ever, so it is no longer polled.
+  private(set) var stdoutClosed = false
+  private(set) var stderrClosed = false
+
+  /// The descriptors worth waiting on: events, and stdout and stderr while they are open (-1 otherwise,
+  /// which `poll` skips).
+  var pollDescriptors: [Int32] {
+    [eventsClosed ? -1 : eventFD, stdoutClosed ? -1 : stdoutFD, stderrClosed ? -1 : stderrFD]
+  }
+
+  /// What was printed on stdout (1) or stderr (2) since the last call, as text; notes a closed pipe.
+  func readText(stream: Int) -> String {
+    guard stream == 1 ? !stdoutClosed : !stderrClosed else { return "" }
+    guard let bytes = Self.readAvailable(stream == 1 ? stdoutFD : stderrFD) else {
+      if stream == 1 { stdoutClosed = true } else { stderrClosed = true }
+      return ""
+    }
+    return bytes.isEmpty ? "" : decode(bytes, stream: stream)
+  }
   private var exitStatus: Int32?
 
   init(_ launch: ExecutorLaunch, generation: Int) throws {
