@@ -1,0 +1,3 @@
+extension String {
+  func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
