@@ -8,10 +8,12 @@
 /// and the same results. When `OPENBLAS_CORETYPE` is unset, it is set from the CPU's own flags before the
 /// library loads; a value set by the machine or the user is kept.
 enum BLAS {
-  typealias Sgemm = @convention(c) (
-    Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
-    UnsafeMutablePointer<Float>?, Int32
-  ) -> Void
+  typealias Sgemm =
+    @convention(c) (
+      Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+      Float,
+      UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
   typealias NameFunction = @convention(c) () -> UnsafePointer<CChar>?
 
   // CBLAS constants (cblas.h).
@@ -68,7 +70,8 @@ enum BLAS {
     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, backend: Backend
   ) {
     if NarrowProduct.suits(m: m, n: n, k: k, transposeB: transposeB, beta: beta, backend: backend) {
-      NarrowProduct.multiply(transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+      NarrowProduct.multiply(
+        transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
       return
     }
     if m * n * k >= openBLASThreadedWork && maxThreads > 1 {
@@ -79,7 +82,10 @@ enum BLAS {
       return
     }
     useThreads(1)
-    func call(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    func call(
+      _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ beta: Float,
+      _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
       sgemm(
         rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
         Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -105,7 +111,8 @@ enum BLAS {
       partials.withUnsafeMutableBufferPointer { p in
         let base = p.baseAddress!
         DispatchQueue.concurrentPerform(iterations: parts) { part in
-          let lower = k * part / parts, upper = k * (part + 1) / parts
+          let lower = k * part / parts
+          let upper = k * (part + 1) / parts
           let aStart = transposeA ? a + lower * lda : a + lower
           let bStart = transposeB ? b + lower : b + lower * ldb
           call(m, n, upper - lower, aStart, bStart, 0, base + part * m * n, n)
@@ -138,7 +145,7 @@ enum BLAS {
   }
 
   /// The kernel OpenBLAS uses (for benchmarks' reports).
-  public static var coreName: String {
+  static var coreName: String {
     guard let symbol = dlsym(library, "openblas_get_corename"),
       let name = unsafeBitCast(symbol, to: NameFunction.self)()
     else { return "unknown" }
@@ -147,7 +154,9 @@ enum BLAS {
 
   /// The OpenBLAS kernel family for the CPU's instruction sets, or nil to let OpenBLAS decide.
   static func coreType(cpuFlags: Set<String>) -> String? {
-    if cpuFlags.contains("avx512f") && cpuFlags.contains("avx512bw") && cpuFlags.contains("avx512vl") { return "SkylakeX" }
+    if cpuFlags.contains("avx512f") && cpuFlags.contains("avx512bw") && cpuFlags.contains("avx512vl") {
+      return "SkylakeX"
+    }
     if cpuFlags.contains("avx2") && cpuFlags.contains("fma") { return "Haswell" }
     return nil
   }

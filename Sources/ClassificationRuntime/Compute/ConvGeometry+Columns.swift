@@ -19,7 +19,9 @@ extension ConvGeometry {
     pad(images, from: input, into: scratch.padded)
     for j in 0..<images.count {
       for row in 0..<patch {
-        let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
+        let c = row / (kh * kw)
+        let ky = row / kw % kh
+        let kx = row % kw
         let target = scratch.cols + row * columns + j * span
         target.update(from: scratch.padded + j * paddedImage + c * plane + ky * paddedWidth + kx, count: run)
         (target + run).update(repeating: 0, count: span - run)
@@ -32,7 +34,9 @@ extension ConvGeometry {
   func im2colStrided(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
     let columns = images.count * span
     for row in 0..<patch {
-      let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
+      let c = row / (kh * kw)
+      let ky = row / kw % kh
+      let kx = row % kw
       let (lo, hi) = validColumns(kx)
       for (j, n) in images.enumerated() {
         for oy in 0..<outHeight {
@@ -62,14 +66,19 @@ extension ConvGeometry {
         // Along the padded grid: each row of the columns is one run. Without padding the grid is the image.
         let target = padding == 0 ? image : scratch.paddedGrad
         for row in 0..<patch {
-          let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
-          let (source, destination) = (scratch.cols + row * columns + j * span, target + c * plane + ky * paddedWidth + kx)
+          let c = row / (kh * kw)
+          let ky = row / kw % kh
+          let kx = row % kw
+          let (source, destination) = (
+            scratch.cols + row * columns + j * span, target + c * plane + ky * paddedWidth + kx
+          )
           for i in 0..<run { destination[i] += source[i] }
         }
         if padding > 0 {
           for c in 0..<channels {
             for y in 0..<height {
-              (image + (c * height + y) * width).update(from: target + c * plane + (y + padding) * paddedWidth + padding, count: width)
+              (image + (c * height + y) * width).update(
+                from: target + c * plane + (y + padding) * paddedWidth + padding, count: width)
             }
           }
           target.update(repeating: 0, count: channels * plane)
@@ -77,7 +86,9 @@ extension ConvGeometry {
         continue
       }
       for row in 0..<patch {
-        let c = row / (kh * kw), ky = row / kw % kh, kx = row % kw
+        let c = row / (kh * kw)
+        let ky = row / kw % kh
+        let kx = row % kw
         let (lo, hi) = validColumns(kx)
         guard lo < hi else { continue }
         for oy in 0..<outHeight {

@@ -1,7 +1,8 @@
 extension ConvGeometry {
   /// The batch's output `[N, O, outH, outW]` (bias included).
   func forward(
-    input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>,
     pooled pooledOutput: UnsafeMutablePointer<Float>? = nil
   ) {
     let offsets = tapOffsets
@@ -19,7 +20,8 @@ extension ConvGeometry {
           im2col(images, from: input, into: scratch)
           // [O, CKK] · [CKK, n·span] → [O, n·span]
           BLAS.serialGemm(
-            transposeA: false, transposeB: false, m: outputs, n: columns, k: patch, a: weights, lda: patch, b: scratch.cols,
+            transposeA: false, transposeB: false, m: outputs, n: columns, k: patch, a: weights, lda: patch,
+            b: scratch.cols,
             ldb: columns, beta: 0, c: scratch.rows, ldc: columns)
         }
         for (j, n) in images.enumerated() {
@@ -33,10 +35,15 @@ extension ConvGeometry {
           }
         }
         // The chunk's images are one contiguous stretch of the output.
-        activation?.apply(output + images.lowerBound * outputs * outHeight * outWidth, count: images.count * outputs * outHeight * outWidth)
+        activation?.apply(
+          output + images.lowerBound * outputs * outHeight * outWidth,
+          count: images.count * outputs * outHeight * outWidth)
         if let pooledOutput {
-          let planes = images.count * outputs, first = images.lowerBound * outputs
-          AveragePool2x2.average(output + first * outHeight * outWidth, planes: planes, height: outHeight, width: outWidth, into: pooledOutput + first * outHeight * outWidth / 4)
+          let planes = images.count * outputs
+          let first = images.lowerBound * outputs
+          AveragePool2x2.average(
+            output + first * outHeight * outWidth, planes: planes, height: outHeight, width: outWidth,
+            into: pooledOutput + first * outHeight * outWidth / 4)
         }
       }
     }

@@ -27,7 +27,9 @@ struct ConvGeometry {
   /// Columns per image: the padded grid's rows of outputs (rounded up to a kernel block), or the dense
   /// `outH × outW`.
   var span: Int {
-    runs ? (outHeight * paddedWidth + ConvolutionLoops.block - 1) / ConvolutionLoops.block * ConvolutionLoops.block : outHeight * outWidth
+    runs
+      ? (outHeight * paddedWidth + ConvolutionLoops.block - 1) / ConvolutionLoops.block * ConvolutionLoops.block
+      : outHeight * outWidth
   }
   /// Distance between output rows within an image's columns.
   var rowPitch: Int { runs ? paddedWidth : outWidth }
@@ -43,7 +45,8 @@ struct ConvGeometry {
   var weightGradientSize: Int { direct ? groupedOutputs * groupedPatch : outputs * patch }
 
   init(
-    input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil, pooled: Bool = false,
+    input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil,
+    pooled: Bool = false,
     backend: Backend = .default
   ) {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
@@ -98,13 +101,16 @@ struct ConvGeometry {
   /// caller's per-core partial sums. The products inside run on one thread each. `finish(part, scratch)`
   /// runs after a part's last chunk.
   /// `columns`: whether the chunks need column matrices (im2col, or the input gradient's product).
-  func forEachChunk(columns: Bool, _ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }) {
+  func forEachChunk(
+    columns: Bool, _ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }
+  ) {
     let chunk = imagesPerChunk
     let work = batch * patch * span * Swift.max(1, outputs)
     let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
     BLAS.prepareSerialGemm()
     Parallel.parts(parts) { part in
-      let lower = batch * part / parts, upper = batch * (part + 1) / parts
+      let lower = batch * part / parts
+      let upper = batch * (part + 1) / parts
       guard lower < upper else { return }
       let images = Swift.min(chunk, upper - lower)
       // Cache-line aligned, so the kernels' loads of whole rows do not straddle lines.
@@ -119,12 +125,15 @@ struct ConvGeometry {
       }
       // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
       let scratch = Scratch(
-        cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0), rows: buffer(groupedOutputs * images * span),
+        cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0),
+        rows: buffer(groupedOutputs * images * span),
         padded: buffer(runs ? images * paddedImage : 0, zeroed: true),
         paddedGrad: buffer(runs && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
-        sums: UnsafeMutableRawPointer(buffer(direct ? groupedOutputs * groupedPatch * ConvolutionLoops.lanes : 0, zeroed: true))
-          .assumingMemoryBound(to: ConvolutionLoops.Vector.self))
+        sums: UnsafeMutableRawPointer(
+          buffer(direct ? groupedOutputs * groupedPatch * ConvolutionLoops.lanes : 0, zeroed: true)
+        )
+        .assumingMemoryBound(to: ConvolutionLoops.Vector.self))
       defer {
         for pointer in buffers { pointer.deallocate() }
       }

@@ -24,14 +24,20 @@ enum ConvolutionLoops {
     positions: Int, out: UnsafeMutablePointer<Float>, outPitch: Int
   ) {
     for o in Swift.stride(from: 0, to: outputs, by: group) {
-      let (w0, w1, w2, w3) = (weights + o * taps, weights + (o + 1) * taps, weights + (o + 2) * taps, weights + (o + 3) * taps)
+      let (w0, w1, w2, w3) = (
+        weights + o * taps, weights + (o + 1) * taps, weights + (o + 2) * taps, weights + (o + 3) * taps
+      )
       for p in Swift.stride(from: 0, to: positions, by: block) {
-        var (a0, b0, a1, b1, a2, b2, a3, b3) = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+        var (a0, b0, a1, b1, a2, b2, a3, b3) = (
+          Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
+        )
         let base = source + p
         for t in 0..<taps {
           let s = base + offsets[t]
           let (x, y) = (SIMDLanes.load(s), SIMDLanes.load(s + lanes))
-          let (k0, k1, k2, k3) = (Vector(repeating: w0[t]), Vector(repeating: w1[t]), Vector(repeating: w2[t]), Vector(repeating: w3[t]))
+          let (k0, k1, k2, k3) = (
+            Vector(repeating: w0[t]), Vector(repeating: w1[t]), Vector(repeating: w2[t]), Vector(repeating: w3[t])
+          )
           a0 = a0.addingProduct(x, k0)
           b0 = b0.addingProduct(y, k0)
           a1 = a1.addingProduct(x, k1)
@@ -70,15 +76,21 @@ enum ConvolutionLoops {
       let g = outGrad + o * gradPitch
       var t = 0
       while t < taps {
-        let (r0, r1, r2, r3) = (sums + o * taps + t, sums + (o + 1) * taps + t, sums + (o + 2) * taps + t, sums + (o + 3) * taps + t)
+        let (r0, r1, r2, r3) = (
+          sums + o * taps + t, sums + (o + 1) * taps + t, sums + (o + 2) * taps + t, sums + (o + 3) * taps + t
+        )
         var (s00, s01, s02, s03) = (r0[0], r0[1], r0[2], r0[3])
         var (s10, s11, s12, s13) = (r1[0], r1[1], r1[2], r1[3])
         var (s20, s21, s22, s23) = (r2[0], r2[1], r2[2], r2[3])
         var (s30, s31, s32, s33) = (r3[0], r3[1], r3[2], r3[3])
-        let (x0, x1, x2, x3) = (source + offsets[t], source + offsets[t + 1], source + offsets[t + 2], source + offsets[t + 3])
+        let (x0, x1, x2, x3) = (
+          source + offsets[t], source + offsets[t + 1], source + offsets[t + 2], source + offsets[t + 3]
+        )
         var p = 0
         while p < positions {
-          let (a, b, c, d) = (SIMDLanes.load(x0 + p), SIMDLanes.load(x1 + p), SIMDLanes.load(x2 + p), SIMDLanes.load(x3 + p))
+          let (a, b, c, d) = (
+            SIMDLanes.load(x0 + p), SIMDLanes.load(x1 + p), SIMDLanes.load(x2 + p), SIMDLanes.load(x3 + p)
+          )
           let g0 = SIMDLanes.load(g + p)
           s00 = s00.addingProduct(g0, a)
           s01 = s01.addingProduct(g0, b)

@@ -19,7 +19,8 @@ enum ElementwiseLoops {
   /// `target[i] = grad[i] · f'(x)` from f's output `y[i]` (the gradient before `f` from the one after it).
   @inline(__always)
   static func gradient<F: OutputDifferentiable>(
-    of f: F, _ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int
+    of f: F, _ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+    count: Int
   ) {
     for i in 0..<count { target[i] = f.gradient(grad[i], output: y[i]) }
   }
@@ -27,7 +28,9 @@ enum ElementwiseLoops {
   /// `gradient` with the incoming gradient in `values`, replaced by the outgoing one (vectorised, as `map`'s
   /// in-place form).
   @inline(__always)
-  static func gradient<F: OutputDifferentiable>(of f: F, inPlace values: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int) {
+  static func gradient<F: OutputDifferentiable>(
+    of f: F, inPlace values: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>, count: Int
+  ) {
     for i in 0..<count { values[i] = f.gradient(values[i], output: y[i]) }
   }
 
@@ -82,13 +85,22 @@ enum ElementwiseLoops {
 
   static func sum(_ a: UnsafeBufferPointer<Float>) -> Float {
     // Four accumulators: vectorises, and loses less precision than one running sum.
-    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+    var s0: Float = 0
+    var s1: Float = 0
+    var s2: Float = 0
+    var s3: Float = 0
     var i = 0
     while i + 4 <= a.count {
-      s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3]
+      s0 += a[i]
+      s1 += a[i + 1]
+      s2 += a[i + 2]
+      s3 += a[i + 3]
       i += 4
     }
-    while i < a.count { s0 += a[i]; i += 1 }
+    while i < a.count {
+      s0 += a[i]
+      i += 1
+    }
     return (s0 + s1) + (s2 + s3)
   }
 }

@@ -7,7 +7,8 @@ enum Memory {
   static let configured: Void = {
     // mallopt is not in Swift's Glibc module; its parameters from malloc.h.
     typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-    let mTrimThreshold: Int32 = -1, mMmapThreshold: Int32 = -3
+    let mTrimThreshold: Int32 = -1
+    let mMmapThreshold: Int32 = -3
     if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
       let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
       _ = mallopt(mMmapThreshold, 256 << 20)

@@ -56,7 +56,10 @@ enum NarrowProduct {
     /// The dot products of rows r0 and r1 of A with columns j..<j+5.
     @inline(__always) func pair(_ r0: Int, _ r1: Int, _ j: Int) {
       let (x, y) = (a + r0 * lda, a + r1 * lda)
-      let (w0, w1, w2, w3, w4) = (transposed + j * k, transposed + (j + 1) * k, transposed + (j + 2) * k, transposed + (j + 3) * k, transposed + (j + 4) * k)
+      let (w0, w1, w2, w3, w4) = (
+        transposed + j * k, transposed + (j + 1) * k, transposed + (j + 2) * k, transposed + (j + 3) * k,
+        transposed + (j + 4) * k
+      )
       var (s0, s1, s2, s3, s4) = (Vector(), Vector(), Vector(), Vector(), Vector())
       var (t0, t1, t2, t3, t4) = (Vector(), Vector(), Vector(), Vector(), Vector())
       var p = 0
@@ -80,7 +83,10 @@ enum NarrowProduct {
         p &+= lanes
       }
       // Sums across lanes, then the last k mod 16 terms one by one.
-      var sums = (SIMDLanes.total(s0), SIMDLanes.total(s1), SIMDLanes.total(s2), SIMDLanes.total(s3), SIMDLanes.total(s4), SIMDLanes.total(t0), SIMDLanes.total(t1), SIMDLanes.total(t2), SIMDLanes.total(t3), SIMDLanes.total(t4))
+      var sums = (
+        SIMDLanes.total(s0), SIMDLanes.total(s1), SIMDLanes.total(s2), SIMDLanes.total(s3), SIMDLanes.total(s4),
+        SIMDLanes.total(t0), SIMDLanes.total(t1), SIMDLanes.total(t2), SIMDLanes.total(t3), SIMDLanes.total(t4)
+      )
       if whole < k {
         for t in whole..<k {
           sums.0 += x[t] * w0[t]
@@ -146,7 +152,10 @@ enum NarrowProduct {
             let row = a + t * lda + i
             let (u, v) = (SIMDLanes.load(row), SIMDLanes.load(row + lanes))
             let g = padded + t * columns + j
-            let (g0, g1, g2, g3, g4) = (Vector(repeating: g[0]), Vector(repeating: g[1]), Vector(repeating: g[2]), Vector(repeating: g[3]), Vector(repeating: g[4]))
+            let (g0, g1, g2, g3, g4) = (
+              Vector(repeating: g[0]), Vector(repeating: g[1]), Vector(repeating: g[2]), Vector(repeating: g[3]),
+              Vector(repeating: g[4])
+            )
             s0 = s0.addingProduct(u, g0)
             t0 = t0.addingProduct(v, g0)
             s1 = s1.addingProduct(u, g1)

@@ -17,7 +17,8 @@ enum Parallel {
       return
     }
     DispatchQueue.concurrentPerform(iterations: parts) { part in
-      let lower = count * part / parts, upper = count * (part + 1) / parts
+      let lower = count * part / parts
+      let upper = count * (part + 1) / parts
       if lower < upper { body(lower..<upper) }
     }
   }

@@ -10,7 +10,9 @@ enum SIMDLanes {
   static func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
 
   @inline(__always)
-  static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
+  static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+  }
 
   /// The sum of the lanes as a tree of halves: SIMD's `sum()` adds them one after another (16 dependent
   /// additions), which costs more than a short product's arithmetic.
@@ -26,7 +28,9 @@ enum SIMDLanes {
   /// short for the compiler's vector loops, which would do most of them one float at a time. Whole vectors,
   /// the last one overlapping the one before (the arrays do not overlap each other).
   @inline(__always)
-  static func copy(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, adding shift: Float = 0) {
+  static func copy(
+    from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, adding shift: Float = 0
+  ) {
     if count >= width {
       let s = Vector(repeating: shift)
       var x = 0
@@ -37,7 +41,10 @@ enum SIMDLanes {
       if x < count { store(load(source + count - width) + s, target + count - width) }
     } else if count >= 8 {
       let s = SIMD8<Float>(repeating: shift)
-      let (head, tail) = (UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self), UnsafeRawPointer(source + count - 8).loadUnaligned(as: SIMD8<Float>.self))
+      let (head, tail) = (
+        UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self),
+        UnsafeRawPointer(source + count - 8).loadUnaligned(as: SIMD8<Float>.self)
+      )
       UnsafeMutableRawPointer(target).storeBytes(of: head + s, as: SIMD8<Float>.self)
       UnsafeMutableRawPointer(target + count - 8).storeBytes(of: tail + s, as: SIMD8<Float>.self)
     } else {

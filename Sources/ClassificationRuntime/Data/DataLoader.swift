@@ -11,7 +11,9 @@ public struct DataLoader: Sequence {
   let makeBatch: ([Int]) -> Batch
 
   /// `makeBatch` builds a batch from example indices.
-  public init(numExamples: Int, batchSize: Int, shuffle: Bool, prefetch: Bool = false, makeBatch: @escaping ([Int]) -> Batch) {
+  public init(
+    numExamples: Int, batchSize: Int, shuffle: Bool, prefetch: Bool = false, makeBatch: @escaping ([Int]) -> Batch
+  ) {
     precondition(batchSize > 0, "batchSize must be positive")
     self.numExamples = numExamples
     self.batchSize = batchSize

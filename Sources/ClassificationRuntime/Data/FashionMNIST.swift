@@ -6,7 +6,9 @@
 /// Images are kept as bytes (47 MB) and converted to `Float` in [0, 1] one batch at a time.
 public final class FashionMNIST: DataModule {
   public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
-  public static let labels = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+  public static let labels = [
+    "t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot",
+  ]
 
   public let resize: (Int, Int)
   public let trainImages: [UInt8], trainLabels: [UInt8]
@@ -79,11 +81,14 @@ public final class FashionMNIST: DataModule {
           // Plain pointers, so the byte-to-float loop vectorises (this runs for every image of every epoch).
           let (bytes, floats) = (img.baseAddress!, out.baseAddress!)
           for (row, i) in indices.enumerated() {
-            let source = bytes + i * 784, target = floats + row * h * w
+            let source = bytes + i * 784
+            let target = floats + row * h * w
             if (h, w) == (28, 28) {
               for p in 0..<784 { target[p] = Float(source[p]) * (1 / 255) }
             } else {
-              Self.bilinear(UnsafeBufferPointer(start: source, count: 784), 28, 28, into: UnsafeMutableBufferPointer(start: target, count: h * w), h, w)
+              Self.bilinear(
+                UnsafeBufferPointer(start: source, count: 784), 28, 28,
+                into: UnsafeMutableBufferPointer(start: target, count: h * w), h, w)
             }
           }
         }
@@ -95,14 +100,22 @@ public final class FashionMNIST: DataModule {
   }
 
   /// Bilinear resampling of one byte image into floats in [0, 1] (align-corners off, like torchvision).
-  static func bilinear(_ src: UnsafeBufferPointer<UInt8>, _ sh: Int, _ sw: Int, into dst: UnsafeMutableBufferPointer<Float>, _ dh: Int, _ dw: Int) {
-    let sy = Float(sh) / Float(dh), sx = Float(sw) / Float(dw)
+  static func bilinear(
+    _ src: UnsafeBufferPointer<UInt8>, _ sh: Int, _ sw: Int, into dst: UnsafeMutableBufferPointer<Float>, _ dh: Int,
+    _ dw: Int
+  ) {
+    let sy = Float(sh) / Float(dh)
+    let sx = Float(sw) / Float(dw)
     for y in 0..<dh {
       let fy = max(0, (Float(y) + 0.5) * sy - 0.5)
-      let y0 = min(Int(fy), sh - 1), y1 = min(y0 + 1, sh - 1), ty = fy - Float(y0)
+      let y0 = min(Int(fy), sh - 1)
+      let y1 = min(y0 + 1, sh - 1)
+      let ty = fy - Float(y0)
       for x in 0..<dw {
         let fx = max(0, (Float(x) + 0.5) * sx - 0.5)
-        let x0 = min(Int(fx), sw - 1), x1 = min(x0 + 1, sw - 1), tx = fx - Float(x0)
+        let x0 = min(Int(fx), sw - 1)
+        let x1 = min(x0 + 1, sw - 1)
+        let tx = fx - Float(x0)
         let top = Float(src[y0 * sw + x0]) * (1 - tx) + Float(src[y0 * sw + x1]) * tx
         let bottom = Float(src[y1 * sw + x0]) * (1 - tx) + Float(src[y1 * sw + x1]) * tx
         dst[y * dw + x] = (top * (1 - ty) + bottom * ty) / 255

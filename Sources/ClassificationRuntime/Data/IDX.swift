@@ -1,19 +1,24 @@
-@_implementationOnly import Foundation
-
 // Implementation-only: cells import the runtime and must not need zlib's module map (no zlib type is stored).
 @_implementationOnly import CZlib
+@_implementationOnly import Foundation
 
 /// The IDX format of MNIST-like data sets (optionally gzip-compressed): a magic number giving the
 /// element type and rank, the dimensions as big-endian 32-bit integers, then the data.
-public enum IDX {
+enum IDX {
   /// Reads an IDX file of unsigned bytes; returns its dimensions and bytes.
-  public static func read(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
+  static func read(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
     let data = try decompress(path)
     let name = (path as NSString).lastPathComponent
-    guard data.count >= 4, data[0] == 0, data[1] == 0 else { throw DataSetError.malformed(file: name, reason: "bad magic number") }
-    guard data[2] == 0x08 else { throw DataSetError.malformed(file: name, reason: "element type \(data[2]) is not unsigned byte") }
+    guard data.count >= 4, data[0] == 0, data[1] == 0 else {
+      throw DataSetError.malformed(file: name, reason: "bad magic number")
+    }
+    guard data[2] == 0x08 else {
+      throw DataSetError.malformed(file: name, reason: "element type \(data[2]) is not unsigned byte")
+    }
     let rank = Int(data[3])
-    guard rank >= 1, data.count >= 4 + 4 * rank else { throw DataSetError.malformed(file: name, reason: "truncated header") }
+    guard rank >= 1, data.count >= 4 + 4 * rank else {
+      throw DataSetError.malformed(file: name, reason: "truncated header")
+    }
     var shape: [Int] = []
     for d in 0..<rank {
       let o = 4 + 4 * d
@@ -22,7 +27,8 @@ public enum IDX {
     let count = shape.reduce(1, *)
     let start = 4 + 4 * rank
     guard data.count - start == count else {
-      throw DataSetError.malformed(file: name, reason: "header says \(count) bytes of data, file has \(data.count - start)")
+      throw DataSetError.malformed(
+        file: name, reason: "header says \(count) bytes of data, file has \(data.count - start)")
     }
     return (shape, Array(data[start...]))
   }

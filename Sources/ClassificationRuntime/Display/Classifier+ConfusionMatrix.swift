@@ -7,7 +7,9 @@ extension Classifier {
         let scores = self(batch.x)
         let c = scores.shape.last ?? 0
         if counts.isEmpty { counts = Array(repeating: Array(repeating: 0, count: c), count: c) }
-        for (truth, guess) in zip(batch.y.scalars, scores.argmax(axis: 1).scalars) { counts[Int(truth)][Int(guess)] += 1 }
+        for (truth, guess) in zip(batch.y.scalars, scores.argmax(axis: 1).scalars) {
+          counts[Int(truth)][Int(guess)] += 1
+        }
       }
     }
     let names = labels ?? (counts.count == 10 ? FashionMNIST.labels : counts.indices.map(String.init))

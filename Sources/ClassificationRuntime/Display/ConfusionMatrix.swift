@@ -21,10 +21,13 @@ public struct ConfusionMatrix: NotebookDisplayable {
       for count in row {
         let share = Double(count) / Double(total)
         let shade = Int(255 - 200 * share)
-        html += "<td style=\"background-color: rgb(\(shade), \(shade), 255); color: \(share > 0.6 ? "white" : "black")\">\(count)</td>"
+        html +=
+          "<td style=\"background-color: rgb(\(shade), \(shade), 255); color: \(share > 0.6 ? "white" : "black")\">\(count)</td>"
       }
       html += "</tr>\n"
-      text += labels[i].padding(toLength: 12, withPad: " ", startingAt: 0) + row.map { String($0).leftPadded(to: 6) }.joined() + "\n"
+      text +=
+        labels[i].padding(toLength: 12, withPad: " ", startingAt: 0) + row.map { String($0).leftPadded(to: 6) }.joined()
+        + "\n"
     }
     text += String(format: "accuracy %.4f", accuracy)
     return ["text/html": html + "</table>", "text/plain": text]

@@ -5,7 +5,9 @@
 public func display(svg: String) -> DisplayHandle { display(["image/svg+xml": svg, "text/plain": "<SVG image>"]) }
 
 @discardableResult
-public func display(html: String) -> DisplayHandle { display(["text/html": html, "text/plain": plainText(html: html)]) }
+public func display(html: String) -> DisplayHandle {
+  display(["text/html": html, "text/plain": plainText(html: html)])
+}
 
 @discardableResult
 public func display(markdown: String) -> DisplayHandle { display(["text/markdown": markdown, "text/plain": markdown]) }
@@ -67,7 +69,8 @@ public func __describe(_ error: any Error) -> (name: String, value: String) {
 func withPlainText(_ bundle: [String: String]) -> [String: String] {
   var bundle = bundle
   if bundle["text/plain"] == nil {
-    bundle["text/plain"] = bundle["text/html"].map(plainText(html:)) ?? "<\(bundle.keys.sorted().joined(separator: ", "))>"
+    bundle["text/plain"] =
+      bundle["text/html"].map(plainText(html:)) ?? "<\(bundle.keys.sorted().joined(separator: ", "))>"
   }
   return bundle
 }

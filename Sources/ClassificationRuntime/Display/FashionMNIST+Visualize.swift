@@ -12,8 +12,12 @@ extension FashionMNIST {
     let (h, w) = (batch.x.shape[2], batch.x.shape[3])
     let labels = textLabels(batch.y.scalars.prefix(n).map { Int($0) })
     let images = (0..<n).map { i in
-      ImageGrid.Image(width: w, height: h, pixels: Array(batch.x.scalars[(i * h * w)..<((i + 1) * h * w)]), title: labels[i])
+      ImageGrid.Image(
+        width: w, height: h, pixels: Array(batch.x.scalars[(i * h * w)..<((i + 1) * h * w)]), title: labels[i])
     }
-    return ["image/svg+xml": ImageGrid(images: images, columns: ncols).svg(), "text/plain": "Fashion-MNIST: " + labels.joined(separator: ", ")]
+    return [
+      "image/svg+xml": ImageGrid(images: images, columns: ncols).svg(),
+      "text/plain": "Fashion-MNIST: " + labels.joined(separator: ", "),
+    ]
   }
 }

@@ -94,7 +94,8 @@ public final class ProgressBoard {
       case "val_acc": return .init(label: line.label, points: points, color: LineChart.palette[2], style: .dashDot)
       default:
         defer { extra += 1 }
-        return .init(label: line.label, points: points, color: LineChart.palette[extra % LineChart.palette.count], style: .solid)
+        return .init(
+          label: line.label, points: points, color: LineChart.palette[extra % LineChart.palette.count], style: .solid)
       }
     }
     var chart = LineChart(series: series, xLabel: xLabel, yLabel: yLabel)
@@ -105,5 +106,7 @@ public final class ProgressBoard {
 }
 
 extension ProgressBoard: NotebookDisplayable {
-  public var mimeBundle: [String: String] { ["image/svg+xml": svg(), "text/plain": summary.isEmpty ? "ProgressBoard (empty)" : summary] }
+  public var mimeBundle: [String: String] {
+    ["image/svg+xml": svg(), "text/plain": summary.isEmpty ? "ProgressBoard (empty)" : summary]
+  }
 }

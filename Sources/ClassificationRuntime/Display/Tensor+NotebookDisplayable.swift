@@ -8,7 +8,9 @@ extension Tensor: NotebookDisplayable {
 
   func htmlTable(limit: Int = 20) -> String {
     let (rows, columns) = (shape[0], shape[1])
-    func indices(_ n: Int) -> [Int?] { n <= limit ? (0..<n).map { $0 } : (0..<(limit / 2)).map { $0 } + [nil] + ((n - limit / 2)..<n).map { $0 } }
+    func indices(_ n: Int) -> [Int?] {
+      n <= limit ? (0..<n).map { $0 } : (0..<(limit / 2)).map { $0 } + [nil] + ((n - limit / 2)..<n).map { $0 }
+    }
     var html = "<table class=\"tensor\"><caption>Tensor \(shape) Float32</caption>\n<tr><th></th>"
     for j in indices(columns) { html += j.map { "<th>\($0)</th>" } ?? "<th>…</th>" }
     html += "</tr>\n"
@@ -18,7 +20,9 @@ extension Tensor: NotebookDisplayable {
         continue
       }
       html += "<tr><th>\(i)</th>"
-      for j in indices(columns) { html += j.map { "<td>\(TensorFormatter.format(scalars[i * columns + $0]))</td>" } ?? "<td>…</td>" }
+      for j in indices(columns) {
+        html += j.map { "<td>\(TensorFormatter.format(scalars[i * columns + $0]))</td>" } ?? "<td>…</td>"
+      }
       html += "</tr>\n"
     }
     return html + "</table>"

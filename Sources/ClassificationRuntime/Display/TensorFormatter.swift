@@ -35,7 +35,10 @@ enum TensorFormatter {
     let pad = String(repeating: " ", count: indent)
     if dimension == t.rank - 1 {
       let items = indices(t.shape[dimension], elide: elide).map { i in
-        i.map { String(repeating: " ", count: max(0, width - format(t.scalars[offset + $0]).count)) + format(t.scalars[offset + $0]) } ?? "..."
+        i.map {
+          String(repeating: " ", count: max(0, width - format(t.scalars[offset + $0]).count))
+            + format(t.scalars[offset + $0])
+        } ?? "..."
       }
       lines.append(pad + "[" + items.joined(separator: ", ") + "]")
       return
@@ -43,7 +46,9 @@ enum TensorFormatter {
     lines.append(pad + "[")
     for i in indices(t.shape[dimension], elide: elide) {
       if let i {
-        render(t, dimension: dimension + 1, offset: offset + i * stride, indent: indent + 1, elide: elide, width: width, into: &lines)
+        render(
+          t, dimension: dimension + 1, offset: offset + i * stride, indent: indent + 1, elide: elide, width: width,
+          into: &lines)
       } else {
         lines.append(pad + " ...")
       }

@@ -39,7 +39,9 @@ public final class Conv2d: Layer, FusingLayer {
   func callAsFunction(_ x: Tensor, activation: FusedActivation?, pooled: Bool = false) -> Tensor {
     precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(inputs: x.shape[1]) }
-    return x.convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: activation, pooled: pooled, backend: backend)
+    return x.convolution(
+      weight: weight, bias: bias, stride: stride, padding: padding, activation: activation, pooled: pooled,
+      backend: backend)
   }
 
   /// The output height and width for an input of height and width `size`.

@@ -14,7 +14,9 @@ enum FusedActivation {
   }
 
   /// The gradient before the activation from the one after it and the activation's output y.
-  func gradient(_ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+  func gradient(
+    _ grad: UnsafePointer<Float>, output y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int
+  ) {
     switch self {
     case .sigmoid: ElementwiseLoops.gradient(of: Ops.Sigmoid(), grad, output: y, into: target, count: count)
     case .relu: ElementwiseLoops.gradient(of: Ops.ReLU(), grad, output: y, into: target, count: count)
@@ -44,7 +46,9 @@ enum FusedActivation {
         y.withUnsafeBufferPointer { y in
           let (gradBase, yBase, targetBase) = (g.baseAddress!, y.baseAddress!, target.baseAddress!)
           Parallel.chunks(g.count, work: g.count) { range in
-            gradient(gradBase + range.lowerBound, output: yBase + range.lowerBound, into: targetBase + range.lowerBound, count: range.count)
+            gradient(
+              gradBase + range.lowerBound, output: yBase + range.lowerBound, into: targetBase + range.lowerBound,
+              count: range.count)
           }
         }
       }

@@ -26,7 +26,9 @@ enum Reflection {
             found.append(object)
             pending.append(object)
           }
-        } else if Mirror(reflecting: unwrapped).displayStyle == .collection || Mirror(reflecting: unwrapped).displayStyle == .tuple {
+        } else if Mirror(reflecting: unwrapped).displayStyle == .collection
+          || Mirror(reflecting: unwrapped).displayStyle == .tuple
+        {
           pending.append(unwrapped)
         }
       }

@@ -10,7 +10,15 @@
 enum NotebookBridge {
   /// The event pipe, or nil in a plain process (tests, scripts), where display falls back to text.
   /// Settable so that tests can capture the events a plain process would send.
-  nonisolated(unsafe) static var eventFD: Int32? = descriptor(PipeFraming.eventFDVariable)
+  static var eventFD: Int32? {
+    get {
+      let fd = eventDescriptor.load(ordering: .acquiring)
+      return fd >= 0 ? fd : nil
+    }
+    set { eventDescriptor.store(newValue ?? -1, ordering: .releasing) }
+  }
+  /// `eventFD`, or -1; atomic, so a test capturing events does not race the threads that check it.
+  private static let eventDescriptor = Atomic<Int32>(descriptor(PipeFraming.eventFDVariable) ?? -1)
   static let inputFD: Int32? = descriptor(PipeFraming.inputFDVariable)
   static let allowStdin = Atomic<Bool>(false)
   private static let writeLock = Mutex<Void>(())

@@ -55,7 +55,8 @@ enum StdoutForwarder {
         let (complete, rest) = splitCompleteUTF8(carry + buffer[0..<n])
         carry = rest
         if !complete.isEmpty {
-          NotebookBridge.write(PipeFraming.frame(ExecutorEvent.stream(name: "stdout", text: String(decoding: complete, as: UTF8.self))))
+          NotebookBridge.write(
+            PipeFraming.frame(ExecutorEvent.stream(name: "stdout", text: String(decoding: complete, as: UTF8.self))))
         }
         continue
       }

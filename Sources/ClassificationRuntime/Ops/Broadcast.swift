@@ -84,9 +84,12 @@ enum Broadcast {
   static func general<F: BinaryOp>(_ a: Tensor, _ b: Tensor, _ out: [Int], _ f: F) -> [Float] {
     let total = out.reduce(1, *)
     guard total > 0 else { return [] }
-    let sa = strides(of: a.shape, in: out), sb = strides(of: b.shape, in: out)
+    let sa = strides(of: a.shape, in: out)
+    let sb = strides(of: b.shape, in: out)
     let rank = out.count
-    let inner = out[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1]
+    let inner = out[rank - 1]
+    let ia = sa[rank - 1]
+    let ib = sb[rank - 1]
     return [Float](unsafeUninitializedCapacity: total) { o, n in
       a.scalars.withUnsafeBufferPointer { a in
         b.scalars.withUnsafeBufferPointer { b in

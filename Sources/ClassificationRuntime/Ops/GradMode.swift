@@ -2,7 +2,7 @@
 
 /// Whether operations record a graph; `withoutGrad` turns it off, like `torch.no_grad()`.
 /// Per thread, as in PyTorch: evaluation on one thread does not stop recording on another.
-public enum GradMode {
+enum GradMode {
   private static let key: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key, nil)
@@ -10,7 +10,7 @@ public enum GradMode {
   }()
 
   /// Stored as "disabled" so that a thread's initial nil means enabled.
-  public static var isEnabled: Bool {
+  static var isEnabled: Bool {
     get { pthread_getspecific(key) == nil }
     set { pthread_setspecific(key, newValue ? nil : UnsafeRawPointer(bitPattern: 1)) }
   }

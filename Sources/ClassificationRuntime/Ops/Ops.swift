@@ -6,7 +6,9 @@ enum Ops {
   struct Multiply: BinaryOp { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
   struct Divide: BinaryOp { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
   /// d(a/b)/db = −a / b²
-  struct QuotientByDivisor: BinaryOp { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { -a / (b * b) } }
+  struct QuotientByDivisor: BinaryOp {
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { -a / (b * b) }
+  }
   struct Equal: BinaryOp { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a == b ? 1 : 0 } }
 
   struct Negate: UnaryOp { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
@@ -51,18 +53,28 @@ enum Ops {
     let f: F
     @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { f.gradient(g, output: y) }
   }
-  struct LogGrad: TernaryOp { @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { g / x } }
-  struct SquareGrad: TernaryOp { @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { 2 * g * x } }
-  struct SqrtGrad: TernaryOp { @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { 0.5 * g / y } }
+  struct LogGrad: TernaryOp {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { g / x }
+  }
+  struct SquareGrad: TernaryOp {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { 2 * g * x }
+  }
+  struct SqrtGrad: TernaryOp {
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { 0.5 * g / y }
+  }
   struct AbsGrad: TernaryOp {
     @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { x > 0 ? g : (x < 0 ? -g : 0) }
   }
   struct PowerGrad: TernaryOp {
     let p: Float
-    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { g * p * Foundation.pow(x, p - 1) }
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float {
+      g * p * Foundation.pow(x, p - 1)
+    }
   }
   struct ClampGrad: TernaryOp {
     let lower, upper: Float
-    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { x >= lower && x <= upper ? g : 0 }
+    @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float {
+      x >= lower && x <= upper ? g : 0
+    }
   }
 }

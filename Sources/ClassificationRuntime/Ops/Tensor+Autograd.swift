@@ -45,7 +45,8 @@ extension Tensor {
         guard let node = tensor.node else {
           // A leaf: keep its gradient.
           if let existing = tensor.grad {
-            tensor.grad = Tensor(shape: existing.shape, scalars: ElementwiseLoops.add(existing.scalars, outputGrad.scalars))
+            tensor.grad = Tensor(
+              shape: existing.shape, scalars: ElementwiseLoops.add(existing.scalars, outputGrad.scalars))
           } else {
             tensor.grad = outputGrad
           }
@@ -54,7 +55,9 @@ extension Tensor {
         let inputGrads = node.backward?(outputGrad) ?? []
         for (input, inputGrad) in zip(node.inputs, inputGrads) {
           guard let inputGrad, input.requiresGrad else { continue }
-          precondition(inputGrad.shape == input.shape, "internal: gradient shape \(inputGrad.shape) for input of shape \(input.shape)")
+          precondition(
+            inputGrad.shape == input.shape,
+            "internal: gradient shape \(inputGrad.shape) for input of shape \(input.shape)")
           let key = ObjectIdentifier(input)
           if let existing = grads[key] {
             grads[key] = Tensor(shape: input.shape, scalars: ElementwiseLoops.add(existing.scalars, inputGrad.scalars))

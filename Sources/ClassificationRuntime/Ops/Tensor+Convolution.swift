@@ -14,7 +14,8 @@ extension Tensor {
 
   /// `conv2d` on the given backend.
   func conv2d(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, backend: Backend) -> Tensor {
-    convolution(weight: weight, bias: bias, stride: stride, padding: padding, activation: nil, pooled: false, backend: backend)
+    convolution(
+      weight: weight, bias: bias, stride: stride, padding: padding, activation: nil, pooled: false, backend: backend)
   }
 
   /// `conv2d` followed by `activation` and, if `pooled`, 2×2 average pooling with stride 2, as one
@@ -22,26 +23,35 @@ extension Tensor {
   /// while still in cache, and their gradients are taken while the chunk's output gradient is gathered.
   /// Pooling needs an even output height and width.
   func convolution(
-    weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?, pooled: Bool, backend: Backend = .default
+    weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?, pooled: Bool,
+    backend: Backend = .default
   ) -> Tensor {
-    precondition(rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
+    precondition(
+      rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
       "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
     let g = ConvGeometry(
-      input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride, padding: padding,
+      input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride,
+      padding: padding,
       activation: activation, pooled: pooled, backend: backend)
-    precondition(g.outHeight > 0 && g.outWidth > 0, "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
+    precondition(
+      g.outHeight > 0 && g.outWidth > 0,
+      "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
     if let bias { precondition(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
     let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
     precondition(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
     // The convolution's (activated) output; with pooling it is kept for the backward pass only.
     // (Every element is written by `forward`.)
-    var pooledOut = [Float](unsafeUninitializedCapacity: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0) { $1 = $0.count }
+    var pooledOut = [Float](
+      unsafeUninitializedCapacity: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0
+    ) { $1 = $0.count }
     let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
       scalars.withUnsafeBufferPointer { x in
         g.prepared(weight.scalars) { weights in
           biasScalars.withUnsafeBufferPointer { b in
             pooledOut.withUnsafeMutableBufferPointer { p in
-              g.forward(input: x.baseAddress!, weights: weights, bias: b.baseAddress!, output: out.baseAddress!, pooled: pooled ? p.baseAddress : nil)
+              g.forward(
+                input: x.baseAddress!, weights: weights, bias: b.baseAddress!, output: out.baseAddress!,
+                pooled: pooled ? p.baseAddress : nil)
             }
           }
         }
@@ -49,7 +59,8 @@ extension Tensor {
       count = out.count
     }
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
-    let shape = pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
+    let shape =
+      pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
     return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
       let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
       var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
@@ -79,9 +90,13 @@ extension Tensor {
         wantWeight ? Tensor(shape: weight.shape, scalars: g.weightGradient(weightPartials)) : nil,
       ]
       if bias != nil {
-        grads.append(wantBias ? Tensor(shape: [g.outputs], scalars: (0..<g.outputs).map { c in
-          (0..<Parallel.cores).reduce(Float(0)) { $0 + biasPartials[$1 * g.outputs + c] }
-        }) : nil)
+        grads.append(
+          wantBias
+            ? Tensor(
+              shape: [g.outputs],
+              scalars: (0..<g.outputs).map { c in
+                (0..<Parallel.cores).reduce(Float(0)) { $0 + biasPartials[$1 * g.outputs + c] }
+              }) : nil)
       }
       return grads
     }

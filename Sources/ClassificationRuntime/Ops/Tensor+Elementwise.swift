@@ -22,7 +22,9 @@ extension Tensor {
   }
 
   public static func - (a: Tensor, b: Tensor) -> Tensor {
-    binary(a, b, Ops.Subtract()) { g, _, _, _ in (g, Tensor(shape: g.shape, scalars: ElementwiseLoops.map(g.scalars, Ops.Negate()))) }
+    binary(a, b, Ops.Subtract()) { g, _, _, _ in
+      (g, Tensor(shape: g.shape, scalars: ElementwiseLoops.map(g.scalars, Ops.Negate())))
+    }
   }
 
   public static func * (a: Tensor, b: Tensor) -> Tensor {

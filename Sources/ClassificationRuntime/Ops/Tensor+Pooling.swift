@@ -27,11 +27,15 @@ extension Tensor {
           for j in 0..<ow {
             let o = (p * oh + i) * ow + j
             if maximum {
-              var best = -Float.infinity, at = 0
+              var best = -Float.infinity
+              var at = 0
               for di in 0..<k {
                 for dj in 0..<k {
                   let q = base + (i * s + di) * w + j * s + dj
-                  if x[q] > best { best = x[q]; at = q }
+                  if x[q] > best {
+                    best = x[q]
+                    at = q
+                  }
                 }
               }
               out[o] = best
@@ -79,18 +83,31 @@ extension Tensor {
           Parallel.chunks(planes, work: planes * h * w) { range in
             guard maximum else {
               let first = range.lowerBound
-              return AveragePool2x2.average(x.baseAddress! + first * h * w, planes: range.count, height: h, width: w, into: out.baseAddress! + first * oh * ow)
+              return AveragePool2x2.average(
+                x.baseAddress! + first * h * w, planes: range.count, height: h, width: w,
+                into: out.baseAddress! + first * oh * ow)
             }
             for p in range {
               for i in 0..<oh {
-                let top = x.baseAddress! + (p * h + 2 * i) * w, bottom = top + w
+                let top = x.baseAddress! + (p * h + 2 * i) * w
+                let bottom = top + w
                 let o = out.baseAddress! + (p * oh + i) * ow
                 for j in 0..<ow {
                   let candidates = (top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1])
-                  var best = candidates.0, at: UInt8 = 0
-                  if candidates.1 > best { best = candidates.1; at = 1 }
-                  if candidates.2 > best { best = candidates.2; at = 2 }
-                  if candidates.3 > best { best = candidates.3; at = 3 }
+                  var best = candidates.0
+                  var at: UInt8 = 0
+                  if candidates.1 > best {
+                    best = candidates.1
+                    at = 1
+                  }
+                  if candidates.2 > best {
+                    best = candidates.2
+                    at = 2
+                  }
+                  if candidates.3 > best {
+                    best = candidates.3
+                    at = 3
+                  }
                   o[j] = best
                   win[(p * oh + i) * ow + j] = at
                 }
@@ -108,11 +125,14 @@ extension Tensor {
           Parallel.chunks(planes, work: planes * h * w) { range in
             guard maximum else {
               let first = range.lowerBound
-              return AveragePool2x2.spread(g.baseAddress! + first * oh * ow, planes: range.count, height: h, width: w, into: dx.baseAddress! + first * h * w)
+              return AveragePool2x2.spread(
+                g.baseAddress! + first * oh * ow, planes: range.count, height: h, width: w,
+                into: dx.baseAddress! + first * h * w)
             }
             for p in range {
               for i in 0..<oh {
-                let top = dx.baseAddress! + (p * h + 2 * i) * w, bottom = top + w
+                let top = dx.baseAddress! + (p * h + 2 * i) * w
+                let bottom = top + w
                 let gi = g.baseAddress! + (p * oh + i) * ow
                 for j in 0..<ow {
                   let at = winners[(p * oh + i) * ow + j]

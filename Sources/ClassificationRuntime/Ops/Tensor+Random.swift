@@ -1,7 +1,8 @@
 extension Tensor {
   /// Samples from N(mean, std²) with the runtime's seedable generator (`Random.seed(_:)`).
   public convenience init(randomNormal shape: [Int], mean: Float = 0, std: Float = 1, requiresGrad: Bool = false) {
-    self.init(shape: shape, scalars: Random.normal(count: shape.reduce(1, *), mean: mean, std: std), requiresGrad: requiresGrad)
+    self.init(
+      shape: shape, scalars: Random.normal(count: shape.reduce(1, *), mean: mean, std: std), requiresGrad: requiresGrad)
   }
 
   /// Samples from N(mean, std²) with `generator`.
@@ -16,7 +17,8 @@ extension Tensor {
   /// Samples uniformly from [lower, upper).
   public convenience init(randomUniform shape: [Int], lower: Float = 0, upper: Float = 1, requiresGrad: Bool = false) {
     self.init(
-      shape: shape, scalars: Random.uniform(count: shape.reduce(1, *), lower: lower, upper: upper), requiresGrad: requiresGrad)
+      shape: shape, scalars: Random.uniform(count: shape.reduce(1, *), lower: lower, upper: upper),
+      requiresGrad: requiresGrad)
   }
 
   /// Samples uniformly from [lower, upper) with `generator`.
@@ -31,7 +33,8 @@ extension Tensor {
   /// Zeroes each element with probability `p` and scales the rest by 1/(1−p) (inverted dropout); the mask
   /// comes from the runtime's seedable generator.
   public func dropout(_ p: Float) -> Tensor {
-    dropout(p) { count, keep in Random.withGenerator { Tensor.dropoutMask(count: count, p: p, keep: keep, using: &$0) } }
+    dropout(p) { count, keep in Random.withGenerator { Tensor.dropoutMask(count: count, p: p, keep: keep, using: &$0) }
+    }
   }
 
   /// `dropout` with the mask drawn from `generator`.
@@ -46,7 +49,9 @@ extension Tensor {
     return self * Tensor(shape: shape, scalars: mask(count, 1 / (1 - p)))
   }
 
-  private static func dropoutMask(count: Int, p: Float, keep: Float, using generator: inout some RandomNumberGenerator) -> [Float] {
+  private static func dropoutMask(count: Int, p: Float, keep: Float, using generator: inout some RandomNumberGenerator)
+    -> [Float]
+  {
     (0..<count).map { _ in generator.nextFloat() >= p ? keep : 0 }
   }
 }

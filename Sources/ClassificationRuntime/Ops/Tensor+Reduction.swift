@@ -70,7 +70,8 @@ extension Tensor {
     scalars.withUnsafeBufferPointer { x in
       for i in 0..<outer {
         for j in 0..<inner {
-          var best = x[i * n * inner + j], at = 0
+          var best = x[i * n * inner + j]
+          var at = 0
           for k in 1..<Swift.max(n, 1) where x[(i * n + k) * inner + j] > best {
             best = x[(i * n + k) * inner + j]
             at = k
@@ -100,7 +101,8 @@ extension Tensor {
   /// The index of the largest element along an axis, as a tensor of class indices (not differentiable).
   public func argmax(axis: Int, keepingDims: Bool = false) -> Tensor {
     let (a, outer, n, inner) = axisLayout(axis)
-    return Tensor(shape: reducedShape(a, keepingDims: keepingDims), scalars: scanMaximum(outer, n, inner).winners.map(Float.init))
+    return Tensor(
+      shape: reducedShape(a, keepingDims: keepingDims), scalars: scanMaximum(outer, n, inner).winners.map(Float.init))
   }
 
   /// exp(x) / Σ exp(x) along an axis, computed stably (the maximum is subtracted first).

@@ -23,7 +23,8 @@ extension Tensor {
       return self
     }
     let (r, c) = (shape[0], shape[1])
-    return Tensor.result(shape: [c, r], scalars: Tensor.transpose(scalars, rows: r, columns: c), inputs: [self]) { grad in
+    return Tensor.result(shape: [c, r], scalars: Tensor.transpose(scalars, rows: r, columns: c), inputs: [self]) {
+      grad in
       [Tensor(shape: [r, c], scalars: Tensor.transpose(grad.scalars, rows: c, columns: r))]
     }
   }
@@ -79,7 +80,9 @@ extension Tensor {
 
   /// Rows `range` along the first dimension.
   public subscript(range: Range<Int>) -> Tensor {
-    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "rows \(range) are out of range for shape \(shape)")
+    precondition(
+      rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+      "rows \(range) are out of range for shape \(shape)")
     let row = shape.dropFirst().reduce(1, *)
     let slice = Array(scalars[(range.lowerBound * row)..<(range.upperBound * row)])
     var newShape = shape
@@ -94,7 +97,9 @@ extension Tensor {
 
   /// For a `[N, C]` tensor and `N` class indices, the `N` values `self[i, indices[i]]`.
   public func gathering(classes indices: Tensor) -> Tensor {
-    precondition(rank == 2 && indices.count == shape[0], "gathering(classes:) needs [N, C] and N indices, got \(shape) and \(indices.shape)")
+    precondition(
+      rank == 2 && indices.count == shape[0],
+      "gathering(classes:) needs [N, C] and N indices, got \(shape) and \(indices.shape)")
     let (n, c) = (shape[0], shape[1])
     let picks = indices.scalars.map { Int($0) }
     precondition(picks.allSatisfy { $0 >= 0 && $0 < c }, "class index out of range 0..<\(c)")
@@ -111,7 +116,8 @@ extension Tensor {
 
   /// Joins tensors along the first dimension.
   public static func concatenating(_ tensors: [Tensor]) -> Tensor {
-    precondition(!tensors.isEmpty && tensors.allSatisfy { Array($0.shape.dropFirst()) == Array(tensors[0].shape.dropFirst()) },
+    precondition(
+      !tensors.isEmpty && tensors.allSatisfy { Array($0.shape.dropFirst()) == Array(tensors[0].shape.dropFirst()) },
       "concatenating needs tensors whose shapes match after the first dimension: \(tensors.map(\.shape))")
     var shape = tensors[0].shape
     shape[0] = tensors.map { $0.shape[0] }.reduce(0, +)

@@ -42,8 +42,10 @@ public final class Tensor {
   public convenience init(_ planes: [[[Float]]], requiresGrad: Bool = false) {
     let rows = planes.first?.count ?? 0
     let columns = planes.first?.first?.count ?? 0
-    precondition(planes.allSatisfy { $0.count == rows && $0.allSatisfy { $0.count == columns } }, "ragged nested arrays")
-    self.init(shape: [planes.count, rows, columns], scalars: planes.flatMap { $0.flatMap { $0 } }, requiresGrad: requiresGrad)
+    precondition(
+      planes.allSatisfy { $0.count == rows && $0.allSatisfy { $0.count == columns } }, "ragged nested arrays")
+    self.init(
+      shape: [planes.count, rows, columns], scalars: planes.flatMap { $0.flatMap { $0 } }, requiresGrad: requiresGrad)
   }
 
   /// A tensor with one element and shape `[]`.

@@ -42,7 +42,9 @@ public enum Random {
     withGenerator { uniform(count: count, lower: lower, upper: upper, using: &$0) }
   }
 
-  static func uniform(count: Int, lower: Float, upper: Float, using generator: inout some RandomNumberGenerator) -> [Float] {
+  static func uniform(count: Int, lower: Float, upper: Float, using generator: inout some RandomNumberGenerator)
+    -> [Float]
+  {
     (0..<count).map { _ in lower + (upper - lower) * generator.nextFloat() }
   }
 
@@ -52,7 +54,8 @@ public enum Random {
   }
 
   /// Box–Muller, two values per pair of uniforms.
-  static func normal(count: Int, mean: Float, std: Float, using generator: inout some RandomNumberGenerator) -> [Float] {
+  static func normal(count: Int, mean: Float, std: Float, using generator: inout some RandomNumberGenerator) -> [Float]
+  {
     var out = [Float](repeating: 0, count: count)
     var i = 0
     while i < count {

@@ -7,7 +7,10 @@ public final class Adam: Optimizer {
   private var moments: [ObjectIdentifier: (m: [Float], v: [Float])] = [:]
   private var t = 0
 
-  public init(_ parameters: [Tensor], lr: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0) {
+  public init(
+    _ parameters: [Tensor], lr: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+    weightDecay: Double = 0
+  ) {
     (self.lr, self.beta1, self.beta2, self.epsilon, self.weightDecay) = (lr, beta1, beta2, epsilon, weightDecay)
     super.init(parameters)
   }
@@ -15,11 +18,13 @@ public final class Adam: Optimizer {
   public override func step() {
     t += 1
     let (b1, b2, eps, wd) = (Float(beta1), Float(beta2), Float(epsilon), Float(weightDecay))
-    let c1 = 1 - Foundation.pow(b1, Float(t)), c2 = 1 - Foundation.pow(b2, Float(t))
+    let c1 = 1 - Foundation.pow(b1, Float(t))
+    let c2 = 1 - Foundation.pow(b2, Float(t))
     let lr = Float(self.lr)
     for p in parameters {
       guard let grad = p.grad, grad.count == p.count else { continue }
-      var (m, v) = moments[ObjectIdentifier(p)] ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count))
+      var (m, v) =
+        moments[ObjectIdentifier(p)] ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count))
       p.scalars.withUnsafeMutableBufferPointer { w in
         for i in 0..<w.count {
           let g = grad.scalars[i] + wd * w[i]

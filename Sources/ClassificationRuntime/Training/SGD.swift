@@ -13,7 +13,9 @@ public final class SGD: Optimizer {
   }
 
   public override func step() {
-    let lr = Float(self.lr), mu = Float(momentum), wd = Float(weightDecay)
+    let lr = Float(self.lr)
+    let mu = Float(momentum)
+    let wd = Float(weightDecay)
     for p in parameters {
       guard let grad = p.grad, grad.count == p.count else { continue }
       if mu == 0 {

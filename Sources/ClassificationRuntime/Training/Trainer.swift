@@ -11,6 +11,8 @@ public final class Trainer {
   public private(set) var numValBatches = 0
   /// The size of the batch being processed (the last one of an epoch may be short).
   public private(set) var currentBatchSize = 0
+  /// The request that ends a fit early: the kernel's interrupt (a test may give a trainer its own).
+  var stopRequest = StopRequest.shared
 
   public init(maxEpochs: Int, gradientClipVal: Double = 0) {
     precondition(maxEpochs >= 0, "maxEpochs must not be negative")
@@ -18,7 +20,7 @@ public final class Trainer {
     self.gradientClipVal = gradientClipVal
   }
 
-  /// Trains `model` on `data` and returns the metrics of each epoch. An interrupt (`StopRequest`) ends it
+  /// Trains `model` on `data` and returns the metrics of each epoch. An interrupt (`stopRequest`) ends it
   /// between batches, keeping what was learnt; the history then holds the epochs that finished.
   @discardableResult
   public func fit(_ model: Module, _ data: DataModule) -> History {
@@ -40,7 +42,7 @@ public final class Trainer {
       model.epochSums = [:]
       model.training = true
       for batch in train {
-        if StopRequest.isRequested {
+        if stopRequest.isRequested {
           history.wasStopped = true
           return history
         }
@@ -59,14 +61,14 @@ public final class Trainer {
         model.training = false
         withoutGrad {
           for batch in val {
-            if StopRequest.isRequested { break }
+            if stopRequest.isRequested { break }
             currentBatchSize = batch.count
             model.validationStep(batch)
             valBatchIndex += 1
           }
         }
         model.training = true
-        if StopRequest.isRequested {
+        if stopRequest.isRequested {
           history.wasStopped = true
           return history
         }

@@ -8,7 +8,8 @@ import Testing
     var worst: Float = 0
     var x: Float = -87
     while x < 88 {
-      let exact = Foundation.exp(x), fast = FastMath.exp(x)
+      let exact = Foundation.exp(x)
+      let fast = FastMath.exp(x)
       worst = max(worst, abs(fast - exact) / exact)
       x += 0.0137
     }

@@ -1,8 +1,8 @@
+import CZlib
 import Foundation
 import Testing
 
 @testable import ClassificationRuntime
-import CZlib
 
 /// Writes an IDX file of unsigned bytes, gzip-compressed or plain.
 func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], gzip: Bool) {
@@ -55,7 +55,10 @@ func labels(_ loader: DataLoader, _ generator: inout Xoshiro) -> [Float] {
       _ = try FashionMNIST(batchSize: 8, directory: directory + "/nowhere")
       Issue.record("no error")
     } catch let error as DataSetError {
-      guard case .missing = error else { Issue.record("wrong error \(error)"); return }
+      guard case .missing = error else {
+        Issue.record("wrong error \(error)")
+        return
+      }
       #expect(error.description.contains("dataset-fashion-mnist") && error.description.contains("FASHION_MNIST_DIR"))
     } catch {
       Issue.record("unexpected \(error)")
@@ -88,7 +91,8 @@ func labels(_ loader: DataLoader, _ generator: inout Xoshiro) -> [Float] {
 
 /// Short runs on the real data (Debian's dataset-fashion-mnist); the full runs are in bench/train.
 @Suite(.serialized, .seededRandom(0)) struct RealFashionMNISTTests {
-  static let available = FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/train-images-idx3-ubyte.gz")
+  static let available = FileManager.default.fileExists(
+    atPath: FashionMNIST.defaultDirectory + "/train-images-idx3-ubyte.gz")
 
   @Test(.enabled(if: available)) func softmaxRegressionLearnsInOneEpoch() throws {
     let data = try FashionMNIST(batchSize: 256, directory: nil)
@@ -125,7 +129,9 @@ func labels(_ loader: DataLoader, _ generator: inout Xoshiro) -> [Float] {
     let source = (0..<103).map(Float.init)
     func loader(prefetch: Bool) -> DataLoader {
       DataLoader(numExamples: 103, batchSize: 10, shuffle: true, prefetch: prefetch) { indices in
-        Batch(x: Tensor(shape: [indices.count, 1], scalars: indices.map { source[$0] }), y: Tensor(indices.map { Float($0 % 3) }))
+        Batch(
+          x: Tensor(shape: [indices.count, 1], scalars: indices.map { source[$0] }),
+          y: Tensor(indices.map { Float($0 % 3) }))
       }
     }
     // The default generator's path (`makeIterator()`), each pass under a generator seeded alike.

@@ -48,7 +48,9 @@ final class EventCapture: @unchecked Sendable {
 func xml(_ svg: String) throws -> XMLElement { try #require(try XMLDocument(data: Data(svg.utf8)).rootElement()) }
 
 @Suite(.serialized, .seededRandom(3)) struct DisplayTests {
-  @Test(.seededRandom(4)) func progressBoardShowsOnceThenUpdatesItsDisplayAFewTimesASecondAndEndsWithAFinalFrame() throws {
+  @Test(.seededRandom(4)) func progressBoardShowsOnceThenUpdatesItsDisplayAFewTimesASecondAndEndsWithAFinalFrame()
+    throws
+  {
     let data = SyntheticClassification(numTrain: 20_000, numVal: 2000, numFeatures: 20, numClasses: 4, batchSize: 32)
     let model = MLP(numOutputs: 4, numHiddens: 64, lr: 0.1)
     let capture = EventCapture()
@@ -64,14 +66,17 @@ func xml(_ svg: String) throws -> XMLElement { try #require(try XMLDocument(data
     #expect(!updates.isEmpty && updates.allSatisfy { $0.displayID == id })
     if case .updateDisplay = events.last?.event {} else { Issue.record("the last event is not the final frame") }
     // At most ~4 frames a second (plus the first and the final one).
-    #expect(Double(updates.count) <= duration / ProgressBoard.frameInterval + 2, "\(updates.count) frames in \(duration) s")
+    #expect(
+      Double(updates.count) <= duration / ProgressBoard.frameInterval + 2, "\(updates.count) frames in \(duration) s")
     // The final frame has the book's three curves, styles and x axis.
     let svg = try #require(updates.last?.data["image/svg+xml"])
     let root = try xml(svg)
     let lines = root.elements(forName: "polyline")
     let labels = lines.compactMap { $0.attributes?.first { $0.name == "data-label" }?.stringValue }
     #expect(labels == ["train_loss", "val_loss", "val_acc"], "the legend follows the order the model plots in")
-    #expect(svg.contains("stroke=\"#1f77b4\"") && svg.contains("stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"6,4\""))
+    #expect(
+      svg.contains("stroke=\"#1f77b4\"")
+        && svg.contains("stroke=\"#ff7f0e\" stroke-width=\"2\" stroke-dasharray=\"6,4\""))
     #expect(svg.contains(">epoch</text>"))
     #expect(updates.last?.data["text/plain"]?.contains("val_acc") == true)
   }

@@ -10,7 +10,8 @@ import Testing
     let x = random([6, 7])
     x.requiresGrad = true
     let fused = Sequential(linear, activation)(x)
-    #expect(fused.node!.inputs.map(ObjectIdentifier.init) == [x, linear.weight, linear.bias].map(ObjectIdentifier.init))
+    #expect(
+      fused.node!.inputs.map(ObjectIdentifier.init) == [x, linear.weight, linear.bias].map(ObjectIdentifier.init))
     let r = random(fused.shape)
     (fused * r).sum().backward()
     let fusedGrads = [x, linear.weight, linear.bias].map { $0.grad!.scalars }

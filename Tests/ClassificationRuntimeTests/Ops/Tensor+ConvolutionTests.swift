@@ -6,7 +6,9 @@ import Testing
 @Suite(.seededRandom(3)) struct ConvolutionGradientTests {
   @Test(arguments: [(0, 1), (1, 1), (2, 1), (1, 2)])
   func conv2dWithPaddingAndStride(_ padding: Int, _ stride: Int) {
-    let x = random([2, 2, 5, 5]), w = random([3, 2, 3, 3], lower: -0.5, upper: 0.5), b = random([3])
+    let x = random([2, 2, 5, 5])
+    let w = random([3, 2, 3, 3], lower: -0.5, upper: 0.5)
+    let b = random([3])
     checkGradients([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
   }
 
@@ -28,8 +30,11 @@ import Testing
     // Both ways: the stride-1 kernels, and im2col + sgemm (CLASSIFICATION_RUNTIME_OPENBLAS_ONLY).
     let backend: Backend = ownLoops ? .ownLoops : .openBLASOnly
     let (n, c, h, o, k) = (24, 6, 30, 5, 3)
-    let x = random([n, c, h, h]), w = random([o, c, k, k]), b = random([o])
-    let chunks = ConvGeometry(input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding, backend: backend)
+    let x = random([n, c, h, h])
+    let w = random([o, c, k, k])
+    let b = random([o])
+    let chunks = ConvGeometry(
+      input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding, backend: backend)
     #expect(chunks.direct == (ownLoops && stride == 1))
     #expect(chunks.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
     for t in [x, w, b] { t.requiresGrad = true }
@@ -41,7 +46,8 @@ import Testing
 
     // Sums in Double, so the reference's own rounding stays far below the tolerance.
     var expected = [Double](repeating: 0, count: out.count)
-    var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+    var dx = [Double](repeating: 0, count: x.count)
+    var dw = [Double](repeating: 0, count: w.count)
     var db = [Double](repeating: 0, count: o)
     let (xs, ws, rs) = (x.scalars.map(Double.init), w.scalars.map(Double.init), r.scalars.map(Double.init))
     for image in 0..<n {
@@ -56,7 +62,8 @@ import Testing
                 for kx in 0..<k {
                   let (iy, ix) = (y * stride + ky - padding, z * stride + kx - padding)
                   guard iy >= 0 && iy < h && ix >= 0 && ix < h else { continue }
-                  let xi = ((image * c + channel) * h + iy) * h + ix, wi = ((f * c + channel) * k + ky) * k + kx
+                  let xi = ((image * c + channel) * h + iy) * h + ix
+                  let wi = ((f * c + channel) * k + ky) * k + kx
                   total += xs[xi] * ws[wi]
                   dx[xi] += rs[at] * ws[wi]
                   dw[wi] += rs[at] * xs[xi]

@@ -11,7 +11,10 @@ func checkGradients(
   sourceLocation: SourceLocation = #_sourceLocation, _ f: ([Tensor]) -> Tensor
 ) {
   var generator = Xoshiro(seed: 7)
-  for t in inputs { t.requiresGrad = true; t.grad = nil }
+  for t in inputs {
+    t.requiresGrad = true
+    t.grad = nil
+  }
   let probe = f(inputs)
   let weights = Tensor(randomUniform: probe.shape, lower: 0.5, upper: 1.5, using: &generator)
   func objective() -> Float { withoutGrad { (f(inputs) * weights).sum().item } }
@@ -19,7 +22,9 @@ func checkGradients(
   loss.backward()
   for (n, input) in inputs.enumerated() {
     let analytic = input.grad?.scalars ?? [Float](repeating: 0, count: input.count)
-    #expect(input.grad == nil || input.grad!.shape == input.shape, "gradient shape of input \(n)", sourceLocation: sourceLocation)
+    #expect(
+      input.grad == nil || input.grad!.shape == input.shape, "gradient shape of input \(n)",
+      sourceLocation: sourceLocation)
     for i in 0..<input.count {
       let saved = input.scalars[i]
       input.scalars[i] = saved + epsilon

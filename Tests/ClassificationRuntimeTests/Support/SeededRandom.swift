@@ -11,7 +11,9 @@ struct SeededRandom: TestTrait, SuiteTrait, TestScoping {
 
   func scopeProvider(for test: Test, testCase: Test.Case?) -> Self? { testCase == nil ? nil : self }
 
-  func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+  func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void)
+    async throws
+  {
     var generator = Xoshiro(seed: seed)
     try await Random.using(&generator) { try await function() }
   }

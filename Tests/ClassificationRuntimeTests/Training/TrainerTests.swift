@@ -51,7 +51,8 @@ final class TwoLayer: Classifier {
   }
 
   @Test(.seededRandom(9)) func aModelWithStoredLayersLearnsAndItsParametersAreFound() {
-    let data = SyntheticClassification(numTrain: 600, numVal: 200, numFeatures: 2, numClasses: 3, spread: 0.3, batchSize: 32)
+    let data = SyntheticClassification(
+      numTrain: 600, numVal: 200, numFeatures: 2, numClasses: 3, spread: 0.3, batchSize: 32)
     let model = TwoLayer(lr: 0.5)
     model.board.display = false
     let history = Trainer(maxEpochs: 5).fit(model, data)
@@ -82,7 +83,8 @@ final class TwoLayer: Classifier {
     sgd.step()
     // v = g + wd·w; w −= lr·v
     #expect(abs(w.scalars[0] - (1 - 0.1 * (0.5 + 0.01))) < 1e-6)
-    let v0 = Float(0.5 + 0.01), w0 = w.scalars[0]
+    let v0 = Float(0.5 + 0.01)
+    let w0 = w.scalars[0]
     sgd.step()
     #expect(abs(w.scalars[0] - (w0 - 0.1 * (0.9 * v0 + 0.5 + 0.01 * w0))) < 1e-6)
   }
@@ -97,29 +99,42 @@ final class TwoLayer: Classifier {
   }
 
   @Test func gradientClippingBoundsTheNorm() {
-    let a = Tensor([3], requiresGrad: true), b = Tensor([4], requiresGrad: true)
-    a.grad = Tensor([3]); b.grad = Tensor([4])
+    let a = Tensor([3], requiresGrad: true)
+    let b = Tensor([4], requiresGrad: true)
+    a.grad = Tensor([3])
+    b.grad = Tensor([4])
     Trainer(maxEpochs: 1).clipGradients([a, b], maxNorm: 1)
     #expect(abs(a.grad!.item - 0.6) < 1e-6 && abs(b.grad!.item - 0.8) < 1e-6)
   }
 
+  /// A stop request (the kernel's interrupt sets the process's one) ends the fit between batches; this
+  /// trainer has its own, so that fits in other tests go on.
   @Test func aStopRequestEndsTheFitBetweenBatches() {
     final class Stopper: Classifier {
       let layer = Linear(outputs: 3)
       var steps = 0
+      let stop: StopRequest
+      init(stop: StopRequest) {
+        self.stop = stop
+        super.init()
+      }
       override func forward(_ x: Tensor) -> Tensor { layer(x) }
       override func trainingStep(_ batch: Batch) -> Tensor {
         steps += 1
-        if steps == 3 { StopRequest.request() }
+        if steps == 3 { stop.request() }
         return super.trainingStep(batch)
       }
     }
-    defer { StopRequest.clear() }
     let data = SyntheticClassification(numTrain: 320, numVal: 64, batchSize: 32)
-    let model = Stopper()
+    let stop = StopRequest()
+    let model = Stopper(stop: stop)
     model.board.display = false
-    let history = Trainer(maxEpochs: 3).fit(model, data)
+    let trainer = Trainer(maxEpochs: 3)
+    #expect(trainer.stopRequest === StopRequest.shared)
+    trainer.stopRequest = stop
+    let history = trainer.fit(model, data)
     #expect(history.wasStopped && history.epochs.isEmpty && model.steps == 3)
+    #expect(!StopRequest.shared.isRequested)
   }
 
   @Test func dropoutIsOnWhileTrainingAndOffWhileValidating() {

@@ -2,7 +2,8 @@
 open class MLPScratch: Classifier {
   public let W1, b1, W2, b2: Tensor
 
-  public init(numInputs: Int = 784, numOutputs: Int = 10, numHiddens: Int = 256, lr: Double = 0.1, sigma: Float = 0.01) {
+  public init(numInputs: Int = 784, numOutputs: Int = 10, numHiddens: Int = 256, lr: Double = 0.1, sigma: Float = 0.01)
+  {
     W1 = Tensor(randomNormal: [numInputs, numHiddens], std: sigma, requiresGrad: true)
     b1 = Tensor(zeros: [numHiddens], requiresGrad: true)
     W2 = Tensor(randomNormal: [numHiddens, numOutputs], std: sigma, requiresGrad: true)
