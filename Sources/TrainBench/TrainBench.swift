@@ -39,14 +39,17 @@ struct TrainBench {
     if kind == "sgemm-peak" {
       // The physical limit: a large square product on all cores, as the runtime calls OpenBLAS.
       let size = 2048
-      let a = Tensor(randomUniform: [size, size]), b = Tensor(randomUniform: [size, size])
+      let a = Tensor(randomUniform: [size, size])
+      let b = Tensor(randomUniform: [size, size])
       _ = a.matmul(b)
       let repeats = max(epochs, 1)
       let started = DispatchTime.now()
       for _ in 0..<repeats { _ = a.matmul(b) }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-      print(String(format: "sgemm %dx%dx%d: %.1f GFLOP/s (OpenBLAS kernel %@)", size, size, size,
-        2 * pow(Double(size), 3) * Double(repeats) / seconds / 1e9, blasCoreName))
+      print(
+        String(
+          format: "sgemm %dx%dx%d: %.1f GFLOP/s (OpenBLAS kernel %@)", size, size, size,
+          2 * pow(Double(size), 3) * Double(repeats) / seconds / 1e9, blasCoreName))
       return
     }
     let batch = arguments.count > 3 ? Int(arguments[3])! : (kind == "lenet" ? 128 : 256)
@@ -82,8 +85,10 @@ struct TrainBench {
   static func layerTimes(repeats: Int, only: Int?) {
     Random.seed(0)
     let layers: [(String, Layer)] = [
-      ("conv 1->6 k5 p2", Conv2d(outputs: 6, kernelSize: 5, padding: 2)), ("sigmoid", Sigmoid()), ("avgpool", AvgPool2d(kernelSize: 2, stride: 2)),
-      ("conv 6->16 k5", Conv2d(outputs: 16, kernelSize: 5)), ("sigmoid", Sigmoid()), ("avgpool", AvgPool2d(kernelSize: 2, stride: 2)),
+      ("conv 1->6 k5 p2", Conv2d(outputs: 6, kernelSize: 5, padding: 2)), ("sigmoid", Sigmoid()),
+      ("avgpool", AvgPool2d(kernelSize: 2, stride: 2)),
+      ("conv 6->16 k5", Conv2d(outputs: 16, kernelSize: 5)), ("sigmoid", Sigmoid()),
+      ("avgpool", AvgPool2d(kernelSize: 2, stride: 2)),
       ("flatten", Flatten()), ("linear 400->120", Linear(outputs: 120)), ("sigmoid", Sigmoid()),
       ("linear 120->84", Linear(outputs: 84)), ("sigmoid", Sigmoid()), ("linear 84->10", Linear(outputs: 10)),
     ]
@@ -109,25 +114,35 @@ struct TrainBench {
       let forward = milliseconds { y = layer(input) }
       let gradient = Tensor(randomUniform: y.shape)
       var out = layer(input)
-      let backward = milliseconds {
-        out.backward(gradient)
-        out = layer(input)
-      } - forward
-      print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " forward %7.3f ms  backward %7.3f ms", forward, backward))
+      let backward =
+        milliseconds {
+          out.backward(gradient)
+          out = layer(input)
+        } - forward
+      print(
+        name.padding(toLength: 16, withPad: " ", startingAt: 0)
+          + String(format: " forward %7.3f ms  backward %7.3f ms", forward, backward))
       (forwardTotal, backwardTotal) = (forwardTotal + forward, backwardTotal + backward)
       x = y
     }
-    print("total           " + String(format: " forward %7.3f ms  backward %7.3f ms  (x 469 batches: %.2f s)", forwardTotal, backwardTotal,
-      (forwardTotal + backwardTotal) * 469 / 1000))
+    print(
+      "total           "
+        + String(
+          format: " forward %7.3f ms  backward %7.3f ms  (x 469 batches: %.2f s)", forwardTotal, backwardTotal,
+          (forwardTotal + backwardTotal) * 469 / 1000))
     guard only == nil else { return }
     // The same layers in one Sequential, which fuses each convolution with its activation and pooling
     // and each dense layer with its activation.
-    let net = Sequential(layers.map(\.1)), images = Tensor(randomUniform: [128, 1, 28, 28])
+    let net = Sequential(layers.map(\.1))
+    let images = Tensor(randomUniform: [128, 1, 28, 28])
     var y = net(images)
     let forward = milliseconds { y = net(images) }
     let gradient = Tensor(randomUniform: y.shape)
     let step = milliseconds { net(images).backward(gradient) }
-    print("Sequential      " + String(format: " forward %7.3f ms  backward %7.3f ms  (x 469 batches: %.2f s)", forward, step - forward,
-      step * 469 / 1000))
+    print(
+      "Sequential      "
+        + String(
+          format: " forward %7.3f ms  backward %7.3f ms  (x 469 batches: %.2f s)", forward, step - forward,
+          step * 469 / 1000))
   }
 }

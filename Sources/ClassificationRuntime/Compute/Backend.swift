@@ -1,0 +1,17 @@
+@_implementationOnly import Foundation
+
+/// Which implementation products and convolutions use: the runtime's own vector loops where they beat
+/// OpenBLAS (`NarrowProduct`, the direct stride-1 convolution of `ConvolutionLoops`), or OpenBLAS for every
+/// product and im2col + sgemm for every convolution, to compare (bench/train.py --openblas-only).
+///
+/// A value, passed to the operations that choose an algorithm: tests ask for the one they check, and
+/// nothing global changes under a test running at the same time.
+enum Backend: Sendable, Equatable {
+  /// The runtime's own loops where they are faster, OpenBLAS elsewhere.
+  case ownLoops
+  /// OpenBLAS for every product, im2col + sgemm for every convolution.
+  case openBLASOnly
+
+  /// The process's choice, read once: `.openBLASOnly` when `CLASSIFICATION_RUNTIME_OPENBLAS_ONLY` is set.
+  static let `default`: Backend = getenv("CLASSIFICATION_RUNTIME_OPENBLAS_ONLY") == nil ? .ownLoops : .openBLASOnly
+}

@@ -1,0 +1,105 @@
+extension ConvGeometry {
+  /// The gradients of the input (into `inputGrad`, zeroed by the caller) and of the weights (each core's
+  /// partial sum into its slice of `weightPartials`, `weightGradientSize` apart), either may be nil.
+  func backward(
+    outGrad: UnsafePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
+    weights: UnsafePointer<Float>,
+    weightPartials: UnsafeMutablePointer<Float>?, biasPartials: UnsafeMutablePointer<Float>?,
+    inputGrad: UnsafeMutablePointer<Float>?
+  ) {
+    guard weightPartials != nil || biasPartials != nil || inputGrad != nil else { return }
+    let hw = outHeight * outWidth
+    // Wᵀ, `[CKK, O]` with zero rows up to `groupedPatch`, for the input gradient (direct).
+    var transposedWeights = [Float](repeating: 0, count: direct && inputGrad != nil ? groupedPatch * outputs : 0)
+    for t in 0..<(transposedWeights.isEmpty ? 0 : patch) {
+      for o in 0..<outputs { transposedWeights[t * outputs + o] = weights[o * patch + t] }
+    }
+    let offsets = tapOffsets
+    offsets.withUnsafeBufferPointer { offsets in
+      forEachChunk(
+        columns: !direct || inputGrad != nil,
+        { part, images, scratch in
+          let columns = images.count * span
+          // The chunk's output gradient (before the activation, if any) in the column layout, [O, n·span],
+          // zero at the dropped positions.
+          let first = images.lowerBound * outputs * hw
+          var chunkGrad = outGrad + first
+          if pooled {
+            // Each pooled gradient, a quarter to each of its window's four positions.
+            AveragePool2x2.spread(
+              outGrad + first / 4, planes: images.count * outputs, height: outHeight, width: outWidth,
+              into: scratch.activated)
+            chunkGrad = UnsafePointer(scratch.activated)
+          }
+          if let activation {
+            if pooled {
+              activation.gradient(
+                inPlace: scratch.activated, output: output + first, count: images.count * outputs * hw)
+            } else {
+              activation.gradient(
+                chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)
+            }
+            chunkGrad = UnsafePointer(scratch.activated)
+          }
+          if runs { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
+          for j in 0..<images.count {
+            for c in 0..<outputs {
+              for y in 0..<outHeight {
+                let target = scratch.rows + c * columns + j * span + y * rowPitch
+                SIMDLanes.copy(
+                  from: chunkGrad + ((j * outputs + c) * outHeight + y) * outWidth, to: target, count: outWidth)
+              }
+            }
+          }
+          if let biasPartials {
+            for c in 0..<outputs {
+              biasPartials[part * outputs + c] += ElementwiseLoops.sum(
+                UnsafeBufferPointer(start: scratch.rows + c * columns, count: columns))
+            }
+          }
+          if let weightPartials {
+            let partial = weightPartials + part * weightGradientSize
+            if direct {
+              pad(images, from: input, into: scratch.padded)
+              for j in 0..<images.count {
+                ConvolutionLoops.accumulateWeightGradient(
+                  source: scratch.padded + j * paddedImage, offsets: offsets.baseAddress!, taps: groupedPatch,
+                  outGrad: scratch.rows + j * span, gradPitch: columns, outputs: groupedOutputs, positions: span,
+                  sums: scratch.sums)
+              }
+            } else {
+              im2col(images, from: input, into: scratch)
+              // [O, n·span] · [n·span, CKK]
+              BLAS.serialGemm(
+                transposeA: false, transposeB: true, m: outputs, n: patch, k: columns, a: scratch.rows, lda: columns,
+                b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
+            }
+          }
+          if let inputGrad {
+            // [CKK, O] · [O, n·span]
+            if direct {
+              // A product with only O (16 in LeNet) terms per entry: `correlate` with the output channels as
+              // its taps does it without OpenBLAS's packing and zeroing (columns of Wᵀ as weights).
+              let channelOffsets = (0..<outputs).map { $0 * columns }
+              ConvolutionLoops.correlate(
+                source: scratch.rows, offsets: channelOffsets, taps: outputs, weights: transposedWeights,
+                outputs: groupedPatch,
+                positions: columns, out: scratch.cols, outPitch: columns)
+            } else {
+              BLAS.serialGemm(
+                transposeA: true, transposeB: false, m: patch, n: columns, k: outputs, a: weights, lda: patch,
+                b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
+            }
+            col2im(images, from: scratch, into: inputGrad)
+          }
+        },
+        finish: { part, scratch in
+          // The direct weight gradient's vector sums, summed across lanes once per part.
+          if direct, let weightPartials {
+            ConvolutionLoops.reduce(
+              scratch.sums, count: groupedOutputs * groupedPatch, into: weightPartials + part * weightGradientSize)
+          }
+        })
+    }
+  }
+}

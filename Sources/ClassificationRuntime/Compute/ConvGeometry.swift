@@ -1,0 +1,146 @@
+@_implementationOnly import Foundation
+
+/// Sizes of a convolution, its scratch space and its two ways of computing.
+///
+/// Stride 1 (`runs`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
+/// after it), output position p = y·paddedWidth + x, and kernel tap (c, ky, kx) reads the grid at
+/// c·plane + ky·paddedWidth + kx + p, so row (c, ky, kx) of the column matrix is one contiguous run of
+/// the grid. The few positions per row past `outWidth` are computed and dropped. `ConvolutionLoops` (`direct`)
+/// compute the output and the weight gradient over these grids without a column matrix, and the input
+/// gradient's columns `Wᵀ · dOut`, which col2im adds back along the same runs. With `Backend.openBLASOnly`,
+/// im2col copies the runs and sgemm does the products.
+///
+/// Other strides: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
+/// tap for every output position, 0 in the padding) and sgemm.
+struct ConvGeometry {
+  let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
+  let activation: FusedActivation?
+  /// Whether 2×2 average pooling (stride 2) follows the activation.
+  let pooled: Bool
+  var patch: Int { channels * kh * kw }
+  /// Whether positions are laid out on the padded grid (stride 1), and whether `ConvolutionLoops` compute on
+  /// it (unless the backend is `.openBLASOnly`: then im2col copies long runs of the grid, and sgemm).
+  let runs, direct: Bool
+  var paddedHeight: Int { height + 2 * padding }
+  var paddedWidth: Int { width + 2 * padding }
+  var plane: Int { paddedHeight * paddedWidth }
+  /// Columns per image: the padded grid's rows of outputs (rounded up to a kernel block), or the dense
+  /// `outH × outW`.
+  var span: Int {
+    runs
+      ? (outHeight * paddedWidth + ConvolutionLoops.block - 1) / ConvolutionLoops.block * ConvolutionLoops.block
+      : outHeight * outWidth
+  }
+  /// Distance between output rows within an image's columns.
+  var rowPitch: Int { runs ? paddedWidth : outWidth }
+  /// The stretch of an image's columns that holds output positions.
+  var run: Int { (outHeight - 1) * rowPitch + outWidth }
+  /// Floats per padded image: its planes, then zeros for the kernels' reads past the last output.
+  var paddedImage: Int { channels * plane + kw + 2 * ConvolutionLoops.block }
+  /// Outputs and taps rounded up to the kernels' blocks (the extra weights are zero, the extra taps unused).
+  var groupedOutputs: Int { (outputs + ConvolutionLoops.group - 1) / ConvolutionLoops.group * ConvolutionLoops.group }
+  /// (The taps of the weight gradient, and the rows of the input gradient's columns.)
+  var groupedPatch: Int { (patch + ConvolutionLoops.group - 1) / ConvolutionLoops.group * ConvolutionLoops.group }
+  /// Size of one core's partial weight gradient.
+  var weightGradientSize: Int { direct ? groupedOutputs * groupedPatch : outputs * patch }
+
+  init(
+    input: [Int], kernel: (Int, Int), outputs: Int, stride: Int, padding: Int, activation: FusedActivation? = nil,
+    pooled: Bool = false,
+    backend: Backend = .default
+  ) {
+    (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
+    self.activation = activation
+    self.pooled = pooled
+    runs = stride == 1
+    direct = runs && backend == .ownLoops
+    (kh, kw) = kernel
+    self.outputs = outputs
+    self.stride = stride
+    self.padding = padding
+    outHeight = (height + 2 * padding - kh) / stride + 1
+    outWidth = (width + 2 * padding - kw) / stride + 1
+  }
+
+  /// Weights as the computation reads them: `[O, C·kh·kw]`, with zero rows up to `groupedOutputs` (direct).
+  func prepared<R>(_ weight: [Float], _ body: (UnsafePointer<Float>) -> R) -> R {
+    guard direct, groupedOutputs != outputs else { return weight.withUnsafeBufferPointer { body($0.baseAddress!) } }
+    let grouped = weight + [Float](repeating: 0, count: (groupedOutputs - outputs) * patch)
+    return grouped.withUnsafeBufferPointer { body($0.baseAddress!) }
+  }
+
+  /// The weight gradient `[O, C, kh, kw]` from the cores' partial sums.
+  func weightGradient(_ partials: [Float]) -> [Float] {
+    let (rows, columns) = direct ? (groupedOutputs, groupedPatch) : (outputs, patch)
+    return (0..<(outputs * patch)).map { i in
+      let at = i / patch * columns + i % patch
+      return (0..<Parallel.cores).reduce(Float(0)) { $0 + partials[$1 * rows * columns + at] }
+    }
+  }
+
+  /// Where tap t = (c, ky, kx) starts in a padded image (direct); `groupedPatch` entries, the extra ones 0.
+  var tapOffsets: [Int] {
+    (0..<groupedPatch).map { t in t < patch ? t / (kh * kw) * plane + t / kw % kh * paddedWidth + t % kw : 0 }
+  }
+
+  /// Per-core scratch space for one chunk of images.
+  struct Scratch {
+    /// Column matrices (`[C·kh·kw, n·span]`), products (`[O, n·span]`), padded images, one padded gradient,
+    /// the output gradient before the activation (`[n, O, outH, outW]`).
+    let cols, rows, padded, paddedGrad, activated: UnsafeMutablePointer<Float>
+    /// The weight gradient's vector sums (direct).
+    let sums: UnsafeMutablePointer<ConvolutionLoops.Vector>
+  }
+
+  /// Images per chunk: as many as keep a chunk's column matrix near 512 KB (a quarter of the L2 cache
+  /// a core has here), at least one.
+  var imagesPerChunk: Int { Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
+
+  /// Calls `body(part, images, scratch)` for consecutive chunks of the batch. Each core takes one part (a
+  /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the
+  /// caller's per-core partial sums. The products inside run on one thread each. `finish(part, scratch)`
+  /// runs after a part's last chunk.
+  /// `columns`: whether the chunks need column matrices (im2col, or the input gradient's product).
+  func forEachChunk(
+    columns: Bool, _ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }
+  ) {
+    let chunk = imagesPerChunk
+    let work = batch * patch * span * Swift.max(1, outputs)
+    let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
+    BLAS.prepareSerialGemm()
+    Parallel.parts(parts) { part in
+      let lower = batch * part / parts
+      let upper = batch * (part + 1) / parts
+      guard lower < upper else { return }
+      let images = Swift.min(chunk, upper - lower)
+      // Cache-line aligned, so the kernels' loads of whole rows do not straddle lines.
+      var buffers: [UnsafeMutableRawPointer] = []
+      // Only what is read before it is written starts at zero.
+      func buffer(_ count: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Float> {
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * 4, alignment: 64)
+        buffers.append(pointer)
+        return zeroed
+          ? pointer.initializeMemory(as: Float.self, repeating: 0, count: Swift.max(1, count))
+          : pointer.bindMemory(to: Float.self, capacity: Swift.max(1, count))
+      }
+      // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
+      let scratch = Scratch(
+        cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0),
+        rows: buffer(groupedOutputs * images * span),
+        padded: buffer(runs ? images * paddedImage : 0, zeroed: true),
+        paddedGrad: buffer(runs && padding > 0 && columns ? channels * plane : 0, zeroed: true),
+        activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),
+        sums: UnsafeMutableRawPointer(
+          buffer(direct ? groupedOutputs * groupedPatch * ConvolutionLoops.lanes : 0, zeroed: true)
+        )
+        .assumingMemoryBound(to: ConvolutionLoops.Vector.self))
+      defer {
+        for pointer in buffers { pointer.deallocate() }
+      }
+      for first in Swift.stride(from: lower, to: upper, by: chunk) {
+        body(part, first..<Swift.min(first + chunk, upper), scratch)
+      }
+      finish(part, scratch)
+    }
+  }
+}

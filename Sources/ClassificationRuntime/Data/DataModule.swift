@@ -1,0 +1,13 @@
+/// Data for training and validation (the book's `DataModule`).
+open class DataModule {
+  public var batchSize: Int
+
+  public init(batchSize: Int) { self.batchSize = batchSize }
+
+  open func trainDataloader() -> DataLoader {
+    preconditionFailure("\(type(of: self)) does not define trainDataloader()")
+  }
+
+  /// The validation data; nil when there is none (the trainer then skips validation).
+  open func valDataloader() -> DataLoader? { nil }
+}

@@ -1,0 +1,51 @@
+/// A 2-D convolution layer; the input channel count comes from the first batch.
+public final class Conv2d: Layer, FusingLayer {
+  /// `[outputs, inputs, kernelSize, kernelSize]`.
+  public let weight: Tensor
+  public let bias: Tensor
+  public let outputs, kernelSize, padding, stride: Int
+  /// How its convolution is computed (`Backend.default` unless a test asks for another).
+  var backend = Backend.default
+
+  public init(outputs: Int, kernelSize: Int, padding: Int = 0, stride: Int = 1) {
+    (self.outputs, self.kernelSize, self.padding, self.stride) = (outputs, kernelSize, padding, stride)
+    weight = Tensor(shape: [outputs, 0, kernelSize, kernelSize], scalars: [], requiresGrad: true)
+    bias = Tensor(zeros: [outputs], requiresGrad: true)
+  }
+
+  public var isMaterialized: Bool { weight.shape[1] > 0 }
+
+  func materialize(inputs: Int) {
+    let fanIn = inputs * kernelSize * kernelSize
+    let bound = 1 / Float(fanIn).squareRoot()
+    weight.shape = [outputs, inputs, kernelSize, kernelSize]
+    weight.scalars = Random.uniform(count: outputs * fanIn, lower: -bound, upper: bound)
+    bias.scalars = Random.uniform(count: outputs, lower: -bound, upper: bound)
+  }
+
+  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, activation: nil) }
+
+  /// With the activation after it, and the 2×2 average pooling with stride 2 after that if there is one
+  /// (`ConvolutionBlock`).
+  func fused(with following: ArraySlice<Layer>) -> (layer: Layer, absorbed: Int)? {
+    guard let activation = following.first as? ActivationLayer else { return nil }
+    let pooling = following.dropFirst().first as? AvgPool2d
+    let halves = pooling.map { $0.kernelSize == 2 && $0.stride == 2 } == true
+    return (ConvolutionBlock(self, activation.fusedActivation, pooling: halves ? pooling : nil), halves ? 2 : 1)
+  }
+
+  /// The convolution with the activation (and the 2×2 average pooling) that follow it in a `Sequential`,
+  /// as one operation.
+  func callAsFunction(_ x: Tensor, activation: FusedActivation?, pooled: Bool = false) -> Tensor {
+    precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
+    if !isMaterialized { materialize(inputs: x.shape[1]) }
+    return x.convolution(
+      weight: weight, bias: bias, stride: stride, padding: padding, activation: activation, pooled: pooled,
+      backend: backend)
+  }
+
+  /// The output height and width for an input of height and width `size`.
+  func outputSize(_ size: (Int, Int)) -> (Int, Int) {
+    ((size.0 + 2 * padding - kernelSize) / stride + 1, (size.1 + 2 * padding - kernelSize) / stride + 1)
+  }
+}

@@ -1,0 +1,17 @@
+// Hooks the executor finds with dlsym. `request` runs in a signal handler: it only stores an atomic.
+@_cdecl("swift_kernel_begin_cell")
+public func _swiftKernelBeginCell(_ allowStdin: Bool) {
+  _ = StdoutForwarder.start
+  StopRequest.shared.clear()
+  NotebookBridge.allowStdin.store(allowStdin, ordering: .relaxed)
+}
+
+/// Called after a cell returns: everything it printed is forwarded before the kernel hears it ended.
+@_cdecl("swift_kernel_end_cell")
+public func _swiftKernelEndCell() { StdoutForwarder.drain() }
+
+@_cdecl("swift_kernel_request_stop")
+public func _swiftKernelRequestStop() { StopRequest.shared.request() }
+
+@_cdecl("swift_kernel_stop_requested")
+public func _swiftKernelStopRequested() -> Bool { StopRequest.shared.isRequested }

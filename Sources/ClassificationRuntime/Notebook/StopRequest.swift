@@ -1,0 +1,14 @@
+@_implementationOnly import Synchronization
+
+/// A thread-safe request to stop long work: `Trainer` checks one between batches.
+final class StopRequest: Sendable {
+  /// The process's: the kernel's interrupt sets it (`swift_kernel_request_stop`, from a signal handler,
+  /// which only stores an atomic; `swift_kernel_begin_cell` has created it by then).
+  static let shared = StopRequest()
+
+  private let flag = Atomic<Bool>(false)
+
+  var isRequested: Bool { flag.load(ordering: .relaxed) }
+  func request() { flag.store(true, ordering: .relaxed) }
+  func clear() { flag.store(false, ordering: .relaxed) }
+}

@@ -1,0 +1,104 @@
+@_implementationOnly import Foundation
+
+extension Tensor {
+  /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`).
+  ///
+  /// The batch is cut into chunks of a few images, small enough that a chunk's working set stays in the
+  /// core's cache, and each core takes its share of the chunks (a whole batch's column matrix, 10 MB for
+  /// LeNet's first layer at batch 128, would go out to memory and back for every product). With stride 1,
+  /// `ConvolutionLoops` compute from the padded images directly (see `ConvGeometry`); other strides, and
+  /// `Backend.openBLASOnly`, use im2col + sgemm.
+  public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+    conv2d(weight: weight, bias: bias, stride: stride, padding: padding, backend: .default)
+  }
+
+  /// `conv2d` on the given backend.
+  func conv2d(weight: Tensor, bias: Tensor?, stride: Int, padding: Int, backend: Backend) -> Tensor {
+    convolution(
+      weight: weight, bias: bias, stride: stride, padding: padding, activation: nil, pooled: false, backend: backend)
+  }
+
+  /// `conv2d` followed by `activation` and, if `pooled`, 2×2 average pooling with stride 2, as one
+  /// operation (see `FusedActivation`): each chunk of the output gets the activation and the pooling
+  /// while still in cache, and their gradients are taken while the chunk's output gradient is gathered.
+  /// Pooling needs an even output height and width.
+  func convolution(
+    weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?, pooled: Bool,
+    backend: Backend = .default
+  ) -> Tensor {
+    precondition(
+      rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
+      "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
+    let g = ConvGeometry(
+      input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride,
+      padding: padding,
+      activation: activation, pooled: pooled, backend: backend)
+    precondition(
+      g.outHeight > 0 && g.outWidth > 0,
+      "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
+    if let bias { precondition(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
+    let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
+    precondition(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
+    // The convolution's (activated) output; with pooling it is kept for the backward pass only.
+    // (Every element is written by `forward`.)
+    var pooledOut = [Float](
+      unsafeUninitializedCapacity: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0
+    ) { $1 = $0.count }
+    let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
+      scalars.withUnsafeBufferPointer { x in
+        g.prepared(weight.scalars) { weights in
+          biasScalars.withUnsafeBufferPointer { b in
+            pooledOut.withUnsafeMutableBufferPointer { p in
+              g.forward(
+                input: x.baseAddress!, weights: weights, bias: b.baseAddress!, output: out.baseAddress!,
+                pooled: pooled ? p.baseAddress : nil)
+            }
+          }
+        }
+      }
+      count = out.count
+    }
+    let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+    let shape =
+      pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
+    return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
+      let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+      var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
+      var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
+      var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
+      grad.scalars.withUnsafeBufferPointer { gradient in
+        out.withUnsafeBufferPointer { y in
+          self.scalars.withUnsafeBufferPointer { x in
+            g.prepared(weight.scalars) { weights in
+              dx.withUnsafeMutableBufferPointer { dx in
+                weightPartials.withUnsafeMutableBufferPointer { dw in
+                  biasPartials.withUnsafeMutableBufferPointer { db in
+                    g.backward(
+                      outGrad: gradient.baseAddress!, output: y.baseAddress!, input: x.baseAddress!, weights: weights,
+                      // (An empty array's buffer may still have an address.)
+                      weightPartials: wantWeight ? dw.baseAddress : nil, biasPartials: wantBias ? db.baseAddress : nil,
+                      inputGrad: wantInput ? dx.baseAddress : nil)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      var grads: [Tensor?] = [
+        wantInput ? Tensor(shape: self.shape, scalars: dx) : nil,
+        wantWeight ? Tensor(shape: weight.shape, scalars: g.weightGradient(weightPartials)) : nil,
+      ]
+      if bias != nil {
+        grads.append(
+          wantBias
+            ? Tensor(
+              shape: [g.outputs],
+              scalars: (0..<g.outputs).map { c in
+                (0..<Parallel.cores).reduce(Float(0)) { $0 + biasPartials[$1 * g.outputs + c] }
+              }) : nil)
+      }
+      return grads
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import ClassificationRuntime
+
+@Suite(.seededRandom(3)) struct ConvolutionGradientTests {
+  @Test(arguments: [(0, 1), (1, 1), (2, 1), (1, 2)])
+  func conv2dWithPaddingAndStride(_ padding: Int, _ stride: Int) {
+    let x = random([2, 2, 5, 5])
+    let w = random([3, 2, 3, 3], lower: -0.5, upper: 0.5)
+    let b = random([3])
+    checkGradients([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
+  }
+
+  @Test func conv2dMatchesADirectComputation() {
+    let x = Tensor(shape: [1, 1, 3, 3], scalars: (1...9).map(Float.init))
+    let w = Tensor(shape: [1, 1, 2, 2], scalars: [1, 0, 0, -1])
+    // out[i, j] = x[i, j] − x[i+1, j+1] = −4 everywhere.
+    #expect(x.conv2d(weight: w).scalars == [-4, -4, -4, -4])
+    let padded = x.conv2d(weight: w, padding: 1)
+    #expect(padded.shape == [1, 1, 4, 4] && padded.scalars[0] == -1 && padded.scalars[15] == 9)
+  }
+
+  /// A batch big enough to be cut into several chunks per core (see `ConvGeometry.forEachChunk`), checked
+  /// value by value against convolution written as plain loops: the output, and the gradients of
+  /// `sum(out · r)` for a random `r` (input, weight and bias).
+  @Test(arguments: [(1, 1), (0, 1), (1, 2)], [true, false])
+  func conv2dOfAChunkedBatchMatchesPlainLoops(_ geometry: (Int, Int), _ ownLoops: Bool) {
+    let (padding, stride) = geometry
+    // Both ways: the stride-1 kernels, and im2col + sgemm (CLASSIFICATION_RUNTIME_OPENBLAS_ONLY).
+    let backend: Backend = ownLoops ? .ownLoops : .openBLASOnly
+    let (n, c, h, o, k) = (24, 6, 30, 5, 3)
+    let x = random([n, c, h, h])
+    let w = random([o, c, k, k])
+    let b = random([o])
+    let chunks = ConvGeometry(
+      input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding, backend: backend)
+    #expect(chunks.direct == (ownLoops && stride == 1))
+    #expect(chunks.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
+    for t in [x, w, b] { t.requiresGrad = true }
+    let out = x.conv2d(weight: w, bias: b, stride: stride, padding: padding, backend: backend)
+    let oh = (h + 2 * padding - k) / stride + 1
+    #expect(out.shape == [n, o, oh, oh])
+    let r = random(out.shape)
+    (out * r).sum().backward()
+
+    // Sums in Double, so the reference's own rounding stays far below the tolerance.
+    var expected = [Double](repeating: 0, count: out.count)
+    var dx = [Double](repeating: 0, count: x.count)
+    var dw = [Double](repeating: 0, count: w.count)
+    var db = [Double](repeating: 0, count: o)
+    let (xs, ws, rs) = (x.scalars.map(Double.init), w.scalars.map(Double.init), r.scalars.map(Double.init))
+    for image in 0..<n {
+      for f in 0..<o {
+        for y in 0..<oh {
+          for z in 0..<oh {
+            let at = ((image * o + f) * oh + y) * oh + z
+            var total = Double(b.scalars[f])
+            db[f] += rs[at]
+            for channel in 0..<c {
+              for ky in 0..<k {
+                for kx in 0..<k {
+                  let (iy, ix) = (y * stride + ky - padding, z * stride + kx - padding)
+                  guard iy >= 0 && iy < h && ix >= 0 && ix < h else { continue }
+                  let xi = ((image * c + channel) * h + iy) * h + ix
+                  let wi = ((f * c + channel) * k + ky) * k + kx
+                  total += xs[xi] * ws[wi]
+                  dx[xi] += rs[at] * ws[wi]
+                  dw[wi] += rs[at] * xs[xi]
+                }
+              }
+            }
+            expected[at] = total
+          }
+        }
+      }
+    }
+    func close(_ a: [Float], _ b: [Double], _ what: String) {
+      let worst = zip(a, b).map { Swift.abs(Double($0) - $1) / Swift.max(1, Swift.abs($1)) }.max() ?? 0
+      #expect(a.count == b.count && worst < 1e-4, "\(what): largest relative difference \(worst)")
+    }
+    close(out.scalars, expected, "output")
+    close(x.grad!.scalars, dx, "input gradient")
+    close(w.grad!.scalars, dw, "weight gradient")
+    close(b.grad!.scalars, db, "bias gradient")
+  }
+}
