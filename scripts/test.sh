@@ -10,8 +10,7 @@ echo "test: building (release, testable) in $scratch"
 swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path "$scratch"
 
 echo "test: Swift Testing units"
-# Serial: the runtime's tests seed its one random generator, as notebooks do.
-swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path "$scratch" --no-parallel
+swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path "$scratch"
 
 echo "test: end to end through jupyter_client, jupyter_kernel_test, nbclient"
 export SWIFT_KERNEL_BIN="$PWD/$scratch/release/swift-kernel"

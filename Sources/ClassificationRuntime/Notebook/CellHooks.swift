@@ -2,7 +2,7 @@
 @_cdecl("swift_kernel_begin_cell")
 public func _swiftKernelBeginCell(_ allowStdin: Bool) {
   _ = StdoutForwarder.start
-  StopRequest.shared.clear()
+  StopFlag.shared.clear()
   NotebookBridge.allowStdin.store(allowStdin, ordering: .relaxed)
 }
 
@@ -11,7 +11,7 @@ public func _swiftKernelBeginCell(_ allowStdin: Bool) {
 public func _swiftKernelEndCell() { StdoutForwarder.drain() }
 
 @_cdecl("swift_kernel_request_stop")
-public func _swiftKernelRequestStop() { StopRequest.shared.request() }
+public func _swiftKernelRequestStop() { StopFlag.shared.request() }
 
 @_cdecl("swift_kernel_stop_requested")
-public func _swiftKernelStopRequested() -> Bool { StopRequest.shared.isRequested }
+public func _swiftKernelStopRequested() -> Bool { StopFlag.shared.isRequested }

@@ -13,7 +13,7 @@ public func readLine(prompt: String, password: Bool = false, strippingNewline: B
     if !prompt.isEmpty { print(prompt, terminator: "") }
     return Swift.readLine(strippingNewline: strippingNewline)
   }
-  guard NotebookBridge.allowStdin.load(ordering: .relaxed), !StopRequest.shared.isRequested else { return nil }
+  guard NotebookBridge.allowStdin.load(ordering: .relaxed), !StopFlag.shared.isRequested else { return nil }
   NotebookBridge.emit(.inputRequest(prompt: prompt, password: password))
   guard let reply = PipeFraming.read(InputReply.self, from: inputFD), let value = reply.value else { return nil }
   return strippingNewline ? value : value + "\n"

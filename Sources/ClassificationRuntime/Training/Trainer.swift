@@ -12,7 +12,7 @@ public final class Trainer {
   /// The size of the batch being processed (the last one of an epoch may be short).
   public private(set) var currentBatchSize = 0
   /// The request that ends a fit early: the kernel's interrupt (a test may give a trainer its own).
-  var stopRequest = StopRequest.shared
+  var stopRequest = StopFlag.shared
 
   public init(maxEpochs: Int, gradientClipVal: Double = 0) {
     precondition(maxEpochs >= 0, "maxEpochs must not be negative")

@@ -113,8 +113,8 @@ final class TwoLayer: Classifier {
     final class Stopper: Classifier {
       let layer = Linear(outputs: 3)
       var steps = 0
-      let stop: StopRequest
-      init(stop: StopRequest) {
+      let stop: StopFlag
+      init(stop: StopFlag) {
         self.stop = stop
         super.init()
       }
@@ -126,15 +126,15 @@ final class TwoLayer: Classifier {
       }
     }
     let data = SyntheticClassification(numTrain: 320, numVal: 64, batchSize: 32)
-    let stop = StopRequest()
+    let stop = StopFlag()
     let model = Stopper(stop: stop)
     model.board.display = false
     let trainer = Trainer(maxEpochs: 3)
-    #expect(trainer.stopRequest === StopRequest.shared)
+    #expect(trainer.stopRequest === StopFlag.shared)
     trainer.stopRequest = stop
     let history = trainer.fit(model, data)
     #expect(history.wasStopped && history.epochs.isEmpty && model.steps == 3)
-    #expect(!StopRequest.shared.isRequested)
+    #expect(!StopFlag.shared.isRequested)
   }
 
   @Test func dropoutIsOnWhileTrainingAndOffWhileValidating() {
