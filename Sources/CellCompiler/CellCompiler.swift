@@ -14,6 +14,8 @@ public enum CompileError: Error, CustomStringConvertible {
 public struct CompiledCell: Sendable {
   public var library: String
   public var entryPoint: String
+  /// The label it was compiled with: its `<Cell N>` in traps (a re-run cell runs under another label).
+  public var label: Int
   var declaredNames: [DeclaredName]
 }
 
@@ -36,11 +38,26 @@ public final class CellCompiler {
   private var sources: [Int: String] = [:]
   private var nextCell = 1
   private let moduleCache: String
+  /// Libraries (`swiftCore`, `Foundation`, …) the executor has loaded before any cell: a cell's
+  /// references to them resolve at `dlopen`, so linking them again only costs time.
+  private let preloadedLibraries: Set<String>
+  /// Cells of statements only, by their text and imports: running the same cell again runs its library
+  /// again instead of compiling it again.
+  private var statementCells: [StatementKey: CompiledCell] = [:]
 
-  public init(toolchain: Toolchain, workDirectory: URL, moduleSearchPaths: [String]) throws {
+  private struct StatementKey: Hashable {
+    var code: String
+    var imports: [String]
+    var optimization: String
+  }
+
+  public init(
+    toolchain: Toolchain, workDirectory: URL, moduleSearchPaths: [String], preloadedLibraries: Set<String> = []
+  ) throws {
     self.toolchain = toolchain
     self.workDirectory = workDirectory
     self.moduleSearchPaths = moduleSearchPaths
+    self.preloadedLibraries = preloadedLibraries
     try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
     let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache"
     moduleCache = cacheRoot + "/swift-kernel/ModuleCache"
@@ -53,6 +70,24 @@ public final class CellCompiler {
   public func reset() {
     scope = SessionScope()
     libraries = []
+    statementCells = [:]
+  }
+
+  /// The libraries this process has loaded (from `/proc/self/maps`), as `-l` names.
+  public static func librariesOfThisProcess() -> Set<String> {
+    // /proc files report a size of 0, so read until the end rather than by the size.
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"), let data = try? handle.readToEnd() else {
+      return []
+    }
+    let maps = String(decoding: data, as: UTF8.self)
+    var names = Set<String>()
+    for line in maps.split(separator: "\n") {
+      guard let slash = line.lastIndex(of: "/") else { continue }
+      let file = line[line.index(after: slash)...]
+      guard file.hasPrefix("lib"), let so = file.range(of: ".so") else { continue }
+      names.insert(String(file[file.index(file.startIndex, offsetBy: 3)..<so.lowerBound]))
+    }
+    return names
   }
 
   /// Compiles a cell; on failure the session's scope is left as it was.
@@ -62,6 +97,13 @@ public final class CellCompiler {
     sources[label] = code
     let rewriter = CellRewriter(cellNumber: number, label: label)
     var cell = rewriter.rewrite(code, scope: scope)
+    let key = StatementKey(
+      code: code, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
+      optimization: optimization)
+    if !cell.declaresAnything, let compiled = statementCells[key] {
+      StageClock().mark("the same cell of statements as <Cell \(compiled.label)>: not compiled again")
+      return .success(compiled)
+    }
     let base = workDirectory.appendingPathComponent(cell.moduleName).path
     let clock = StageClock()
     var compiled = try frontend(cell, base: base)
@@ -109,7 +151,10 @@ public final class CellCompiler {
       declaresAnything: cell.declaresAnything,
       symbols: cell.symbols, importedModules: cell.cellImports.modules)
     self.libraries.append(library)
-    return .success(CompiledCell(library: library, entryPoint: cell.entryPoint, declaredNames: cell.declaredNames))
+    let compiledCell = CompiledCell(
+      library: library, entryPoint: cell.entryPoint, label: label, declaredNames: cell.declaredNames)
+    if !cell.declaresAnything { statementCells[key] = compiledCell }
+    return .success(compiledCell)
   }
 
   /// Runs `swift-frontend` on a cell: an object, and a module for later cells when it declares something.
@@ -143,12 +188,18 @@ public final class CellCompiler {
     return false
   }
 
-  /// The `-l` flags the object asks for, except the runtime and earlier cells: the executor has loaded
-  /// those already, and a SwiftPM dynamic library has no SONAME the loader could find it by.
+  /// The `-l` flags the object asks for, except the runtime, earlier cells and what the executor loaded
+  /// before any cell: the executor has loaded those already, and a SwiftPM dynamic library has no
+  /// SONAME the loader could find it by.
   private func linkLibraries(objectFile: String) throws -> [String] {
     var flags = try AutolinkEntries.read(objectFile: objectFile)
-    flags.removeAll { $0 == "-lClassificationRuntime" || $0 == "-lExecutorWire" || $0.hasPrefix("-lCell_") }
-    if !flags.contains("-lswiftSwiftOnoneSupport") { flags.append("-lswiftSwiftOnoneSupport") }
+    flags.removeAll {
+      $0 == "-lClassificationRuntime" || $0 == "-lExecutorWire" || $0.hasPrefix("-lCell_")
+        || ($0.hasPrefix("-l") && preloadedLibraries.contains(String($0.dropFirst(2))))
+    }
+    if !flags.contains("-lswiftSwiftOnoneSupport") && !preloadedLibraries.contains("swiftSwiftOnoneSupport") {
+      flags.append("-lswiftSwiftOnoneSupport")
+    }
     return flags
   }
 }

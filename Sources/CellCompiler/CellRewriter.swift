@@ -166,17 +166,11 @@ struct CellRewriter {
     let entry = "swift_kernel_cell_\(cellNumber)"
     let program = """
       \(declarations.joined(separator: "\n"))
-      func __runCell() throws {
+      func __cellStatements() throws {
       \(body.joined(separator: "\n"))
       }
       @_cdecl("\(entry)")
-      public func __cellEntry(_ report: @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>) -> Void) -> Int32 {
-        do { try __runCell(); return 0 } catch {
-          let described = __describe(error)
-          report(described.name, described.value)
-          return 1
-        }
-      }
+      public func __cellEntry(_ report: __CellErrorReport) -> Int32 { __runCell(__cellStatements, reporting: report) }
 
       """
     return RewrittenCell(

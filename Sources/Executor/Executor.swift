@@ -30,6 +30,11 @@ public enum Executor {
     close(STDIN_FILENO)
     _ = open("/dev/null", O_RDONLY)
 
+    // Cells compiled -Onone use SwiftOnoneSupport's specialisations; loaded here once, cells need not
+    // name it when they are linked.
+    if dlopen("libswiftSwiftOnoneSupport.so", RTLD_NOW | RTLD_GLOBAL) == nil {
+      fputs("executor: cannot load SwiftOnoneSupport: \(String(cString: dlerror()))\n", stderr)
+    }
     if let runtimePath {
       guard let handle = dlopen(runtimePath, RTLD_NOW | RTLD_GLOBAL) else {
         fputs("executor: cannot load the runtime: \(String(cString: dlerror()))\n", stderr)

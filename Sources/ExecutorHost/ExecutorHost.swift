@@ -72,7 +72,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       executor?.send(.load(library: compiled.library))
       return .failed(Self.interruptedError)
     }
-    return run(compiled, allowStdin: cell.allowStdin, output: output)
+    return run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
   }
 
   public func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult] {
@@ -86,7 +86,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
         case .failure(let failure):
           outcome = .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
         case .success(let compiled):
-          outcome = run(compiled, allowStdin: false, output: output)
+          outcome = run(compiled, label: 0, allowStdin: false, output: output)
         }
       } catch {
         outcome = .failed(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
@@ -130,7 +130,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   // MARK: Running a compiled cell
 
   /// Runs a compiled library in the executor and relays its output until it finishes or dies.
-  private func run(_ compiled: CompiledCell, allowStdin: Bool, output: OutputSink) -> ExecutionOutcome {
+  private func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output: OutputSink) -> ExecutionOutcome {
     if executor == nil { startExecutor() }
     guard let executor,
       executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
@@ -177,7 +177,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
           }
         }
       }
-      if executor.eventsClosed { return executorDied(stderr: stderr, output: output, afterInterrupt: false) }
+      if executor.eventsClosed {
+        return executorDied(stderr: stderr, output: output, afterInterrupt: false, running: compiled, as: label)
+      }
       let (shutDown, deadlinePassed) = control.withLock {
         ($0.shutDown, $0.interruptDeadline.map { Date() >= $0 } ?? false)
       }
@@ -187,7 +189,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       }
       if deadlinePassed {
         executor.terminate()
-        return executorDied(stderr: stderr, output: output, afterInterrupt: true)
+        return executorDied(stderr: stderr, output: output, afterInterrupt: true, running: compiled, as: label)
       }
     }
   }
@@ -209,13 +211,17 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   /// The executor ended in the middle of a cell (a trap, a kill after an interrupt): start a fresh one,
   /// forget the old state, and say so in the cell's error.
-  private func executorDied(stderr: StderrRelay, output: OutputSink, afterInterrupt: Bool) -> ExecutionOutcome {
+  /// `compiled` ran as `<Cell label>`: a cell run again from its first compile carries that compile's label.
+  private func executorDied(
+    stderr: StderrRelay, output: OutputSink, afterInterrupt: Bool, running compiled: CompiledCell, as label: Int
+  ) -> ExecutionOutcome {
     guard let executor else { return .failed(Self.interruptedError) }
     var stderr = stderr
     relayStreams(of: executor, stderr: &stderr, to: output)
     let status = executor.reap()
     var report = TrapReport(message: stderr.trapMessage)
     report.read(crashReportAt: executor.crashReportPath)
+    if report.cell == compiled.label { report.cell = label }
     restartExecutor()
     if afterInterrupt {
       return .failed(

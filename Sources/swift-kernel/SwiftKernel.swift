@@ -21,8 +21,11 @@ enum Installation {
     removeStaleWorkDirectories()
     let work = FileManager.default.temporaryDirectory.appendingPathComponent(
       "swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
+    // The executor is this binary: it has loaded what this process has, and it loads SwiftOnoneSupport
+    // (which -Onone cells use) before the first cell.
     let compiler = try CellCompiler(
-      toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory])
+      toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory],
+      preloadedLibraries: CellCompiler.librariesOfThisProcess().union(["swiftSwiftOnoneSupport"]))
     let launch = ExecutorLaunch(
       program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
     let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }

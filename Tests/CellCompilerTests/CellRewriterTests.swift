@@ -10,7 +10,7 @@ import Testing
   /// The generated run function's body, without the #sourceLocation lines.
   func runBody(_ cell: RewrittenCell) -> [String] {
     let source = cell.source
-    let start = source.range(of: "func __runCell() throws {\n")!.upperBound
+    let start = source.range(of: "func __cellStatements() throws {\n")!.upperBound
     let end = source.range(of: "\n}\n@_cdecl")!.lowerBound
     return source[start..<end].split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#sourceLocation") }
   }
@@ -18,7 +18,7 @@ import Testing
   @Test func declarationsStayAtFileScopeAndStatementsRunInOrder() {
     let cell = rewrite("print(1)\nlet x = 2\nfunc f() -> Int { x }\nprint(f())\nstruct S {}")
     #expect(runBody(cell) == ["print(1)", "  _ = x", "print(f())"])
-    let beforeRun = cell.source.components(separatedBy: "func __runCell")[0]
+    let beforeRun = cell.source.components(separatedBy: "func __cellStatements")[0]
     #expect(
       beforeRun.contains("let x = 2") && beforeRun.contains("func f() -> Int { x }")
         && beforeRun.contains("struct S {}"))

@@ -82,7 +82,7 @@ def test_compile_error_names_the_cell_line_and_leaves_state(kc):
     traceback = "\n".join(outputs[-1][1]["traceback"])
     count = reply["execution_count"]
     assert f"<Cell {count}>:2:14: error: cannot convert value of type 'String' to specified type 'Int'" in traceback
-    assert "__runCell" not in traceback and "swift_kernel" not in traceback and "#sourceLocation" not in traceback
+    assert "__cellStatements" not in traceback and "__runCell" not in traceback and "swift_kernel" not in traceback and "#sourceLocation" not in traceback
     assert result_of(ok(kc, "kept")) == "7"  # the failed cell's first line never ran
 
 
