@@ -47,10 +47,14 @@ public enum Executor {
     }
     signal(SIGINT) { _ in hooks.requestStop?() }
     // Text printed without a newline (progress on one line) shows within 0.1 s, as in ipykernel.
+    // It also ends the executor when the kernel is gone (killed without closing the command pipe's
+    // reader's way out: a cell still running would otherwise keep it alive).
+    let kernel = getppid()
     Thread.detachNewThread {
       while true {
         usleep(100_000)
         fflush(stdout)
+        if getppid() != kernel { _exit(0) }
       }
     }
     signal(SIGPIPE, SIG_IGN)

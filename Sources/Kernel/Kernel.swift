@@ -32,6 +32,8 @@ public final class Kernel: @unchecked Sendable {
     case finished(ExecutionOutcome, [String: ExpressionResult])
     case inputRequested(prompt: String, password: Bool, InputSlot)
     case interrupt
+    /// Stop as after a shutdown request, with no request to answer (the client is gone).
+    case stop
   }
 
   /// The execute request being served, as its reply will need it.
@@ -98,6 +100,7 @@ public final class Kernel: @unchecked Sendable {
     case .finished(let outcome, let values): finishExecution(outcome, userExpressions: values)
     case .inputRequested(let prompt, let password, let slot): requestInput(prompt: prompt, password: password, slot)
     case .interrupt: interruptRunningCell()
+    case .stop: stopping = true
     }
   }
 

@@ -70,6 +70,9 @@ struct KernelCommand: ParsableCommand {
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) } catch { throw ValidationError("\(error)") }
     let (kernel, work) = try Installation.makeKernel(connection: connection)
     kernel.interruptOnSIGINT()
+    if let parent = ProcessInfo.processInfo.environment["JPY_PARENT_PID"].flatMap(Int32.init), parent > 1 {
+      kernel.stopWhenProcessEnds(parent)
+    }
     kernel.run()
     try? FileManager.default.removeItem(at: work)
     // Exit here: tearing down the ZeroMQ context would wait for the heartbeat thread's socket forever.

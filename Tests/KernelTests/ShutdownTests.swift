@@ -1,3 +1,4 @@
+import Foundation
 import JupyterProtocol
 import Testing
 
@@ -33,5 +34,31 @@ import Testing
     let late = h.transport.deliver("kernel_info_request")
     #expect(h.transport.reply(to: shutdown) != nil)
     #expect(h.transport.reply(to: late, timeout: 0.2) == nil)
+  }
+}
+
+extension ShutdownTests {
+  @Test func theKernelStopsWhenTheProcessItWatchesEnds() throws {
+    let h = KernelHarness()
+    #expect(h.run("value 1").reply["status"] == "ok")
+    // A process that has ended: spawned, then reaped.
+    var pid: pid_t = 0
+    var argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+    defer { free(argv[0]) }
+    #expect(posix_spawn(&pid, "/bin/true", nil, nil, &argv, nil) == 0)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    h.kernel.stopWhenProcessEnds(pid)
+    #expect(h.hasStopped(within: 3))
+    #expect(h.executor.shutdowns == 1)
+    #expect(h.logged.contains { $0.contains("has ended") })
+  }
+
+  @Test func aLiveProcessKeepsTheKernelRunning() {
+    let h = KernelHarness()
+    h.kernel.stopWhenProcessEnds(getpid())
+    #expect(!h.hasStopped(within: 1.2))
+    #expect(h.run("value 2").reply["status"] == "ok")
+    h.stop()
   }
 }

@@ -222,3 +222,41 @@ def test_shutdown_on_shell_for_old_clients(kernel):
     while km.is_alive() and time.time() < deadline:
         time.sleep(0.1)
     assert not km.is_alive()
+
+
+def _alive(pid):
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_kernel_and_executor_exit_when_the_client_dies():
+    """jupyter_client sets JPY_PARENT_PID; when that process dies, the kernel must not run on."""
+    import subprocess
+    import sys
+    client = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time\n"
+            f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+            "from kernel_helpers import start, execute\n"
+            "km, kc = start()\n"
+            "execute(kc, 'let x = 1')\n"
+            "print(km.provisioner.process.pid, flush=True)\n"
+            "time.sleep(600)\n")],
+        stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        kernel = int(client.stdout.readline())
+        executor = [int(c) for t in os.listdir(f"/proc/{kernel}/task")
+                    for c in open(f"/proc/{kernel}/task/{t}/children").read().split()]
+        assert executor and _alive(kernel)
+        client.kill()
+        client.wait()
+        deadline = time.time() + 5
+        while time.time() < deadline and (_alive(kernel) or any(_alive(p) for p in executor)):
+            time.sleep(0.1)
+        assert not _alive(kernel), "the kernel outlived its client"
+        assert not any(_alive(p) for p in executor), "the executor outlived its kernel"
+    finally:
+        client.kill()
