@@ -17,6 +17,7 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // Pure values: the connection file, the wire format, signing, messages.
     .target(name: "JupyterProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
     // The kernel's channels over libzmq, behind `Kernel`'s transport seam.
@@ -37,6 +38,8 @@ let package = Package(
     .target(name: "SVGPlot"),
     // The protocol's books (bracket, counts, history, stdin) behind two seams: transport and execution.
     .target(name: "Kernel", dependencies: ["JupyterProtocol", "ExecutorWire"]),
+    // History in SQLite (IPython's schema), behind `Kernel`'s HistoryStore.
+    .target(name: "SQLiteHistory", dependencies: ["CSQLite", "Kernel"]),
     // The execution seam's real side: compiles cells and drives the executor child.
     .target(name: "ExecutorHost", dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport"]),
     .target(name: "NotebookRunner", dependencies: ["JupyterProtocol", "ZeroMQTransport"]),
@@ -48,7 +51,8 @@ let package = Package(
     .executableTarget(
       name: "swift-kernel",
       dependencies: [
-        "Kernel", "ExecutorHost", "ZeroMQTransport", "Executor", "JupyterProtocol", "CellCompiler", "NotebookRunner",
+        "Kernel", "ExecutorHost", "ZeroMQTransport", "SQLiteHistory", "Executor", "JupyterProtocol", "CellCompiler",
+        "NotebookRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // bench/train's Swift side: trains the book's models on the real data and prints its figures.
@@ -64,6 +68,8 @@ let package = Package(
     // The kernel in memory: a recording transport and a scripted executor; no process is started.
     .testTarget(
       name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire"], path: "Tests/KernelTests"),
+    .testTarget(
+      name: "SQLiteHistoryTests", dependencies: ["SQLiteHistory", "Kernel"], path: "Tests/SQLiteHistoryTests"),
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
     .testTarget(name: "ExecutorHostTests", dependencies: ["ExecutorHost"], path: "Tests/ExecutorHostTests"),
   ]

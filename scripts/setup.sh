@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libzmq3-dev libopenblas-dev zlib1g-dev dataset-fashion-mnist pkg-config python3-venv)
+packages=(libzmq3-dev libopenblas-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist pkg-config python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

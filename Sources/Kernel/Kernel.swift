@@ -16,8 +16,8 @@ public final class Kernel: @unchecked Sendable {
   let session = UUID().uuidString.lowercased()
   let log: @Sendable (String) -> Void
 
+  let history: any HistoryStore
   var executionCount = 0
-  var history = History()
   /// The execute request whose cell is running.
   private var running: RunningCell?
   /// Shell requests read while aborting after an error, served before any new one.
@@ -49,11 +49,12 @@ public final class Kernel: @unchecked Sendable {
   }
 
   public init(
-    transport: any KernelTransport, executing: any CellExecuting,
+    transport: any KernelTransport, executing: any CellExecuting, history: any HistoryStore = MemoryHistory(),
     log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
   ) {
     self.transport = transport
     self.executing = executing
+    self.history = history
     self.log = log
   }
 

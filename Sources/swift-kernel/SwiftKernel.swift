@@ -5,6 +5,7 @@ import ExecutorHost
 import Foundation
 import JupyterProtocol
 import Kernel
+import SQLiteHistory
 import ZeroMQTransport
 
 /// Where this binary and the runtime built beside it live.
@@ -31,7 +32,8 @@ enum Installation {
     let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
     let transport = try ZeroMQTransport(connection: connection, log: log)
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
-    return (Kernel(transport: transport, executing: executing, log: log), work)
+    let history: any HistoryStore = SQLiteHistory.open(log: log) ?? MemoryHistory()
+    return (Kernel(transport: transport, executing: executing, history: history, log: log), work)
   }
 
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.

@@ -29,7 +29,7 @@ import Testing
     #expect(reply["payload"] == [])
     #expect(reply["user_expressions"] == [:])
     #expect(records.first("execute_result")?.content["data"] == ["text/plain": "42"])
-    #expect(h.kernel.history.entries.last?.output == "42")
+    #expect(h.kernel.history.rows(.tail(n: 1)).last?.output == "42")
     h.stop()
   }
 

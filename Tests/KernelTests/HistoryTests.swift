@@ -4,8 +4,8 @@ import Testing
 @testable import Kernel
 
 @Suite struct HistoryTests {
-  var history: History {
-    var h = History()
+  var history: MemoryHistory {
+    let h = MemoryHistory()
     for (line, input) in [(1, "let x = 1"), (2, "x + 1"), (3, "print(x)"), (4, "x + 1"), (5, "x * 3")] {
       h.append(line: line, input: input)
     }
@@ -35,11 +35,23 @@ import Testing
   }
 
   @Test func globMatchesTheWholeInput() {
-    #expect(History.glob("a*c", matches: "abbbc"))
-    #expect(!History.glob("a*c", matches: "abbbcd"))
-    #expect(History.glob("*", matches: ""))
-    #expect(History.glob("?b*", matches: "abz"))
-    #expect(!History.glob("?", matches: ""))
+    #expect(Glob("a*c").matches("abbbc"))
+    #expect(!Glob("a*c").matches("abbbcd"))
+    #expect(Glob("*").matches(""))
+    #expect(Glob("?b*").matches("abz"))
+    #expect(!Glob("?").matches(""))
+    #expect(Glob("[a-c]x[^0-9]").matches("bxy") && !Glob("[a-c]x[^0-9]").matches("bx7"))
+    #expect(Glob("[*]").matches("*") && Glob("a[").matches("a["), "an unclosed set is literal")
+  }
+
+  @Test func wildcardsMatchLiteralStarsAndQuestionMarksInTheInput() {
+    #expect(Glob("6 *").matches("6 * 7"), "a * in the input is matched by the pattern's * like any text")
+    #expect(Glob("6 * 7").matches("6 * 7"))
+    #expect(Glob("*?").matches("what?"))
+    #expect(Glob("x ? y").matches("x ? y") && Glob("x ? y").matches("x * y"))
+    #expect(Glob("**a").matches("***a") && !Glob("**a").matches("***b"))
+    #expect(rows(["hist_access_type": "search", "pattern": "x *"]).count == 3)
+    #expect(rows(["hist_access_type": "search", "pattern": "x [*]*"]) == [[1, 5, "x * 3"]])
   }
 }
 

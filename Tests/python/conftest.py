@@ -26,3 +26,5 @@ atexit.register(shutil.rmtree, _prefix, ignore_errors=True)
 subprocess.run([BINARY, "install", "--prefix", _prefix], check=True, stdout=subprocess.DEVNULL)
 # Only our kernelspec: JUPYTER_PATH comes first in jupyter_client's search.
 os.environ["JUPYTER_PATH"] = os.path.join(_prefix, "share", "jupyter")
+# The kernels' history database (JUPYTER_DATA_DIR/swift-kernel/history.sqlite) is this run's own.
+os.environ["JUPYTER_DATA_DIR"] = os.path.join(_prefix, "data")
