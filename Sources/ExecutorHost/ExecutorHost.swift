@@ -21,6 +21,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// The executor child; the execution thread alone replaces it.
   private var executor: ExecutorProcess?
   private var generation = 0
+  /// Values of user expressions reported while a cell of them runs, by index.
+  private var expressionValues: [Int: ExpressionOutcome] = [:]
   /// What `interrupt` and `shutdown` share with the execution thread.
   private let control = Mutex(Control())
   /// `interrupt` and `shutdown` write here to wake the wait for the executor's events.
@@ -75,14 +77,36 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     return run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
   }
 
+  /// All of a request's expressions in one compile, each in a call of the runtime's `__userExpression`
+  /// that reports its value or error by index; when that compile fails, each on its own, so each gets
+  /// its own error.
   public func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult] {
+    guard !expressions.isEmpty else { return [:] }
     beginWork()
     defer { endWork() }
+    let keys = expressions.keys.sorted()
+    let combined = keys.enumerated().map { "__userExpression(\($0.offset), {\n\(expressions[$0.element]!)\n})" }
+    if case .success(let compiled)? = try? compiler.compile(combined.joined(separator: "\n"), label: 0) {
+      expressionValues = [:]
+      let outcome = run(compiled, label: 0, allowStdin: false, output: output)
+      var results: [String: ExpressionResult] = [:]
+      for (index, key) in keys.enumerated() {
+        switch (expressionValues[index], outcome) {
+        case (.value(let bundle)?, _): results[key] = .value(bundle)
+        case (.error(let name, let value)?, _):
+          results[key] = .failed(CellError(name: name, value: value, traceback: ["\(name): \(value)"]))
+        case (nil, .failed(let error)): results[key] = .failed(error)
+        case (nil, .ok):
+          results[key] = .failed(CellError(name: "NoValue", value: "the expression gave no value", traceback: []))
+        }
+      }
+      return results
+    }
     var results: [String: ExpressionResult] = [:]
-    for (key, code) in expressions.sorted(by: { $0.key < $1.key }) {
+    for key in keys {
       let outcome: ExecutionOutcome
       do {
-        switch try compiler.compile(code, label: 0) {
+        switch try compiler.compile(expressions[key]!, label: 0) {
         case .failure(let failure):
           outcome = .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
         case .success(let compiled):
@@ -162,6 +186,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
         case .clearOutput(let wait): output.emit(.clearOutput(wait: wait))
         case .stream(let name, let text): output.emit(.stream(name: name == "stderr" ? .stderr : .stdout, text: text))
         case .result(let bundle): result = bundle
+        case .expression(let index, let outcome): expressionValues[index] = outcome
         case .inputRequest(let prompt, let password):
           executor.reply(input: output.readInput(prompt, password))
         case .cellError(let name, let value):

@@ -32,6 +32,12 @@ public struct DisplayBundle: Codable, Sendable, Equatable {
   }
 }
 
+/// A user expression's value, or the error it threw.
+public enum ExpressionOutcome: Codable, Sendable, Equatable {
+  case value(DisplayBundle)
+  case error(name: String, value: String)
+}
+
 /// What the executor (and the runtime inside it) tells the kernel, over the event pipe.
 public enum ExecutorEvent: Codable, Sendable, Equatable {
   case ready
@@ -45,6 +51,8 @@ public enum ExecutorEvent: Codable, Sendable, Equatable {
   /// The runtime failed the cell without trapping (a missing data set): shown as the cell's error
   /// when the cell ends, with the session's state kept.
   case cellError(name: String, value: String)
+  /// The value of the user expression with this index, from a cell of user expressions.
+  case expression(index: Int, ExpressionOutcome)
   case finished(CellOutcome)
 }
 

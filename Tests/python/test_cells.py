@@ -187,3 +187,35 @@ def test_unknown_comm_open_is_closed(kc):
     kc.comm_info()
     reply = kc.get_shell_msg(timeout=10)
     assert reply["content"] == {"status": "ok", "comms": {}}
+
+
+def test_user_expressions_take_one_compile_together():
+    import glob
+    import os
+    km, kc = start()
+    try:
+        _user_expressions_take_one_compile(km, kc)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _user_expressions_take_one_compile(km, kc):
+    import glob
+    import os
+    work = glob.glob(f"/tmp/swift-kernel-{km.provisioner.process.pid}-*")
+    assert len(work) == 1
+    execute(kc, "let base = 40\nfunc twice(_ x: Int) -> Int { 2 * x }")
+    sources = lambda: len(glob.glob(os.path.join(work[0], "Cell_*.swift")))
+    before = sources()
+    reply, _ = execute(kc, "let extra = 2", user_expressions={
+        "sum": "base + extra", "doubled": "twice(base)", "text": '"a" + "b"', "void": 'print("side")'})
+    assert reply["status"] == "ok"
+    values = {key: value["data"]["text/plain"] for key, value in reply["user_expressions"].items()}
+    assert values == {"sum": "42", "doubled": "80", "text": '"ab"', "void": "()"}
+    assert sources() - before == 2, "the cell, then one compile for all four expressions"
+    # One that does not compile gets its own error; the others still have their values.
+    reply, _ = execute(kc, "1", user_expressions={"good": "base", "bad": "base +"})
+    assert reply["user_expressions"]["good"]["data"]["text/plain"] == "40"
+    assert reply["user_expressions"]["bad"]["status"] == "error"
+    assert reply["user_expressions"]["bad"]["ename"] == "CompileError"

@@ -42,18 +42,36 @@ public func clearOutput(wait: Bool = false) {
 public func __show<T>(_ value: T) {
   // A display handle is what `display(…)` returns; the display itself is the output.
   if T.self == Void.self || value is DisplayHandle { return }
-  var bundle: [String: String]
-  if let rich = value as? NotebookDisplayable {
-    bundle = withPlainText(rich.mimeBundle)
-  } else if let string = value as? String {
-    bundle = ["text/plain": String(reflecting: string)]
-  } else {
-    bundle = ["text/plain": String(describing: value)]
-  }
+  let bundle = resultBundle(value)
   if NotebookBridge.isConnected {
     NotebookBridge.emit(.result(DisplayBundle(data: bundle)))
   } else {
     print(bundle["text/plain"]!)
+  }
+}
+
+/// A value as an `execute_result` shows it: its rich representation, or its text.
+func resultBundle<T>(_ value: T) -> [String: String] {
+  if T.self == Void.self { return ["text/plain": "()"] }
+  if let rich = value as? NotebookDisplayable { return withPlainText(rich.mimeBundle) }
+  if let string = value as? String { return ["text/plain": String(reflecting: string)] }
+  return ["text/plain": String(describing: value)]
+}
+
+/// Evaluates one of a request's user expressions; the kernel compiles them all into one cell, each in
+/// a call of this, and reads each value (or error) back by its index.
+public func __userExpression<T>(_ index: Int, _ value: () throws -> T) {
+  let outcome: ExpressionOutcome
+  do {
+    outcome = .value(DisplayBundle(data: resultBundle(try value())))
+  } catch {
+    let described = __describe(error)
+    outcome = .error(name: described.name, value: described.value)
+  }
+  if NotebookBridge.isConnected {
+    NotebookBridge.emit(.expression(index: index, outcome))
+  } else {
+    print(index, outcome)
   }
 }
 
