@@ -32,7 +32,9 @@ let package = Package(
         .product(name: "SwiftSyntax", package: "swift-syntax"),
       ]),
     // These two call C stdio (`stdout`, `stderr`), which Swift 6 mode treats as shared mutable state.
-    .target(name: "Executor", dependencies: ["ExecutorWire"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(name: "Executor", dependencies: ["ExecutorWire", "CellGuard"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    // Runs a cell on a thread of its own, where a trap ends the cell and not the executor (C: sigsetjmp).
+    .target(name: "CellGuard"),
     .target(name: "ExecutorWire"),
     // Line charts and image grids as SVG strings; no dependencies.
     .target(name: "SVGPlot"),

@@ -196,28 +196,32 @@ struct CellRewriter {
         symbols.declaresImplicitUses = true  // a global operator function
       }
       let members: MemberBlockSyntax?
+      let owner: String
       if let ext = decl.as(ExtensionDeclSyntax.self) {
         members = ext.memberBlock
+        owner = ext.extendedType.trimmedDescription.split(separator: "<").first.map(String.init) ?? ""
         if ext.inheritanceClause != nil { symbols.declaresImplicitUses = true }
       } else {
         members = decl.asProtocol(DeclGroupSyntax.self)?.memberBlock
+        owner = declaredName(decl)?.name ?? ""
       }
+      func add(_ member: String) { symbols.members[member, default: []].insert(owner) }
       for member in members?.members ?? [] {
         let memberDecl = member.decl
         if let function = memberDecl.as(FunctionDeclSyntax.self) {
           if function.name.tokenKind.isIdentifier {
-            symbols.members.insert(function.name.text.trimmingBackticks)
+            add(function.name.text.trimmingBackticks)
           } else {
             symbols.declaresImplicitUses = true  // an operator
           }
         } else if let variable = memberDecl.as(VariableDeclSyntax.self) {
           for binding in variable.bindings {
-            symbols.members.formUnion(boundNames(in: binding.pattern).map(\.trimmingBackticks))
+            for name in boundNames(in: binding.pattern) { add(name.trimmingBackticks) }
           }
         } else if let cases = memberDecl.as(EnumCaseDeclSyntax.self) {
-          for element in cases.elements { symbols.members.insert(element.name.text.trimmingBackticks) }
+          for element in cases.elements { add(element.name.text.trimmingBackticks) }
         } else if let name = declaredName(memberDecl) {
-          symbols.members.insert(name.name)
+          add(name.name)
         } else if decl.is(ExtensionDeclSyntax.self),
           memberDecl.is(InitializerDeclSyntax.self) || memberDecl.is(SubscriptDeclSyntax.self)
         {

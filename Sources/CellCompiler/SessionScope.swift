@@ -9,8 +9,9 @@ struct DeclaredName: Hashable, Sendable {
 struct CellSymbols: Sendable, Equatable {
   /// Every identifier the cell mentions: names, members after a dot, argument labels, types.
   var used: Set<String> = []
-  /// Names of members the cell declares inside types and extensions (`x` of `struct P { var x }`).
-  var members: Set<String> = []
+  /// Members the cell declares inside types and extensions (`x` of `struct P { var x }`), with the
+  /// types they belong to (`P`; `Int` for `extension Int`).
+  var members: [String: Set<String>] = [:]
   /// Whether the cell declares what no name reveals at a use: operators, conformances added by an
   /// extension, initialisers or subscripts added to another module's type.
   var declaresImplicitUses = false
@@ -37,8 +38,15 @@ struct SessionScope: Sendable {
   var newest: [String: (module: String, kind: DeclaredName.Kind)] = [:]
   /// `import` lines users wrote, repeated in every later cell (imports are per file in Swift).
   var userImports: [String] = []
-  /// The modules that declare a member of this name.
-  var memberModules: [String: Set<String>] = [:]
+  /// Where each member name is declared: the module, the type it belongs to, and the module that
+  /// declared that type then (nil for a type no cell declared: an extension of `Int` or `Tensor`).
+  var memberModules: [String: [MemberOrigin]] = [:]
+
+  struct MemberOrigin: Hashable, Sendable {
+    var module: String
+    var owner: String
+    var ownerModule: String?
+  }
   /// Modules every later cell imports, because no name reveals their use.
   var alwaysImported: Set<String> = []
   /// The modules each module was compiled with, itself included.
@@ -53,7 +61,13 @@ struct SessionScope: Sendable {
     var direct = alwaysImported
     for name in usedNames {
       if let origin = newest[name] { direct.insert(origin.module) }
-      direct.formUnion(memberModules[name] ?? [])
+    }
+    for name in symbols.used {
+      // A member counts while the type it belongs to is still the one it was declared on: members of a
+      // type declared again since (a model cell run again and again) are not the newest's.
+      for origin in memberModules[name] ?? [] where !ownNames.contains(origin.owner) {
+        if origin.ownerModule == nil || newest[origin.owner]?.module == origin.ownerModule { direct.insert(origin.module) }
+      }
     }
     var modules = Set<String>()
     for module in direct { modules.formUnion(closure[module] ?? [module]) }
@@ -74,7 +88,13 @@ struct SessionScope: Sendable {
     if declaresAnything {
       modules.append(module)
       closure[module] = Set(importedModules).union([module])
-      for member in symbols.members { memberModules[member, default: []].insert(module) }
+      let declaredHere = Set(names.map(\.name))
+      for (member, owners) in symbols.members {
+        for owner in owners {
+          let ownerModule = declaredHere.contains(owner) ? module : newest[owner]?.module
+          memberModules[member, default: []].append(MemberOrigin(module: module, owner: owner, ownerModule: ownerModule))
+        }
+      }
       if symbols.declaresImplicitUses { alwaysImported.insert(module) }
     }
     for name in names { newest[name.name] = (module, name.kind) }

@@ -4,6 +4,8 @@ import Foundation
 public struct Toolchain: Sendable {
   public var frontend: String
   public var linker: String
+  /// `llvm-symbolizer`, which finds a trapped cell's line from its library and an offset.
+  public var symbolizer: String { URL(fileURLWithPath: linker).deletingLastPathComponent().path + "/llvm-symbolizer" }
   public var swiftLibraryDirectory: String
   public var swiftrt: String
   /// Where the system's libraries are, for `-lm` and what a user's C imports ask for (the clang driver

@@ -1,3 +1,4 @@
+import CellGuard
 import ExecutorWire
 import Foundation
 
@@ -19,6 +20,14 @@ private struct RuntimeHooks {
 
 nonisolated(unsafe) private var hooks = RuntimeHooks()
 nonisolated(unsafe) private var thrown: (name: String, value: String)?
+nonisolated(unsafe) private var registered = Set<String>()
+
+/// A cell's entry point and its status, handed to the guarded thread.
+private final class GuardedCall {
+  let entry: CellEntry
+  var status: Int32 = 0
+  init(entry: CellEntry) { self.entry = entry }
+}
 
 /// The executor child process: runs compiled cells; a trap in a cell ends only this process.
 public enum Executor {
@@ -46,6 +55,9 @@ public enum Executor {
       hooks.stopRequested = symbol(handle, "swift_kernel_stop_requested")
     }
     signal(SIGINT) { _ in hooks.requestStop?() }
+    // Traps in a cell end the cell, not this process; SIGUSR2 from the kernel stops a cell that ignores
+    // the interrupt, where it stands in its own code.
+    cell_guard_install()
     // Text printed without a newline (progress on one line) shows within 0.1 s, as in ipykernel.
     // It also ends the executor when the kernel is gone (killed without closing the command pipe's
     // reader's way out: a cell still running would otherwise keep it alive).
@@ -65,6 +77,8 @@ public enum Executor {
       case .load(let library):
         if dlopen(library, RTLD_NOW | RTLD_GLOBAL) == nil {
           fputs("executor: cannot load \(library): \(String(cString: dlerror()))\n", stderr)
+        } else {
+          registerCellCode(library)
         }
       case .run(let library, let entry, let allowStdin):
         let outcome = run(library: library, entry: entry, allowStdin: allowStdin)
@@ -81,17 +95,50 @@ public enum Executor {
     guard let handle = dlopen(library, RTLD_NOW | RTLD_GLOBAL) else {
       return .error(name: "LoadError", value: String(cString: dlerror()))
     }
+    registerCellCode(library)
     guard let function: CellEntry = symbol(handle, entry) else {
       return .error(name: "LoadError", value: "\(library) has no entry point \(entry)")
     }
     hooks.beginCell?(allowStdin)
     thrown = nil
-    let status = function { name, value in
-      thrown = (String(cString: name), String(cString: value))
-    }
-    if status != 0, let thrown { return .error(name: thrown.name, value: thrown.value) }
+    let call = GuardedCall(entry: function)
+    var result = cell_guard_result()
+    let context = Unmanaged.passRetained(call)
+    defer { context.release() }
+    cell_guard_run(
+      { raw in
+        let call = Unmanaged<GuardedCall>.fromOpaque(raw!).takeUnretainedValue()
+        call.status = call.entry { name, value in thrown = (String(cString: name), String(cString: value)) }
+      }, context.toOpaque(), cellStackSize, &result)
+    if result.signal != 0 { return .trapped(trap(from: result)) }
+    if call.status != 0, let thrown { return .error(name: thrown.name, value: thrown.value) }
     if hooks.stopRequested?() == true { return .interrupted }
     return .ok
+  }
+
+  /// A cell's stack: deep recursion works, and runaway recursion ends at its guard page.
+  private static let cellStackSize = 64 << 20
+
+  /// The stack of a trapped cell as libraries and offsets, for the kernel to find the cell's line.
+  private static func trap(from result: cell_guard_result) -> Trap {
+    let addresses = withUnsafeBytes(of: result.frames) { Array($0.bindMemory(to: UInt.self).prefix(Int(result.frame_count))) }
+    var frames: [Trap.Frame] = []
+    for (i, address) in addresses.enumerated() {
+      // Return addresses point after the call; one less is inside it, on the caller's line.
+      let inside = i == 0 ? address : address - 1
+      var library: UnsafePointer<CChar>?
+      var offset: UInt = 0
+      guard cell_guard_locate(inside, &library, &offset) != 0, let library else { continue }
+      frames.append(Trap.Frame(library: String(cString: library), offset: UInt64(offset)))
+    }
+    return Trap(signal: result.signal, stackOverflow: result.stack_overflow != 0, frames: frames)
+  }
+
+  /// Tells the guard where a cell library's code is, so that a hard interrupt stops only there.
+  private static func registerCellCode(_ library: String) {
+    guard !registered.contains(library) else { return }
+    registered.insert(library)
+    _ = cell_guard_add_library(library)
   }
 
   private static func symbol<T>(_ handle: UnsafeMutableRawPointer, _ name: String) -> T? {

@@ -199,6 +199,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
           case .error(let name, let value):
             return .failed(CellError(name: name, value: value, traceback: ["\(name): \(value)"]))
           case .interrupted: return .failed(Self.interruptedError)
+          case .trapped(let trap): return trapped(trap, message: stderr.trapMessage, running: compiled, as: label)
           }
         }
       }
@@ -234,6 +235,42 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   static let resetNote =
     "The executor was restarted, so the session's state was reset: variables, functions and types from earlier cells are gone. Run the cells you need again."
 
+  static let keptNote =
+    "The cell stopped there; the session's state is kept: what ran before the fault stays done, and the variables, functions and types of earlier cells are still defined."
+
+  /// A trap ended the cell and the executor lives on: the error names the trap and the cell's line.
+  private func trapped(_ trap: Trap, message: String?, running compiled: CompiledCell, as label: Int) -> ExecutionOutcome {
+    if trap.signal == SIGUSR1 {
+      return .failed(
+        CellError(
+          name: "Interrupted", value: "the cell did not stop by itself, so it was stopped where it was",
+          traceback: [
+            "Interrupted: the cell did not stop within \(Int(interruptGrace)) s of the interrupt, so it was stopped where it was; the session's state is kept."
+          ]))
+    }
+    var report = TrapReport(message: message)
+    report.read(frames: trap.frames, symbolizer: compiler.toolchain.symbolizer)
+    if report.cell == compiled.label { report.cell = label }
+    let text =
+      report.message
+      ?? (trap.stackOverflow
+        ? "Stack overflow: the recursion went too deep" : "signal \(trap.signal): \(String(cString: strsignal(trap.signal)))")
+    return .failed(CellError(name: "FatalError", value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
+  }
+
+  /// "Fatal error: …", then where in which cell, and that line of the cell.
+  private func traceback(for report: TrapReport, message: String) -> [String] {
+    var traceback = ["Fatal error: \(message)"]
+    if let label = report.cell, let line = report.line {
+      traceback.append("  at <Cell \(label)>:\(line)")
+      if let source = compiler.source(ofCell: label) {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        if line >= 1, line <= lines.count { traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces)) }
+      }
+    }
+    return traceback
+  }
+
   /// The executor ended in the middle of a cell (a trap, a kill after an interrupt): start a fresh one,
   /// forget the old state, and say so in the cell's error.
   /// `compiled` ran as `<Cell label>`: a cell run again from its first compile carries that compile's label.
@@ -257,16 +294,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
           ]))
     }
     let message = report.message ?? "the executor stopped (\(Self.describe(status: status)))"
-    var traceback = ["Fatal error: \(message)"]
-    if let label = report.cell, let line = report.line {
-      traceback.append("  at <Cell \(label)>:\(line)")
-      if let source = compiler.source(ofCell: label) {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-        if line >= 1, line <= lines.count {
-          traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces))
-        }
-      }
-    }
+    var traceback = traceback(for: report, message: message)
     traceback.append(Self.resetNote)
     return .failed(CellError(name: "FatalError", value: message, traceback: traceback))
   }

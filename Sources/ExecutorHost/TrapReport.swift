@@ -1,4 +1,6 @@
+import ExecutorWire
 import Foundation
+import ProcessSupport
 
 /// What a trap left behind: the runtime's message and the first frame in a cell.
 struct TrapReport {
@@ -23,5 +25,37 @@ struct TrapReport {
       column = location["column"] as? Int
       return
     }
+  }
+}
+
+extension TrapReport {
+  /// Finds the first frame of a trapped cell's stack that lies in a cell's library, with the toolchain's
+  /// `llvm-symbolizer` (the libraries are built with `-g`, and their file names are `<Cell N>`).
+  /// A check that failed in the cell's own code (at `-Onone`, an overflow) prints nothing, but its debug
+  /// information names it (`Swift runtime failure: arithmetic overflow`): that becomes the message.
+  mutating func read(frames: [Trap.Frame], symbolizer: String) {
+    for (i, frame) in frames.enumerated() where frame.library.contains("/libCell_") {
+      guard let result = try? Subprocess.run(symbolizer, ["--obj=\(frame.library)", "0x" + String(frame.offset, radix: 16)])
+      else { return }
+      if i == 0, message == nil, let range = result.stdout.range(of: "Swift runtime failure: ") {
+        let failure = result.stdout[range.upperBound...].prefix { $0 != "\n" }
+        message = failure.prefix(1).uppercased() + failure.dropFirst()
+      }
+      if let location = Self.cellLocation(inSymbolizerOutput: result.stdout) {
+        (cell, line, column) = (location.cell, location.line, location.column)
+        return
+      }
+    }
+  }
+
+  /// `<Cell 3>:2:25` (after any folder) in llvm-symbolizer's output.
+  static func cellLocation(inSymbolizerOutput output: String) -> (cell: Int, line: Int, column: Int?)? {
+    for line in output.split(separator: "\n") {
+      guard let range = line.range(of: #"<Cell (\d+)>:(\d+)(:(\d+))?"#, options: .regularExpression) else { continue }
+      let parts = line[range].dropFirst(6).split(separator: ":")
+      guard parts.count >= 2, let cell = Int(parts[0].dropLast()), let number = Int(parts[1]) else { continue }
+      return (cell, number, parts.count > 2 ? Int(parts[2]) : nil)
+    }
+    return nil
   }
 }

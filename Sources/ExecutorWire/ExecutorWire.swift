@@ -17,6 +17,33 @@ public enum CellOutcome: Codable, Sendable, Equatable {
   case ok
   case error(name: String, value: String)
   case interrupted
+  /// A trap or fault ended the cell where it was, and the executor lives on.
+  case trapped(Trap)
+}
+
+/// Where a trapped cell stopped: the signal, and the stack as libraries and offsets in them.
+public struct Trap: Codable, Sendable, Equatable {
+  /// SIGILL/SIGTRAP for a failed check, SIGSEGV/SIGBUS for a bad access, SIGUSR1 for a hard interrupt.
+  public var signal: Int32
+  /// A SIGSEGV on the guard page below the cell's stack: runaway recursion.
+  public var stackOverflow: Bool
+  /// The faulting instruction first, then return addresses (less one: inside the call).
+  public var frames: [Frame]
+
+  public struct Frame: Codable, Sendable, Equatable {
+    public var library: String
+    public var offset: UInt64
+    public init(library: String, offset: UInt64) {
+      self.library = library
+      self.offset = offset
+    }
+  }
+
+  public init(signal: Int32, stackOverflow: Bool, frames: [Frame]) {
+    self.signal = signal
+    self.stackOverflow = stackOverflow
+    self.frames = frames
+  }
 }
 
 /// A bundle of representations keyed by MIME type; values are text (SVG as XML).

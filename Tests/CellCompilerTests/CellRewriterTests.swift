@@ -72,7 +72,7 @@ import Testing
     var scope = SessionScope()
     scope.record(
       module: "Cell_1", names: [.init(name: "Point", kind: .struct)], imports: [],
-      symbols: CellSymbols(members: ["x", "y"]))
+      symbols: CellSymbols(members: ["x": ["Point"], "y": ["Point"]]))
     scope.record(
       module: "Cell_2", names: [.init(name: "origin", kind: .let)], imports: [],
       symbols: CellSymbols(used: ["Point", "origin"]), importedModules: ["Cell_1"])
@@ -89,6 +89,23 @@ import Testing
     #expect(member.modules == ["Cell_1"], "a member an earlier cell declared")
     let everything = scope.imports(for: CellSymbols(), declaring: [], everything: true)
     #expect(everything.modules.count == 50 && everything.scoped.count == 50)
+  }
+
+  @Test func membersOfATypeDeclaredAgainAreNotImportedForIt() {
+    var scope = SessionScope()
+    for i in 1...30 {
+      let cell = rewrite("struct Model { var weight: Double }\nlet model = Model(weight: \(i))\nmodel.weight", number: i, scope: scope)
+      #expect(cell.cellImports.modules == [], "run \(i) declares Model itself")
+      scope.record(
+        module: "Cell_\(i)", names: cell.declaredNames, imports: [], symbols: cell.symbols,
+        importedModules: cell.cellImports.modules)
+    }
+    #expect(rewrite("model.weight", number: 31, scope: scope).cellImports.modules == ["Cell_30"])
+    // An extension of an earlier cell's type counts while that type is the newest.
+    scope.record(module: "Cell_31", names: [], imports: [], symbols: CellSymbols(members: ["doubled": ["Model"]]))
+    #expect(rewrite("model.doubled", number: 32, scope: scope).cellImports.modules == ["Cell_30", "Cell_31"])
+    scope.record(module: "Cell_32", names: [.init(name: "Model", kind: .struct)], imports: [])
+    #expect(!rewrite("x.doubled", number: 33, scope: scope).cellImports.modules.contains("Cell_31"))
   }
 
   @Test func operatorsAndConformancesAreImportedByEveryLaterCell() {
@@ -112,7 +129,7 @@ import Testing
     let symbols = rewrite(
       "struct P { var x = 1, y = 2; func norm() -> Int { x }; enum Kind { case a, b } }\nextension Int { var `twice`: Int { self * 2 } }\nlet n = P().norm() + 3.twice + w.`z`"
     ).symbols
-    #expect(symbols.members == ["x", "y", "norm", "Kind", "twice"])
+    #expect(symbols.members == ["x": ["P"], "y": ["P"], "norm": ["P"], "Kind": ["P"], "twice": ["Int"]])
     #expect(symbols.used.isSuperset(of: ["P", "x", "norm", "twice", "n", "w", "z", "Int"]))
   }
 

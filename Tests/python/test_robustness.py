@@ -27,24 +27,30 @@ def kernel():
         ("let a = [1, 2, 3]\nlet i = 7\nprint(a[i])", "Index out of range", 3),
         ("let s: String? = nil\nprint(s!)", "Unexpectedly found nil while unwrapping an Optional value", 2),
         ('func boom() -> Never {\n  fatalError("boom went the cell")\n}\nboom()', "boom went the cell", 2),
+        ("var big = Int.max\nbig += 1", "Arithmetic overflow", 2),
+        ("func down(_ n: Int) -> Int { n == 0 ? 0 : 1 + down(n - 1) }\ndown(1 << 40)", "Stack overflow", 1),
+        ("var sums = [1, 2]\nsums[5] = 1", "Index out of range", 2),
     ],
 )
-def test_trap_is_an_error_and_the_kernel_recovers(kernel, code, message, line):
+def test_a_trap_ends_only_its_cell_and_the_session_is_kept(kernel, code, message, line):
     km, kc = kernel
-    execute(kc, "var before = 1")
-    reply, outputs = execute(kc, code)
+    execute(kc, "var before = 1\nfunc helper() -> Int { before + 1 }\nstruct Kept { var v = 5 }\n"
+                "let model = Linear(outputs: 2)\nlet y0 = model(Tensor(ones: [1, 3]))")
+    reply, outputs = execute(kc, 'print("ran first")\n' + code)
     assert reply["status"] == "error" and reply["ename"] == "FatalError"
-    assert [t for t, _ in outputs] == ["execute_input", "error"], outputs  # no backtrace noise on stderr
+    kinds = [t for t, _ in outputs]
+    assert kinds == ["execute_input", "stream", "error"], outputs  # no backtrace noise on stderr
+    assert outputs[1][1]["text"] == "ran first\n", "what ran before the fault keeps its effect"
     traceback = "\n".join(outputs[-1][1]["traceback"])
     assert message in reply["evalue"]
-    assert f"at <Cell {reply['execution_count']}>:{line}" in traceback
-    assert "state was reset" in traceback
+    assert f"at <Cell {reply['execution_count']}>:{line + 1}" in traceback or (message == "Stack overflow" and "at <Cell" in traceback)
+    assert "state is kept" in traceback
     assert km.is_alive()
-    # A fresh executor: the next cell runs, and the old state is gone as the message said.
-    reply, outputs = execute(kc, "6 * 7")
-    assert reply["status"] == "ok" and result_of(outputs) == "42"
-    reply, _ = execute(kc, "before")
-    assert reply["status"] == "error" and reply["ename"] == "CompileError"
+    # The same executor: earlier values, functions, types and a model's parameters are all still there.
+    reply, outputs = execute(kc, "before += 1\nprint(before, helper(), Kept().v)\nmodel(Tensor(ones: [1, 3])).scalars == y0.scalars")
+    assert reply["status"] == "ok", outputs
+    assert text_of(outputs) == "2 3 5\n"
+    assert result_of(outputs) == "true"
 
 
 def test_interrupt_message_stops_an_endless_loop(kernel):
