@@ -35,6 +35,9 @@ public final class CellCompiler {
   /// Libraries of the cells that compiled, oldest first (the executor loads them again after a restart).
   public private(set) var libraries: [String] = []
   public var optimization = "-Onone"
+  /// Told the pid of each compiler or linker run as it starts (nil when it ends), so that an interrupt
+  /// can stop a compile.
+  public var toolStarted: ((pid_t?) -> Void)?
   private var sources: [Int: String] = [:]
   private var nextCell = 1
   private let moduleCache: String
@@ -44,6 +47,10 @@ public final class CellCompiler {
   /// Cells of statements only, by their text and imports: running the same cell again runs its library
   /// again instead of compiling it again.
   private var statementCells: [StatementKey: CompiledCell] = [:]
+  /// Values of earlier cells that a restart of the executor lost, with the cell that defined them.
+  public private(set) var lostValues: [String: Int] = [:]
+  /// The label each cell's module was compiled as.
+  private var moduleLabels: [String: Int] = [:]
 
   private struct StatementKey: Hashable {
     var code: String
@@ -71,6 +78,17 @@ public final class CellCompiler {
     scope = SessionScope()
     libraries = []
     statementCells = [:]
+    lostValues = [:]
+  }
+
+  /// The executor restarted with the earlier libraries loaded again: their values are gone. Returns the
+  /// names of those values; a later cell that uses one is told which cell to run again.
+  public func loseValues() -> [String] {
+    statementCells = [:]
+    for (name, origin) in scope.newest where origin.kind == .let || origin.kind == .var {
+      lostValues[name] = moduleLabels[origin.module] ?? 0
+    }
+    return lostValues.keys.sorted()
   }
 
   /// The libraries this process has loaded (from `/proc/self/maps`), as `-l` names.
@@ -97,6 +115,17 @@ public final class CellCompiler {
     sources[label] = code
     let rewriter = CellRewriter(cellNumber: number, label: label)
     var cell = rewriter.rewrite(code, scope: scope)
+    let ownNames = Set(cell.declaredNames.map(\.name))
+    let lost = cell.symbols.used.subtracting(ownNames).filter { lostValues[$0] != nil }.sorted()
+    if !lost.isEmpty {
+      let cells = Set(lost.compactMap { lostValues[$0] }).sorted().map { "<Cell \($0)>" }
+      let which = lost.map { "'\($0)'" }.joined(separator: ", ")
+      let summary = "\(which) \(lost.count == 1 ? "was" : "were") lost when the executor restarted"
+      return .failure(
+        CompileFailure(
+          summary: summary,
+          traceback: ["error: \(summary); run \(cells.joined(separator: ", ")) again to define \(lost.count == 1 ? "it" : "them")."]))
+    }
     let key = StatementKey(
       code: code, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
       optimization: optimization)
@@ -138,7 +167,7 @@ public final class CellCompiler {
         toolchain.swiftLibraryDirectory,
       ]
         + toolchain.systemLibraryDirectories.flatMap { ["-L", $0] }
-        + libraries + ["-rpath", toolchain.swiftLibraryDirectory, "-o", library])
+        + libraries + ["-rpath", toolchain.swiftLibraryDirectory, "-o", library], started: toolStarted)
     clock.mark("link")
     guard linked.status == 0 else {
       return .failure(
@@ -146,6 +175,8 @@ public final class CellCompiler {
           summary: "linking failed",
           traceback: ["error: linking the cell failed:"] + linked.stderr.split(separator: "\n").map(String.init)))
     }
+    moduleLabels[cell.moduleName] = label
+    for name in cell.declaredNames { lostValues[name.name] = nil }
     scope.record(
       module: cell.moduleName, names: cell.declaredNames, imports: cell.imports,
       declaresAnything: cell.declaresAnything,
@@ -161,14 +192,16 @@ public final class CellCompiler {
   private func frontend(_ cell: RewrittenCell, base: String) throws -> Subprocess.Result {
     try cell.source.write(toFile: base + ".swift", atomically: false, encoding: .utf8)
     var arguments = [
-      "-frontend", "-c", "-parse-as-library", "-g", optimization, "-swift-version", "5",
+      // Unchecked exclusivity: a cell abandoned by a trap or a hard interrupt must leave no access
+      // record behind (and its loops then spend their time in its own code, where a hard stop can land).
+      "-frontend", "-c", "-parse-as-library", "-g", optimization, "-swift-version", "5", "-enforce-exclusivity=unchecked",
       "-module-name", cell.moduleName, "-diagnostic-style", "llvm", "-module-cache-path", moduleCache,
       "-I", workDirectory.path,
     ]
     if cell.declaresAnything { arguments += ["-enable-testing", "-emit-module-path", base + ".swiftmodule"] }
     for path in moduleSearchPaths { arguments += ["-I", path] }
     arguments += [base + ".swift", "-o", base + ".o"]
-    return try Subprocess.run(toolchain.frontend, arguments)
+    return try Subprocess.run(toolchain.frontend, arguments, started: toolStarted)
   }
 
   /// Whether a failed compile may be one of too few imports: an error about a name or member that an

@@ -134,6 +134,7 @@ void cell_guard_install(void) {
   sigaction(SIGUSR1, &action, NULL);
 
   sem_init(&hard_stop_requested, 0, 0);
+  atomic_store(&hard_stop_seconds, 2.5);
   struct sigaction stop;
   memset(&stop, 0, sizeof stop);
   stop.sa_handler = hard_stop_handler;

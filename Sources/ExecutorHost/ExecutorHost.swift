@@ -30,6 +30,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   private struct Control {
     var pid: pid_t?
+    /// The compiler or linker running for a cell, which an interrupt stops.
+    var tool: pid_t?
     var busy = false
     var interrupted = false
     var interruptDeadline: Date?
@@ -42,6 +44,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     names = NameIndex(
       runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
     wakePipe = try Subprocess.pipe()
+    compiler.toolStarted = { [weak self] pid in self?.control.withLock { $0.tool = pid } }
     for fd in [wakePipe.read, wakePipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     startExecutor()
   }
@@ -58,22 +61,21 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     beginWork()
     defer { endWork() }
     let compiled: CompiledCell
-    do {
-      switch try compiler.compile(cell.code, label: cell.label) {
-      case .failure(let failure):
-        return .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
-      case .success(let cell): compiled = cell
-      }
-    } catch {
+    let compile = Result { try compiler.compile(cell.code, label: cell.label) }
+    if control.withLock({ $0.interrupted }) {
+      // Interrupted while compiling. A cell that compiled all the same is loaded without being run, so
+      // that later cells that use its declarations still link.
+      if case .success(.success(let compiled)) = compile { executor?.send(.load(library: compiled.library)) }
+      return .failed(Self.interruptedWhileCompilingError)
+    }
+    switch compile {
+    case .success(.failure(let failure)):
+      return .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
+    case .success(.success(let cell)): compiled = cell
+    case .failure(let error):
       return .failed(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
     }
     names.learn(cell: cell.code)
-    if control.withLock({ $0.interrupted }) {
-      // Interrupted while compiling: load the library without running it, so that later cells that use
-      // its declarations still link.
-      executor?.send(.load(library: compiled.library))
-      return .failed(Self.interruptedError)
-    }
     return run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
   }
 
@@ -131,6 +133,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       return state.pid
     }
     if let pid { kill(pid, SIGINT) }
+    // A compile in progress is stopped too: the cell will not run.
+    if let tool = control.withLock({ $0.busy && $0.interrupted ? $0.tool : nil }) { kill(tool, SIGKILL) }
     wake()
   }
 
@@ -167,6 +171,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var stderr = StderrRelay()
     var result: DisplayBundle?
     var reported: CellError?
+    var hardStopSent = false
     while true {
       let deadline = control.withLock { $0.interruptDeadline }
       let timeout = deadline.map { max(0, Int32($0.timeIntervalSinceNow * 1000) + 1) } ?? -1
@@ -213,7 +218,14 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
         executor.terminate()
         return .failed(CellError(name: "Shutdown", value: "the kernel is shutting down", traceback: []))
       }
-      if deadlinePassed {
+      if deadlinePassed && !hardStopSent {
+        // The cell ignored the interrupt: the executor stops it where it stands in its own code (its
+        // guard tries every few ms, never inside malloc, a lock or the runtime).
+        hardStopSent = true
+        kill(executor.pid, SIGUSR2)
+        control.withLock { $0.interruptDeadline = Date().addingTimeInterval(Self.hardStopGrace) }
+      } else if deadlinePassed {
+        // The last resort: it never reached its own code in that time.
         executor.terminate()
         return executorDied(stderr: stderr, output: output, afterInterrupt: true, running: compiled, as: label)
       }
@@ -228,12 +240,24 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     if !shown.isEmpty { output.emit(.stream(name: .stderr, text: shown)) }
   }
 
+  /// Seconds the executor has to stop a cell in its own code before it is restarted.
+  static let hardStopGrace: TimeInterval = 3
+
+  static let interruptedWhileCompilingError = CellError(
+    name: "Interrupted", value: "the cell was interrupted while it compiled",
+    traceback: ["Interrupted: the cell was interrupted while it compiled, so it did not run; the session's state is kept."])
+
   static let interruptedError = CellError(
     name: "Interrupted", value: "the cell was interrupted",
     traceback: ["Interrupted: the cell stopped early at your request; the session's state is kept."])
 
-  static let resetNote =
-    "The executor was restarted, so the session's state was reset: variables, functions and types from earlier cells are gone. Run the cells you need again."
+  /// What a restart kept and what it lost, by name.
+  static func restartNote(lost: [String]) -> String {
+    let kept = "The executor was restarted with the earlier cells loaded again: their functions, types and extensions still work."
+    guard !lost.isEmpty else { return kept }
+    let names = lost.count > 12 ? lost.prefix(12).joined(separator: ", ") + " and \(lost.count - 12) more" : lost.joined(separator: ", ")
+    return kept + " Their values were lost: \(names). Run the cells that define them again."
+  }
 
   static let keptNote =
     "The cell stopped there; the session's state is kept: what ran before the fault stays done, and the variables, functions and types of earlier cells are still defined."
@@ -284,18 +308,16 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var report = TrapReport(message: stderr.trapMessage)
     report.read(crashReportAt: executor.crashReportPath)
     if report.cell == compiled.label { report.cell = label }
-    restartExecutor()
+    let note = Self.restartNote(lost: restartExecutor())
     if afterInterrupt {
       return .failed(
         CellError(
           name: "Interrupted", value: "the cell did not stop, so the executor was restarted",
-          traceback: [
-            "Interrupted: the cell did not stop within \(Int(interruptGrace)) s of the interrupt.", Self.resetNote,
-          ]))
+          traceback: ["Interrupted: the cell did not stop within \(Int(interruptGrace)) s of the interrupt.", note]))
     }
     let message = report.message ?? "the executor stopped (\(Self.describe(status: status)))"
     var traceback = traceback(for: report, message: message)
-    traceback.append(Self.resetNote)
+    traceback.append(note)
     return .failed(CellError(name: "FatalError", value: message, traceback: traceback))
   }
 
@@ -308,11 +330,11 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     _ = executor.pendingEvents()
     guard executor.eventsClosed else { return }
     let status = executor.reap()
-    restartExecutor()
+    let lost = restartExecutor()
     output.emit(
       .stream(
         name: .stderr,
-        text: "The executor stopped unexpectedly (\(Self.describe(status: status))). \(Self.resetNote)\n"))
+        text: "The executor stopped unexpectedly (\(Self.describe(status: status))). \(Self.restartNote(lost: lost))\n"))
   }
 
   // MARK: The executor process
@@ -329,13 +351,15 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     control.withLock { $0.pid = pid }
   }
 
-  /// A fresh executor with none of the earlier cells.
-  private func restartExecutor() {
+  /// A fresh executor with the earlier cells' libraries loaded again, so their functions, types and
+  /// extensions keep working; their values are gone. Returns the names of those values.
+  @discardableResult
+  private func restartExecutor() -> [String] {
     executor?.terminate()
     executor = nil
-    compiler.reset()
-    names.forgetCells()
     startExecutor()
+    for library in compiler.libraries { executor?.send(.load(library: library)) }
+    return compiler.loseValues()
   }
 
   private func beginWork() {

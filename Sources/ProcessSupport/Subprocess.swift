@@ -64,7 +64,8 @@ public enum Subprocess {
   }
 
   /// Runs a program to completion, draining stdout and stderr together so neither pipe fills up.
-  public static func run(_ program: String, _ arguments: [String]) throws -> Result {
+  /// `started` learns the child's pid (to stop it from another thread), and nil once it has ended.
+  public static func run(_ program: String, _ arguments: [String], started: ((pid_t?) -> Void)? = nil) throws -> Result {
     let out = try pipe()
     let err = try pipe()
     let pid: pid_t
@@ -74,6 +75,8 @@ public enum Subprocess {
       for fd in [out.read, out.write, err.read, err.write] { close(fd) }
       throw error
     }
+    started?(pid)
+    defer { started?(nil) }
     close(out.write)
     close(err.write)
     var collected: [[UInt8]] = [[], []]
