@@ -53,18 +53,71 @@ def test_a_trap_ends_only_its_cell_and_the_session_is_kept(kernel, code, message
     assert result_of(outputs) == "true"
 
 
-def test_interrupt_message_stops_an_endless_loop(kernel):
+def test_interrupt_message_stops_an_endless_loop_and_keeps_the_session(kernel):
     km, kc = kernel
+    execute(kc, "var kept = 40\nfunc two() -> Int { 2 }\nstruct Box { var v = 0 }")
     msg_id = kc.execute("var spins = 0\nwhile true { spins &+= 1 }")
     time.sleep(1.5)
     started = time.time()
     km.interrupt_kernel()  # interrupt_mode "message": an interrupt_request on control
-    reply = wait_reply(kc, msg_id, timeout=10)
-    assert time.time() - started < 5
-    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Interrupted"
+    reply = wait_reply(kc, msg_id, timeout=15)
+    assert time.time() - started < 6
+    content = reply["content"]
+    assert content["status"] == "error" and content["ename"] == "Interrupted"
+    assert "state is kept" in "\n".join(content["traceback"])
     collect_iopub(kc, msg_id)
-    reply, outputs = execute(kc, "1 + 1")
-    assert result_of(outputs) == "2"
+    # The loop was stopped where it stood: its cell's values and everything before it are still there.
+    reply, outputs = execute(kc, "kept + two() + Box().v + (spins > 0 ? 1 : 0)")
+    assert reply["status"] == "ok" and result_of(outputs) == "43"
+
+
+def test_an_interrupt_while_a_cell_compiles_stops_the_compile(kernel):
+    km, kc = kernel
+    execute(kc, "var kept = 7")
+    big = "let total = [" + ", ".join(str(i) for i in range(4000)) + "].map { $0 * 2 }.reduce(0, +)\ntotal"
+    msg_id = kc.execute(big)
+    time.sleep(0.4)
+    started = time.time()
+    km.interrupt_kernel()
+    reply = wait_reply(kc, msg_id, timeout=30)["content"]
+    assert time.time() - started < 3, "the compiler was stopped, not waited for"
+    assert reply["ename"] == "Interrupted" and "compiled" in reply["evalue"]
+    collect_iopub(kc, msg_id)
+    reply, outputs = execute(kc, "kept * 6")
+    assert result_of(outputs) == "42"
+
+
+def test_a_shape_mismatch_names_both_shapes_and_keeps_the_session(kernel):
+    km, kc = kernel
+    execute(kc, "var kept = 1")
+    reply, outputs = execute(kc, "let a = Tensor(zeros: [2, 3])\nlet b = Tensor(zeros: [4, 5])\nlet c = a.matmul(b)")
+    assert reply["ename"] == "FatalError"
+    assert "[2, 3]" in reply["evalue"] and "[4, 5]" in reply["evalue"]
+    assert f"at <Cell {reply['execution_count']}>:3" in "\n".join(reply["traceback"])
+    reply, outputs = execute(kc, "kept += 1\nkept + a.shape[0]")
+    assert result_of(outputs) == "4"
+
+
+def test_when_the_executor_dies_declarations_survive_and_lost_values_are_named(kernel):
+    km, kc = kernel
+    execute(kc, "var kept = 1\nlet scale = 3")
+    execute(kc, "func triple(_ x: Int) -> Int { x * 3 }\nstruct Pair { var a = 1, b = 2 }\n"
+                "extension Int { var doubled: Int { self * 2 } }")
+    reply, outputs = execute(kc, "import Glibc\nexit(0)")
+    assert reply["ename"] == "FatalError"
+    traceback = "\n".join(reply["traceback"])
+    assert "exit status 0" in traceback
+    assert "values were lost: kept, scale" in traceback
+    # Functions, types and extensions of earlier cells still work in the new executor.
+    reply, outputs = execute(kc, "triple(Pair().b) + 5.doubled")
+    assert reply["status"] == "ok" and result_of(outputs) == "16"
+    # A lost value names the cell to run again, instead of "cannot find 'kept' in scope".
+    reply, _ = execute(kc, "kept + 1")
+    assert reply["status"] == "error"
+    assert "'kept' was lost" in reply["evalue"] and "<Cell 1>" in "\n".join(reply["traceback"])
+    execute(kc, "var kept = 10")
+    reply, outputs = execute(kc, "kept + 1")
+    assert result_of(outputs) == "11"
 
 
 def test_interrupt_of_a_cooperative_cell_keeps_state(kernel):

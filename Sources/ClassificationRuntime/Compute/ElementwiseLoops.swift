@@ -50,7 +50,7 @@ enum ElementwiseLoops {
 
   @inline(__always)
   static func zip<F: BinaryOp>(_ a: [Float], _ b: [Float], _ f: F) -> [Float] {
-    precondition(a.count == b.count)
+    require(a.count == b.count)
     return [Float](unsafeUninitializedCapacity: a.count) { out, n in
       a.withUnsafeBufferPointer { a in
         b.withUnsafeBufferPointer { b in

@@ -26,7 +26,7 @@ enum NarrowProduct {
     transposeA: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    precondition(n <= maxColumns && (beta == 0 || beta == 1), "internal: narrow product with n \(n), beta \(beta)")
+    require(n <= maxColumns && (beta == 0 || beta == 1), "internal: narrow product with n \(n), beta \(beta)")
     if transposeA {
       gradientShaped(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     } else {

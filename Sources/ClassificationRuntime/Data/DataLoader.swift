@@ -14,7 +14,7 @@ public struct DataLoader: Sequence {
   public init(
     numExamples: Int, batchSize: Int, shuffle: Bool, prefetch: Bool = false, makeBatch: @escaping ([Int]) -> Batch
   ) {
-    precondition(batchSize > 0, "batchSize must be positive")
+    require(batchSize > 0, "batchSize must be positive")
     self.numExamples = numExamples
     self.batchSize = batchSize
     self.shuffle = shuffle

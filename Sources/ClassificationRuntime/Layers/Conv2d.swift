@@ -37,7 +37,7 @@ public final class Conv2d: Layer, FusingLayer {
   /// The convolution with the activation (and the 2×2 average pooling) that follow it in a `Sequential`,
   /// as one operation.
   func callAsFunction(_ x: Tensor, activation: FusedActivation?, pooled: Bool = false) -> Tensor {
-    precondition(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
+    require(x.rank == 4, "Conv2d expects [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(inputs: x.shape[1]) }
     return x.convolution(
       weight: weight, bias: bias, stride: stride, padding: padding, activation: activation, pooled: pooled,

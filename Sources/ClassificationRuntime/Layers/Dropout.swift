@@ -4,7 +4,7 @@ public final class Dropout: Layer, TrainingModeAware {
   public var isTraining = true
 
   public init(_ p: Float) {
-    precondition(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
+    require(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
     self.p = p
   }
 

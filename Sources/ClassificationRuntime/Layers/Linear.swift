@@ -41,7 +41,7 @@ public final class Linear: Layer, FusingLayer {
   func callAsFunction(_ x: Tensor, activation: FusedActivation?) -> Tensor {
     let x = x.rank == 2 ? x : x.reshaped([x.shape[0], -1])
     if !isMaterialized { materialize(inputs: x.shape[1]) }
-    precondition(
+    require(
       x.shape[1] == weight.shape[0], "Linear expects \(weight.shape[0]) inputs, got a batch of shape \(x.shape)")
     return x.affine(weight, bias, activation: activation, backend: backend)
   }

@@ -5,7 +5,7 @@ enum Broadcast {
     let pa = [Int](repeating: 1, count: rank - a.count) + a
     let pb = [Int](repeating: 1, count: rank - b.count) + b
     return (0..<rank).map { i in
-      precondition(
+      require(
         pa[i] == pb[i] || pa[i] == 1 || pb[i] == 1, "shapes \(a) and \(b) cannot be broadcast together")
       return max(pa[i], pb[i])
     }

@@ -6,12 +6,12 @@
 /// With `averaged` the mean over the batch (shape `[]`), else one loss per example (`[N]`).
 public func crossEntropy(_ logits: Tensor, _ labels: Tensor, averaged: Bool = true) -> Tensor {
   let logits = logits.rank == 2 ? logits : logits.reshaped([logits.shape[0], -1])
-  precondition(
+  require(
     labels.count == logits.shape[0],
     "crossEntropy: \(logits.shape[0]) rows of logits but labels of shape \(labels.shape)")
   let (n, c) = (logits.shape[0], logits.shape[1])
   let classes = labels.scalars.map { Int($0) }
-  precondition(classes.allSatisfy { $0 >= 0 && $0 < c }, "crossEntropy: a label is outside 0..<\(c)")
+  require(classes.allSatisfy { $0 >= 0 && $0 < c }, "crossEntropy: a label is outside 0..<\(c)")
   var losses = [Float](repeating: 0, count: n)
   var probabilities = [Float](repeating: 0, count: n * c)
   logits.scalars.withUnsafeBufferPointer { x in

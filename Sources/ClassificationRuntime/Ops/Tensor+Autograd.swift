@@ -18,9 +18,9 @@ extension Tensor {
   ///
   /// Iterative (no recursion), and it frees the graph as it goes, like PyTorch without `retain_graph`.
   public func backward(_ gradient: Tensor? = nil) {
-    precondition(gradient != nil || count == 1, "backward() without a gradient needs a scalar, not shape \(shape)")
+    require(gradient != nil || count == 1, "backward() without a gradient needs a scalar, not shape \(shape)")
     if let gradient {
-      precondition(gradient.shape == shape, "gradient shape \(gradient.shape) does not match tensor shape \(shape)")
+      require(gradient.shape == shape, "gradient shape \(gradient.shape) does not match tensor shape \(shape)")
     }
     // Topological order by an explicit-stack depth-first search.
     var order: [Tensor] = []
@@ -55,7 +55,7 @@ extension Tensor {
         let inputGrads = node.backward?(outputGrad) ?? []
         for (input, inputGrad) in zip(node.inputs, inputGrads) {
           guard let inputGrad, input.requiresGrad else { continue }
-          precondition(
+          require(
             inputGrad.shape == input.shape,
             "internal: gradient shape \(inputGrad.shape) for input of shape \(input.shape)")
           let key = ObjectIdentifier(input)

@@ -26,19 +26,19 @@ extension Tensor {
     weight: Tensor, bias: Tensor?, stride: Int, padding: Int, activation: FusedActivation?, pooled: Bool,
     backend: Backend = .default
   ) -> Tensor {
-    precondition(
+    require(
       rank == 4 && weight.rank == 4 && shape[1] == weight.shape[1],
       "conv2d needs input [N, C, H, W] and weight [O, C, kh, kw] with the same C; got \(shape) and \(weight.shape)")
     let g = ConvGeometry(
       input: shape, kernel: (weight.shape[2], weight.shape[3]), outputs: weight.shape[0], stride: stride,
       padding: padding,
       activation: activation, pooled: pooled, backend: backend)
-    precondition(
+    require(
       g.outHeight > 0 && g.outWidth > 0,
       "conv2d: kernel \(weight.shape) does not fit input \(shape) with padding \(padding)")
-    if let bias { precondition(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
+    if let bias { require(bias.shape == [g.outputs], "conv2d bias must be [\(g.outputs)], got \(bias.shape)") }
     let biasScalars = bias?.scalars ?? [Float](repeating: 0, count: g.outputs)
-    precondition(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
+    require(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
     // The convolution's (activated) output; with pooling it is kept for the backward pass only.
     // (Every element is written by `forward`.)
     var pooledOut = [Float](

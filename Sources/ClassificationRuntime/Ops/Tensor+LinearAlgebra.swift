@@ -9,7 +9,7 @@ extension Tensor {
 
   /// `matmul` on the given backend.
   func matmul(_ other: Tensor, backend: Backend) -> Tensor {
-    precondition(
+    require(
       rank == 2 && other.rank == 2 && shape[1] == other.shape[0],
       "matmul needs [M, K] and [K, N]; got \(shape) and \(other.shape)")
     let (m, k, n) = (shape[0], shape[1], other.shape[1])
@@ -38,7 +38,7 @@ extension Tensor {
   /// the product is added onto the bias rows (sgemm with beta 1), and the backward pass takes the
   /// activation's gradient, then the bias gradient and the two products from it.
   func affine(_ weight: Tensor, _ bias: Tensor, activation: FusedActivation?, backend: Backend = .default) -> Tensor {
-    precondition(
+    require(
       rank == 2 && weight.rank == 2 && shape[1] == weight.shape[0] && bias.shape == [weight.shape[1]],
       "affine needs x [M, K], weight [K, N] and bias [N]; got \(shape), \(weight.shape) and \(bias.shape)")
     let (m, k, n) = (shape[0], shape[1], weight.shape[1])

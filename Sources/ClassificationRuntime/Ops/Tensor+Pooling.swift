@@ -12,11 +12,11 @@ extension Tensor {
   }
 
   private func pool(kernelSize k: Int, stride s: Int, maximum: Bool) -> Tensor {
-    precondition(rank == 4, "pooling needs [N, C, H, W], got \(shape)")
+    require(rank == 4, "pooling needs [N, C, H, W], got \(shape)")
     if k == 2, s == 2, shape[2] % 2 == 0, shape[3] % 2 == 0 { return pool2x2(maximum: maximum) }
     let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
     let (oh, ow) = ((h - k) / s + 1, (w - k) / s + 1)
-    precondition(oh > 0 && ow > 0, "pool window \(k) does not fit \(shape)")
+    require(oh > 0 && ow > 0, "pool window \(k) does not fit \(shape)")
     var out = [Float](repeating: 0, count: planes * oh * ow)
     var winners = maximum ? [Int32](repeating: 0, count: out.count) : []
     let area = Float(k * k)

@@ -43,7 +43,7 @@ extension Tensor {
   }
 
   private func dropout(_ p: Float, mask: (_ count: Int, _ keep: Float) -> [Float]) -> Tensor {
-    precondition(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
+    require(p >= 0 && p <= 1, "dropout probability must be in [0, 1], got \(p)")
     if p == 0 { return self }
     if p == 1 { return self * 0 }
     return self * Tensor(shape: shape, scalars: mask(count, 1 / (1 - p)))

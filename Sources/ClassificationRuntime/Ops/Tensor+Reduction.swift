@@ -4,7 +4,7 @@ extension Tensor {
   /// The tensor seen as `[outer, n, inner]` around `axis` (negative axes count from the end).
   func axisLayout(_ axis: Int) -> (axis: Int, outer: Int, n: Int, inner: Int) {
     let a = axis < 0 ? axis + rank : axis
-    precondition(a >= 0 && a < rank, "axis \(axis) is out of range for shape \(shape)")
+    require(a >= 0 && a < rank, "axis \(axis) is out of range for shape \(shape)")
     return (a, shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
   }
 
@@ -24,7 +24,7 @@ extension Tensor {
   }
 
   public func mean() -> Tensor {
-    precondition(count > 0, "mean of an empty tensor")
+    require(count > 0, "mean of an empty tensor")
     return sum() / Float(count)
   }
 
@@ -64,7 +64,7 @@ extension Tensor {
 
   /// The largest value along an axis and where it is (the first one, on ties).
   private func scanMaximum(_ outer: Int, _ n: Int, _ inner: Int) -> (values: [Float], winners: [Int]) {
-    precondition(n > 0, "max along an empty axis of shape \(shape)")
+    require(n > 0, "max along an empty axis of shape \(shape)")
     var values = [Float](repeating: 0, count: outer * inner)
     var winners = [Int](repeating: 0, count: outer * inner)
     scalars.withUnsafeBufferPointer { x in

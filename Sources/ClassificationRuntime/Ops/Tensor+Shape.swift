@@ -6,10 +6,10 @@ extension Tensor {
     var target = newShape
     if let unknown = target.firstIndex(of: -1) {
       let known = target.enumerated().filter { $0.offset != unknown }.map(\.element).reduce(1, *)
-      precondition(known > 0 && count % known == 0, "cannot reshape \(shape) into \(newShape)")
+      require(known > 0 && count % known == 0, "cannot reshape \(shape) into \(newShape)")
       target[unknown] = count / known
     }
-    precondition(target.reduce(1, *) == count, "cannot reshape \(shape) (\(count) elements) into \(newShape)")
+    require(target.reduce(1, *) == count, "cannot reshape \(shape) (\(count) elements) into \(newShape)")
     let original = shape
     return Tensor.result(shape: target, scalars: scalars, inputs: [self]) { grad in
       [Tensor(shape: original, scalars: grad.scalars)]
@@ -19,7 +19,7 @@ extension Tensor {
   /// Rows become columns (a 2-D tensor; a 1-D one is returned as is).
   public func transposed() -> Tensor {
     guard rank == 2 else {
-      precondition(rank <= 1, "transposed() needs a 2-D tensor, not shape \(shape); use permuted(_:)")
+      require(rank <= 1, "transposed() needs a 2-D tensor, not shape \(shape); use permuted(_:)")
       return self
     }
     let (r, c) = (shape[0], shape[1])
@@ -48,7 +48,7 @@ extension Tensor {
 
   /// Reorders the dimensions: `permuted([0, 2, 1])` swaps the last two.
   public func permuted(_ order: [Int]) -> Tensor {
-    precondition(order.sorted() == Array(0..<rank), "permutation \(order) does not fit shape \(shape)")
+    require(order.sorted() == Array(0..<rank), "permutation \(order) does not fit shape \(shape)")
     let newShape = order.map { shape[$0] }
     let forward = Tensor.permute(scalars, shape: shape, order: order)
     var inverse = [Int](repeating: 0, count: rank)
@@ -80,7 +80,7 @@ extension Tensor {
 
   /// Rows `range` along the first dimension.
   public subscript(range: Range<Int>) -> Tensor {
-    precondition(
+    require(
       rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
       "rows \(range) are out of range for shape \(shape)")
     let row = shape.dropFirst().reduce(1, *)
@@ -97,12 +97,12 @@ extension Tensor {
 
   /// For a `[N, C]` tensor and `N` class indices, the `N` values `self[i, indices[i]]`.
   public func gathering(classes indices: Tensor) -> Tensor {
-    precondition(
+    require(
       rank == 2 && indices.count == shape[0],
       "gathering(classes:) needs [N, C] and N indices, got \(shape) and \(indices.shape)")
     let (n, c) = (shape[0], shape[1])
     let picks = indices.scalars.map { Int($0) }
-    precondition(picks.allSatisfy { $0 >= 0 && $0 < c }, "class index out of range 0..<\(c)")
+    require(picks.allSatisfy { $0 >= 0 && $0 < c }, "class index out of range 0..<\(c)")
     let values = (0..<n).map { scalars[$0 * c + picks[$0]] }
     return Tensor.result(shape: [n], scalars: values, inputs: [self]) { grad in
       var g = [Float](repeating: 0, count: n * c)
@@ -116,7 +116,7 @@ extension Tensor {
 
   /// Joins tensors along the first dimension.
   public static func concatenating(_ tensors: [Tensor]) -> Tensor {
-    precondition(
+    require(
       !tensors.isEmpty && tensors.allSatisfy { Array($0.shape.dropFirst()) == Array(tensors[0].shape.dropFirst()) },
       "concatenating needs tensors whose shapes match after the first dimension: \(tensors.map(\.shape))")
     var shape = tensors[0].shape

@@ -17,8 +17,8 @@ public final class Tensor {
   var node: Node?
 
   public init(shape: [Int], scalars: [Float], requiresGrad: Bool = false) {
-    precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
-    precondition(
+    require(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+    require(
       shape.reduce(1, *) == scalars.count,
       "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
     self.shape = shape
@@ -34,7 +34,7 @@ public final class Tensor {
   /// A 2-D tensor from rows of equal length.
   public convenience init(_ rows: [[Float]], requiresGrad: Bool = false) {
     let columns = rows.first?.count ?? 0
-    precondition(rows.allSatisfy { $0.count == columns }, "rows of different lengths: \(rows.map(\.count))")
+    require(rows.allSatisfy { $0.count == columns }, "rows of different lengths: \(rows.map(\.count))")
     self.init(shape: [rows.count, columns], scalars: rows.flatMap { $0 }, requiresGrad: requiresGrad)
   }
 
@@ -42,7 +42,7 @@ public final class Tensor {
   public convenience init(_ planes: [[[Float]]], requiresGrad: Bool = false) {
     let rows = planes.first?.count ?? 0
     let columns = planes.first?.first?.count ?? 0
-    precondition(
+    require(
       planes.allSatisfy { $0.count == rows && $0.allSatisfy { $0.count == columns } }, "ragged nested arrays")
     self.init(
       shape: [planes.count, rows, columns], scalars: planes.flatMap { $0.flatMap { $0 } }, requiresGrad: requiresGrad)
@@ -71,7 +71,7 @@ public final class Tensor {
 
   /// The value of a one-element tensor.
   public var item: Float {
-    precondition(scalars.count == 1, "item needs a tensor of one element, not shape \(shape)")
+    require(scalars.count == 1, "item needs a tensor of one element, not shape \(shape)")
     return scalars[0]
   }
 

@@ -30,7 +30,7 @@ open class Classifier: Module {
     withoutGrad {
       let p = self(x).softmax(axis: 1)
       let c = p.shape[1]
-      precondition(lossMatrix.shape == [c, c], "lossMatrix must be [\(c), \(c)], got \(lossMatrix.shape)")
+      require(lossMatrix.shape == [c, c], "lossMatrix must be [\(c), \(c)], got \(lossMatrix.shape)")
       let expected = p.matmul(lossMatrix)  // [N, C]: row i, column y' = Σ_y p(y|x_i) Λ[y, y']
       return (0..<expected.shape[0]).map { i in
         let row = expected.scalars[(i * c)..<((i + 1) * c)]

@@ -15,7 +15,7 @@ public final class Trainer {
   var stopRequest = StopFlag.shared
 
   public init(maxEpochs: Int, gradientClipVal: Double = 0) {
-    precondition(maxEpochs >= 0, "maxEpochs must not be negative")
+    require(maxEpochs >= 0, "maxEpochs must not be negative")
     self.maxEpochs = maxEpochs
     self.gradientClipVal = gradientClipVal
   }
