@@ -158,7 +158,10 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   // MARK: Running a compiled cell
 
   /// Runs a compiled library in the executor and relays its output until it finishes or dies.
-  private func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output: OutputSink) -> ExecutionOutcome {
+  private func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink) -> ExecutionOutcome {
+    let batcher = StreamBatcher(direct)
+    defer { batcher.flush() }
+    let output = batcher.sink
     if executor == nil { startExecutor() }
     guard let executor,
       executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
@@ -174,7 +177,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var hardStopSent = false
     while true {
       let deadline = control.withLock { $0.interruptDeadline }
-      let timeout = deadline.map { max(0, Int32($0.timeIntervalSinceNow * 1000) + 1) } ?? -1
+      let wake = [deadline, batcher.due].compactMap { $0 }.min()
+      let timeout = wake.map { max(0, Int32($0.timeIntervalSinceNow * 1000) + 1) } ?? -1
       var polls = (executor.pollDescriptors + [wakePipe.read]).map {
         pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
       }
@@ -208,6 +212,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
           }
         }
       }
+      batcher.flushIfDue()
       if executor.eventsClosed {
         return executorDied(stderr: stderr, output: output, afterInterrupt: false, running: compiled, as: label)
       }
