@@ -5,10 +5,12 @@ import Testing
 
 @testable import SQLiteHistory
 
-@Suite struct SQLiteHistoryTests {
-  /// A fresh folder per test: tests run in parallel.
+@Suite final class SQLiteHistoryTests {
+  /// A fresh folder per test (tests run in parallel), removed after it.
   let folder = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString)").path
   var path: String { folder + "/history.sqlite" }
+
+  deinit { try? FileManager.default.removeItem(atPath: folder) }
 
   func open(log: (String) -> Void = { _ in }) throws -> SQLiteHistory {
     let history = SQLiteHistory.open(at: path, log: log)
