@@ -124,7 +124,9 @@ public final class CellCompiler {
       return .failure(
         CompileFailure(
           summary: summary,
-          traceback: ["error: \(summary); run \(cells.joined(separator: ", ")) again to define \(lost.count == 1 ? "it" : "them")."]))
+          traceback: [
+            "error: \(summary); run \(cells.joined(separator: ", ")) again to define \(lost.count == 1 ? "it" : "them")."
+          ]))
     }
     let key = StatementKey(
       code: code, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
@@ -194,7 +196,8 @@ public final class CellCompiler {
     var arguments = [
       // Unchecked exclusivity: a cell abandoned by a trap or a hard interrupt must leave no access
       // record behind (and its loops then spend their time in its own code, where a hard stop can land).
-      "-frontend", "-c", "-parse-as-library", "-g", optimization, "-swift-version", "5", "-enforce-exclusivity=unchecked",
+      "-frontend", "-c", "-parse-as-library", "-g", optimization, "-swift-version", "5",
+      "-enforce-exclusivity=unchecked",
       "-module-name", cell.moduleName, "-diagnostic-style", "llvm", "-module-cache-path", moduleCache,
       "-I", workDirectory.path,
     ]

@@ -66,7 +66,9 @@ struct SessionScope: Sendable {
       // A member counts while the type it belongs to is still the one it was declared on: members of a
       // type declared again since (a model cell run again and again) are not the newest's.
       for origin in memberModules[name] ?? [] where !ownNames.contains(origin.owner) {
-        if origin.ownerModule == nil || newest[origin.owner]?.module == origin.ownerModule { direct.insert(origin.module) }
+        if origin.ownerModule == nil || newest[origin.owner]?.module == origin.ownerModule {
+          direct.insert(origin.module)
+        }
       }
     }
     var modules = Set<String>()
@@ -92,7 +94,8 @@ struct SessionScope: Sendable {
       for (member, owners) in symbols.members {
         for owner in owners {
           let ownerModule = declaredHere.contains(owner) ? module : newest[owner]?.module
-          memberModules[member, default: []].append(MemberOrigin(module: module, owner: owner, ownerModule: ownerModule))
+          memberModules[member, default: []].append(
+            MemberOrigin(module: module, owner: owner, ownerModule: ownerModule))
         }
       }
       if symbols.declaresImplicitUses { alwaysImported.insert(module) }

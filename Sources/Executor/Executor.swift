@@ -121,7 +121,9 @@ public enum Executor {
 
   /// The stack of a trapped cell as libraries and offsets, for the kernel to find the cell's line.
   private static func trap(from result: cell_guard_result) -> Trap {
-    let addresses = withUnsafeBytes(of: result.frames) { Array($0.bindMemory(to: UInt.self).prefix(Int(result.frame_count))) }
+    let addresses = withUnsafeBytes(of: result.frames) {
+      Array($0.bindMemory(to: UInt.self).prefix(Int(result.frame_count)))
+    }
     var frames: [Trap.Frame] = []
     for (i, address) in addresses.enumerated() {
       // Return addresses point after the call; one less is inside it, on the caller's line.

@@ -158,7 +158,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   // MARK: Running a compiled cell
 
   /// Runs a compiled library in the executor and relays its output until it finishes or dies.
-  private func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink) -> ExecutionOutcome {
+  private func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink)
+    -> ExecutionOutcome
+  {
     let batcher = StreamBatcher(direct)
     defer { batcher.flush() }
     let output = batcher.sink
@@ -250,7 +252,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   static let interruptedWhileCompilingError = CellError(
     name: "Interrupted", value: "the cell was interrupted while it compiled",
-    traceback: ["Interrupted: the cell was interrupted while it compiled, so it did not run; the session's state is kept."])
+    traceback: [
+      "Interrupted: the cell was interrupted while it compiled, so it did not run; the session's state is kept."
+    ])
 
   static let interruptedError = CellError(
     name: "Interrupted", value: "the cell was interrupted",
@@ -258,9 +262,12 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   /// What a restart kept and what it lost, by name.
   static func restartNote(lost: [String]) -> String {
-    let kept = "The executor was restarted with the earlier cells loaded again: their functions, types and extensions still work."
+    let kept =
+      "The executor was restarted with the earlier cells loaded again: their functions, types and extensions still work."
     guard !lost.isEmpty else { return kept }
-    let names = lost.count > 12 ? lost.prefix(12).joined(separator: ", ") + " and \(lost.count - 12) more" : lost.joined(separator: ", ")
+    let names =
+      lost.count > 12
+      ? lost.prefix(12).joined(separator: ", ") + " and \(lost.count - 12) more" : lost.joined(separator: ", ")
     return kept + " Their values were lost: \(names). Run the cells that define them again."
   }
 
@@ -268,7 +275,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     "The cell stopped there; the session's state is kept: what ran before the fault stays done, and the variables, functions and types of earlier cells are still defined."
 
   /// A trap ended the cell and the executor lives on: the error names the trap and the cell's line.
-  private func trapped(_ trap: Trap, message: String?, running compiled: CompiledCell, as label: Int) -> ExecutionOutcome {
+  private func trapped(_ trap: Trap, message: String?, running compiled: CompiledCell, as label: Int)
+    -> ExecutionOutcome
+  {
     if trap.signal == SIGUSR1 {
       return .failed(
         CellError(
@@ -283,8 +292,10 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     let text =
       report.message
       ?? (trap.stackOverflow
-        ? "Stack overflow: the recursion went too deep" : "signal \(trap.signal): \(String(cString: strsignal(trap.signal)))")
-    return .failed(CellError(name: "FatalError", value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
+        ? "Stack overflow: the recursion went too deep"
+        : "signal \(trap.signal): \(String(cString: strsignal(trap.signal)))")
+    return .failed(
+      CellError(name: "FatalError", value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
   }
 
   /// "Fatal error: …", then where in which cell, and that line of the cell.
@@ -294,7 +305,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       traceback.append("  at <Cell \(label)>:\(line)")
       if let source = compiler.source(ofCell: label) {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-        if line >= 1, line <= lines.count { traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces)) }
+        if line >= 1, line <= lines.count {
+          traceback.append("  " + lines[line - 1].trimmingCharacters(in: .whitespaces))
+        }
       }
     }
     return traceback
@@ -339,7 +352,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     output.emit(
       .stream(
         name: .stderr,
-        text: "The executor stopped unexpectedly (\(Self.describe(status: status))). \(Self.restartNote(lost: lost))\n"))
+        text: "The executor stopped unexpectedly (\(Self.describe(status: status))). \(Self.restartNote(lost: lost))\n")
+    )
   }
 
   // MARK: The executor process

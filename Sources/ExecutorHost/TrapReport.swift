@@ -35,7 +35,9 @@ extension TrapReport {
   /// information names it (`Swift runtime failure: arithmetic overflow`): that becomes the message.
   mutating func read(frames: [Trap.Frame], symbolizer: String) {
     for (i, frame) in frames.enumerated() where frame.library.contains("/libCell_") {
-      guard let result = try? Subprocess.run(symbolizer, ["--obj=\(frame.library)", "0x" + String(frame.offset, radix: 16)])
+      guard
+        let result = try? Subprocess.run(
+          symbolizer, ["--obj=\(frame.library)", "0x" + String(frame.offset, radix: 16)])
       else { return }
       if i == 0, message == nil, let range = result.stdout.range(of: "Swift runtime failure: ") {
         let failure = result.stdout[range.upperBound...].prefix { $0 != "\n" }

@@ -65,7 +65,8 @@ public enum Subprocess {
 
   /// Runs a program to completion, draining stdout and stderr together so neither pipe fills up.
   /// `started` learns the child's pid (to stop it from another thread), and nil once it has ended.
-  public static func run(_ program: String, _ arguments: [String], started: ((pid_t?) -> Void)? = nil) throws -> Result {
+  public static func run(_ program: String, _ arguments: [String], started: ((pid_t?) -> Void)? = nil) throws -> Result
+  {
     let out = try pipe()
     let err = try pipe()
     let pid: pid_t

@@ -94,7 +94,8 @@ import Testing
   @Test func membersOfATypeDeclaredAgainAreNotImportedForIt() {
     var scope = SessionScope()
     for i in 1...30 {
-      let cell = rewrite("struct Model { var weight: Double }\nlet model = Model(weight: \(i))\nmodel.weight", number: i, scope: scope)
+      let cell = rewrite(
+        "struct Model { var weight: Double }\nlet model = Model(weight: \(i))\nmodel.weight", number: i, scope: scope)
       #expect(cell.cellImports.modules == [], "run \(i) declares Model itself")
       scope.record(
         module: "Cell_\(i)", names: cell.declaredNames, imports: [], symbols: cell.symbols,
