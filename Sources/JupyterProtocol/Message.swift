@@ -49,6 +49,8 @@ public struct Message: Sendable {
 public struct Envelope: Sendable {
   public var identities: [Data]
   public var message: Message
+  /// The HMAC signature it arrived with (empty when the connection has no key).
+  public var signature: String = ""
 
   public init(identities: [Data], message: Message) {
     self.identities = identities
@@ -105,6 +107,8 @@ public struct WireCodec: Sendable {
     let message = Message(
       header: values[0], parentHeader: values[1], metadata: values[2], content: values[3],
       buffers: Array(rest.dropFirst(5)))
-    return Envelope(identities: Array(frames[..<split]), message: message)
+    var envelope = Envelope(identities: Array(frames[..<split]), message: message)
+    envelope.signature = signature
+    return envelope
   }
 }

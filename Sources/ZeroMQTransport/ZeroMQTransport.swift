@@ -22,6 +22,8 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
   private let wakeRead: Int32
   private let wakeWrite: Int32
   private let log: @Sendable (String) -> Void
+  /// Signatures already accepted; the dispatcher thread alone receives, so it needs no lock.
+  private var replays = ReplayGuard()
 
   public init(connection: ConnectionInfo, log: @escaping @Sendable (String) -> Void) throws {
     codec = WireCodec(signer: Signer(key: connection.key))
@@ -60,7 +62,12 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
       for (channel, isReady) in zip(order, ready) where isReady {
         guard let frames = try? sockets[channel]!.receive(wait: false) else { continue }
         do {
-          return (channel, try codec.decode(frames))
+          let envelope = try codec.decode(frames)
+          guard replays.admit(signature: envelope.signature) else {
+            log("dropped a replayed message on \(channel.rawValue): \(envelope.message.type) \(envelope.message.id)")
+            continue
+          }
+          return (channel, envelope)
         } catch {
           log("dropped a message on \(channel.rawValue): \(error)")
         }

@@ -319,3 +319,26 @@ def test_kernel_and_executor_exit_when_the_client_dies():
         assert not any(_alive(p) for p in executor), "the executor outlived its kernel"
     finally:
         client.kill()
+
+
+def test_a_replayed_message_is_dropped(kernel):
+    """The same signed frames sent again must not run the cell again (jupyter_client's digest history)."""
+    km, kc = kernel
+    session = Session(key=km.session.key, username="client")
+    socket = raw_shell(km)
+    try:
+        message = session.msg("execute_request", {"code": 'print("once")', "silent": False, "store_history": True,
+                                                  "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        frames = session.serialize(message)
+        socket.send_multipart(frames)
+        assert socket.poll(30000), "the first one was answered"
+        first = session.deserialize(session.feed_identities(socket.recv_multipart())[1])
+        assert first["msg_type"] == "execute_reply" and first["parent_header"]["msg_id"] == message["header"]["msg_id"]
+        socket.send_multipart(frames)  # the very same frames, signature included
+        if socket.poll(1500):
+            extra = session.deserialize(session.feed_identities(socket.recv_multipart())[1])
+            raise AssertionError(f"a replayed request got a reply: {extra['msg_type']} {extra['content']}")
+    finally:
+        socket.close()
+    reply, outputs = execute(kc, "2 + 2")
+    assert result_of(outputs) == "4" and reply["execution_count"] == 2, "the replay did not count"
