@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
 os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
 import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
 from jupyter_client.manager import start_new_kernel  # noqa: E402
+from kernel_client import children, run_cell as run  # noqa: E402
 
 os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -24,32 +25,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def children(pid):
-    found = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            found += [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
-        except FileNotFoundError:
-            pass
-    return found
-
-
-def run(kc, code, timeout=3600):
-    started = time.perf_counter()
-    msg_id = kc.execute(code)
-    text = []
-    while True:
-        msg = kc.get_iopub_msg(timeout=timeout)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            text.append(msg["content"]["text"])
-        if msg["msg_type"] == "error":
-            raise RuntimeError("\n".join(msg["content"]["traceback"]))
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return time.perf_counter() - started, "".join(text)
 
 
 def idle(kernel, seconds, cells):
@@ -82,7 +57,7 @@ def train_in_kernel(epochs):
         run(kc, "1 + 1")
         pid = km.provisioner.process.pid
         before = cpu_seconds(pid)
-        wall, text = run(kc, TRAIN_CELL.format(epochs=epochs))
+        wall, text = run(kc, TRAIN_CELL.format(epochs=epochs), timeout=3600)
         used = cpu_seconds(pid) - before
         median = float(re.search(r"epoch median ([0-9.]+)", text).group(1))
         return median, wall, used

@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
 os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
 import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
 from jupyter_client.manager import KernelManager  # noqa: E402
+from kernel_client import run_cell  # noqa: E402
 
 # ipykernel's spec lives in the venv: keep it findable next to ours.
 os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
@@ -40,19 +41,7 @@ def start_up(name):
 
 
 def round_trip(kc, code):
-    started = time.perf_counter()
-    msg_id = kc.execute(code)
-    while True:
-        reply = kc.get_shell_msg(timeout=60)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            break
-    while True:
-        msg = kc.get_iopub_msg(timeout=60)
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
-                and msg["content"]["execution_state"] == "idle":
-            break
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return time.perf_counter() - started
+    return run_cell(kc, code, timeout=60)[0]
 
 
 def measure(name, runs, starts):

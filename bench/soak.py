@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
 os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
 import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
 from jupyter_client.manager import start_new_kernel  # noqa: E402
+from kernel_client import children  # noqa: E402
 
 TRAPS = [
     "let a = [1, 2, 3]\nprint(a[a.count + 4])",
@@ -34,11 +35,7 @@ LOOPS = [
 
 
 def executor_of(km):
-    kernel = km.provisioner.process.pid
-    children = []
-    for task in os.listdir(f"/proc/{kernel}/task"):
-        children += [int(c) for c in open(f"/proc/{kernel}/task/{task}/children").read().split()]
-    return children[0]
+    return children(km.provisioner.process.pid)[0]
 
 
 def rss_mb(pid):

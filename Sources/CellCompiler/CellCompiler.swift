@@ -32,7 +32,8 @@ public final class CellCompiler {
   /// Folders with the runtime's `.swiftmodule` files.
   public let moduleSearchPaths: [String]
   private(set) var scope = SessionScope()
-  /// Libraries of the cells that compiled, oldest first (the executor loads them again after a restart).
+  /// Libraries of the cells that compiled and declare something, oldest first (the executor loads them
+  /// again after a restart).
   public private(set) var libraries: [String] = []
   public var optimization = "-Onone"
   /// Told the pid of each compiler or linker run as it starts (nil when it ends), so that an interrupt
@@ -183,7 +184,8 @@ public final class CellCompiler {
       module: cell.moduleName, names: cell.declaredNames, imports: cell.imports,
       declaresAnything: cell.declaresAnything,
       symbols: cell.symbols, importedModules: cell.cellImports.modules)
-    self.libraries.append(library)
+    // A cell of statements only declares nothing a later cell needs loaded; it is loaded when it runs.
+    if cell.declaresAnything { self.libraries.append(library) }
     let compiledCell = CompiledCell(
       library: library, entryPoint: cell.entryPoint, label: label, declaredNames: cell.declaredNames)
     if !cell.declaresAnything { statementCells[key] = compiledCell }

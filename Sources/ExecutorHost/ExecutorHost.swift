@@ -60,20 +60,17 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     noticeExitBetweenCells(output)
     beginWork()
     defer { endWork() }
-    let compiled: CompiledCell
-    let compile = Result { try compiler.compile(cell.code, label: cell.label) }
+    let compile = self.compile(cell.code, label: cell.label)
     if control.withLock({ $0.interrupted }) {
       // Interrupted while compiling. A cell that compiled all the same is loaded without being run, so
       // that later cells that use its declarations still link.
-      if case .success(.success(let compiled)) = compile { executor?.send(.load(library: compiled.library)) }
+      if case .success(let compiled) = compile { executor?.send(.load(library: compiled.library)) }
       return .failed(Self.interruptedWhileCompilingError)
     }
+    let compiled: CompiledCell
     switch compile {
-    case .success(.failure(let failure)):
-      return .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
-    case .success(.success(let cell)): compiled = cell
-    case .failure(let error):
-      return .failed(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
+    case .success(let cell): compiled = cell
+    case .failure(let error): return .failed(error)
     }
     names.learn(cell: cell.code)
     return run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
@@ -88,7 +85,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     defer { endWork() }
     let keys = expressions.keys.sorted()
     let combined = keys.enumerated().map { "__userExpression(\($0.offset), {\n\(expressions[$0.element]!)\n})" }
-    if case .success(let compiled)? = try? compiler.compile(combined.joined(separator: "\n"), label: 0) {
+    if case .success(let compiled) = compile(combined.joined(separator: "\n"), label: 0) {
       expressionValues = [:]
       let outcome = run(compiled, label: 0, allowStdin: false, output: output)
       var results: [String: ExpressionResult] = [:]
@@ -107,15 +104,9 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var results: [String: ExpressionResult] = [:]
     for key in keys {
       let outcome: ExecutionOutcome
-      do {
-        switch try compiler.compile(expressions[key]!, label: 0) {
-        case .failure(let failure):
-          outcome = .failed(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
-        case .success(let compiled):
-          outcome = run(compiled, label: 0, allowStdin: false, output: output)
-        }
-      } catch {
-        outcome = .failed(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
+      switch compile(expressions[key]!, label: 0) {
+      case .success(let compiled): outcome = run(compiled, label: 0, allowStdin: false, output: output)
+      case .failure(let error): outcome = .failed(error)
       }
       switch outcome {
       case .ok(let result): results[key] = .value(result ?? DisplayBundle(data: ["text/plain": "()"]))
@@ -123,6 +114,19 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       }
     }
     return results
+  }
+
+  /// Compiles a cell; a compile error or a toolchain that cannot run is the cell's `CompileError`.
+  private func compile(_ code: String, label: Int) -> Result<CompiledCell, CellError> {
+    do {
+      switch try compiler.compile(code, label: label) {
+      case .success(let compiled): return .success(compiled)
+      case .failure(let failure):
+        return .failure(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
+      }
+    } catch {
+      return .failure(CellError(name: "CompileError", value: "\(error)", traceback: ["error: \(error)"]))
+    }
   }
 
   public func interrupt() {

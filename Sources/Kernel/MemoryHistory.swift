@@ -26,7 +26,8 @@ public final class MemoryHistory: HistoryStore {
       guard requested == 0 || requested == session else { return [] }
       return rows.filter { $0.line >= start && (stop == nil || $0.line < stop!) }
     case .search(let pattern, let unique, let n):
-      var matches = rows.filter { Glob(pattern).matches($0.input) }
+      let glob = Glob(pattern)
+      var matches = rows.filter { glob.matches($0.input) }
       if unique {
         var seen = Set<String>()
         matches = matches.reversed().filter { seen.insert($0.input).inserted }.reversed()
