@@ -58,6 +58,9 @@ public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
     sqlite3_busy_timeout(handle, 5000)
     do {
       try Self.execute(handle, "PRAGMA journal_mode = WAL")
+      // Each cell writes its row on the dispatcher thread before it runs: in WAL mode, NORMAL syncs at
+      // checkpoints instead of on every commit (a crash may lose the last rows, never the file).
+      try Self.execute(handle, "PRAGMA synchronous = NORMAL")
       try Self.execute(
         handle,
         """
