@@ -42,7 +42,7 @@ save("classification", [
        "The quick estimate is $L^q_v = \\frac{1}{n_b} \\sum_i l_i$; the exact loss is $L_v = \\frac{1}{N}\\left(b \\sum_{i < n_b} l_i + r\\, l^b_v\\right)$ with $l^b_v$ the last batch's loss. "
        "Since $\\sum_{i<n_b} l_i = n_b L^q_v - l^b_v$:\n\n"
        "$$L_v = \\frac{b}{N}\\left(n_b L^q_v - l^b_v\\right) + \\frac{r}{N}\\, l^b_v.$$"),
-    code("var batchLosses: [Double] = []\nvar batchSizes: [Int] = []\nwithoutGrad {\n  for batch in data.valDataloader()! {\n"
+    code("var batchLosses: [Double] = []\nvar batchSizes: [Int] = []\nwithoutGrad {\n  for batch in data.valDataloader() {\n"
          "    batchLosses.append(Double(model.loss(model(batch.x), batch.y).item))\n    batchSizes.append(batch.count)\n  }\n}\n"
          "let n = Double(batchSizes.reduce(0, +)), nb = Double(batchSizes.count), b = Double(batchSizes[0])\n"
          "let quick = batchLosses.reduce(0, +) / nb\nlet last = batchLosses.last!, r = Double(batchSizes.last!)\n"
@@ -54,7 +54,7 @@ save("classification", [
        "whatever its size; hence $E[L^q_v] = \\frac{1}{n_b}\\sum_i E[l_i] = L_v$. "
        "The exact loss is still preferable: the quick estimate varies with which examples land in the short last batch (its variance is not zero), while $L_v$ is the same number every time. "
        "Checked numerically over random shuffles of the per-example losses:"),
-    code("let perExample = withoutGrad { () -> [Float] in\n  var all: [Float] = []\n  for batch in data.valDataloader()! { all += crossEntropy(model(batch.x), batch.y, averaged: false).scalars }\n  return all\n}\n"
+    code("let perExample = withoutGrad { () -> [Float] in\n  var all: [Float] = []\n  for batch in data.valDataloader() { all += crossEntropy(model(batch.x), batch.y, averaged: false).scalars }\n  return all\n}\n"
          "let exact = perExample.reduce(0, +) / Float(perExample.count)\nvar estimates: [Float] = []\nvar order = Array(perExample.indices)\n"
          "for _ in 0..<200 {\n  order.shuffle()\n  var total: Float = 0\n  var start = 0\n  var means: [Float] = []\n"
          "  while start < order.count {\n    let end = min(start + batchSize, order.count)\n    total = 0\n    for i in start..<end { total += perExample[order[i]] }\n"
@@ -68,7 +68,7 @@ save("classification", [
        "Below, calling a shirt (class 6) a t-shirt (class 0) costs 5 instead of 1, so borderline shirts are no longer called t-shirts:"),
     code("var costs = [[Float]](repeating: [Float](repeating: 1, count: 10), count: 10)\nfor i in 0..<10 { costs[i][i] = 0 }\ncosts[6][0] = 5\n"
          "let lossMatrix = Tensor(costs)\nvar plain: [Int] = [], careful: [Int] = [], truth: [Int] = []\n"
-         "for batch in data.valDataloader()! {\n  plain += model.predict(batch.x)\n  careful += model.predict(batch.x, lossMatrix: lossMatrix)\n  truth += batch.y.scalars.map { Int($0) }\n}\n"
+         "for batch in data.valDataloader() {\n  plain += model.predict(batch.x)\n  careful += model.predict(batch.x, lossMatrix: lossMatrix)\n  truth += batch.y.scalars.map { Int($0) }\n}\n"
          "func cost(_ predictions: [Int]) -> Float { zip(truth, predictions).map { costs[$0][$1] }.reduce(0, +) }\n"
          "print(\"changed predictions:\", zip(plain, careful).filter { $0 != $1 }.count, \"of\", plain.count)\n"
          "print(\"t-shirt predictions:\", plain.filter { $0 == 0 }.count, \"->\", careful.filter { $0 == 0 }.count)\n"

@@ -24,6 +24,8 @@ public struct CellDeclaration: Sendable, Equatable {
   /// The declaration's signature: its text up to the body.
   public var signature: String
   public var documentation: String
+  /// The whole declaration as written, body included (inspection's `detail_level: 1`).
+  public var source: String = ""
 }
 
 /// What the syntax of a cell tells without compiling it.
@@ -66,14 +68,18 @@ public enum CellAnalysis {
         for binding in v.bindings {
           for name in CellRewriter.boundNames(in: binding.pattern) {
             result.append(
-              CellDeclaration(name: name, kind: v.bindingSpecifier.text, signature: signature, documentation: doc))
+              CellDeclaration(
+                name: name, kind: v.bindingSpecifier.text, signature: signature, documentation: doc,
+                source: decl.trimmedDescription))
           }
         }
         return
       }
       if let name = CellRewriter.declaredName(decl) {
         result.append(
-          CellDeclaration(name: name.name, kind: name.kind.rawValue, signature: signature, documentation: doc))
+          CellDeclaration(
+            name: name.name, kind: name.kind.rawValue, signature: signature, documentation: doc,
+            source: decl.trimmedDescription))
       }
       let members: MemberBlockSyntax? =
         decl.as(StructDeclSyntax.self)?.memberBlock ?? decl.as(ClassDeclSyntax.self)?.memberBlock

@@ -36,6 +36,8 @@ public final class CellCompiler {
   /// again after a restart).
   public private(set) var libraries: [String] = []
   public var optimization = "-Onone"
+  /// Search paths and module maps of packages `%install` built, given to every later compile.
+  public var packageArguments: [String] = []
   /// Told the pid of each compiler or linker run as it starts (nil when it ends), so that an interrupt
   /// can stop a compile.
   public var toolStarted: ((pid_t?) -> Void)?
@@ -69,6 +71,12 @@ public final class CellCompiler {
     try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
     let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache"
     moduleCache = cacheRoot + "/swift-kernel/ModuleCache"
+  }
+
+  /// The session's variables (top-level `let` and `var` of earlier cells, newest declaration of each
+  /// name) whose values the executor still holds, sorted.
+  public var variables: [String] {
+    scope.newest.filter { ($0.value.kind == .let || $0.value.kind == .var) && lostValues[$0.key] == nil }.keys.sorted()
   }
 
   /// The text of the cell the user knows as `<Cell label>`, for tracebacks.
@@ -205,6 +213,7 @@ public final class CellCompiler {
     ]
     if cell.declaresAnything { arguments += ["-enable-testing", "-emit-module-path", base + ".swiftmodule"] }
     for path in moduleSearchPaths { arguments += ["-I", path] }
+    arguments += packageArguments
     arguments += [base + ".swift", "-o", base + ".o"]
     return try Subprocess.run(toolchain.frontend, arguments, started: toolStarted)
   }

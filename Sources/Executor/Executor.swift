@@ -75,17 +75,29 @@ public enum Executor {
     while let command = PipeFraming.read(ExecutorCommand.self, from: PipeFraming.commandFD) {
       switch command {
       case .load(let library):
+        var failure: String?
         if dlopen(library, RTLD_NOW | RTLD_GLOBAL) == nil {
-          fputs("executor: cannot load \(library): \(String(cString: dlerror()))\n", stderr)
+          failure = String(cString: dlerror())
+          fputs("executor: cannot load \(library): \(failure!)\n", stderr)
         } else {
           registerCellCode(library)
         }
+        PipeFraming.write(ExecutorEvent.loaded(library: library, error: failure), to: PipeFraming.eventFD)
       case .run(let library, let entry, let allowStdin):
+        let before = Usage.now()
         let outcome = run(library: library, entry: entry, allowStdin: allowStdin)
+        let cost = Usage.now().since(before)
         fflush(stdout)
         fflush(stderr)
         hooks.endCell?()
+        PipeFraming.write(ExecutorEvent.usage(cost), to: PipeFraming.eventFD)
         PipeFraming.write(ExecutorEvent.finished(outcome), to: PipeFraming.eventFD)
+      case .setEnvironment(let name, let value):
+        if let value { setenv(name, value, 1) } else { unsetenv(name) }
+      case .changeDirectory(let path):
+        if chdir(path) != 0 {
+          fputs("executor: cannot change to \(path): \(String(cString: strerror(errno)))\n", stderr)
+        }
       }
     }
     exit(0)
@@ -141,6 +153,28 @@ public enum Executor {
     guard !registered.contains(library) else { return }
     registered.insert(library)
     _ = cell_guard_add_library(library)
+  }
+
+  /// The wall clock and the process's CPU times, for a cell's `CellUsage`.
+  private struct Usage {
+    var wall: Double
+    var user: Double
+    var system: Double
+
+    static func now() -> Usage {
+      var clock = timespec()
+      clock_gettime(CLOCK_MONOTONIC, &clock)
+      var usage = rusage()
+      getrusage(RUSAGE_SELF.rawValue, &usage)
+      func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+      return Usage(
+        wall: Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9, user: seconds(usage.ru_utime),
+        system: seconds(usage.ru_stime))
+    }
+
+    func since(_ start: Usage) -> CellUsage {
+      CellUsage(wall: wall - start.wall, user: user - start.user, system: system - start.system)
+    }
   }
 
   private static func symbol<T>(_ handle: UnsafeMutableRawPointer, _ name: String) -> T? {

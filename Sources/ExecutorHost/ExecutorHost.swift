@@ -19,16 +19,26 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   let launch: ExecutorLaunch
   let names: NameIndex
   /// The executor child; the execution thread alone replaces it.
-  private var executor: ExecutorProcess?
+  var executor: ExecutorProcess?
   private var generation = 0
   /// Values of user expressions reported while a cell of them runs, by index.
   private var expressionValues: [Int: ExpressionOutcome] = [:]
+  /// What the last cell run cost, and how long its compile took (for `%time`).
+  var lastUsage: CellUsage?
+  var lastCompileSeconds: Double = 0
+  /// Held while a cell or an inspection compiles and runs: inspection (on the dispatcher thread)
+  /// runs code only when no cell does.
+  let work = NSLock()
+  /// Variables inspected since the last cell ran: their type and value.
+  var inspected: [String: (type: String, value: String)] = [:]
+  /// Libraries of packages `%install` built, loaded before any cell's in every executor.
+  var installedLibraries: [String] = []
   /// What `interrupt` and `shutdown` share with the execution thread.
-  private let control = Mutex(Control())
+  let control = Mutex(Control())
   /// `interrupt` and `shutdown` write here to wake the wait for the executor's events.
-  private let wakePipe: (read: Int32, write: Int32)
+  let wakePipe: (read: Int32, write: Int32)
 
-  private struct Control {
+  struct Control {
     var pid: pid_t?
     /// The compiler or linker running for a cell, which an interrupt stops.
     var tool: pid_t?
@@ -36,6 +46,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var interrupted = false
     var interruptDeadline: Date?
     var shutDown = false
+    /// The process group of a shell command (`!`, `%%bash`) or package build running for a cell.
+    var shellGroup: pid_t?
   }
 
   public init(compiler: CellCompiler, launch: ExecutorLaunch) throws {
@@ -57,10 +69,27 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   // MARK: CellExecuting
 
   public func execute(_ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
+    work.lock()
+    defer { work.unlock() }
     noticeExitBetweenCells(output)
+    inspected = [:]
     beginWork()
     defer { endWork() }
-    let compile = self.compile(cell.code, label: cell.label)
+    let steps: [CellStep]?
+    do {
+      steps = try Magics.steps(of: cell.code)
+    } catch {
+      return .failed(error.cellError)
+    }
+    guard let steps else { return runSwift(cell.code, cell, output: output) }
+    return run(steps, of: cell, output: output)
+  }
+
+  /// Compiles and runs Swift code as the cell `cell` (all of it, or one step of a cell with magics).
+  func runSwift(_ code: String, _ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
+    let started = Date()
+    let compile = self.compile(code, label: cell.label)
+    lastCompileSeconds = Date().timeIntervalSince(started)
     if control.withLock({ $0.interrupted }) {
       // Interrupted while compiling. A cell that compiled all the same is loaded without being run, so
       // that later cells that use its declarations still link.
@@ -72,7 +101,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     case .success(let cell): compiled = cell
     case .failure(let error): return .failed(error)
     }
-    names.learn(cell: cell.code)
+    names.learn(cell: code)
     return run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
   }
 
@@ -81,6 +110,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// its own error.
   public func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult] {
     guard !expressions.isEmpty else { return [:] }
+    work.lock()
+    defer { work.unlock() }
     beginWork()
     defer { endWork() }
     let keys = expressions.keys.sorted()
@@ -117,7 +148,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   }
 
   /// Compiles a cell; a compile error or a toolchain that cannot run is the cell's `CompileError`.
-  private func compile(_ code: String, label: Int) -> Result<CompiledCell, CellError> {
+  func compile(_ code: String, label: Int) -> Result<CompiledCell, CellError> {
     do {
       switch try compiler.compile(code, label: label) {
       case .success(let compiled): return .success(compiled)
@@ -139,6 +170,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     if let pid { kill(pid, SIGINT) }
     // A compile in progress is stopped too: the cell will not run.
     if let tool = control.withLock({ $0.busy && $0.interrupted ? $0.tool : nil }) { kill(tool, SIGKILL) }
+    if let group = control.withLock({ $0.busy ? $0.shellGroup : nil }) { kill(-group, SIGINT) }
     wake()
   }
 
@@ -152,7 +184,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   }
 
   public func isComplete(_ code: String) -> CodeCompleteness {
-    switch CellAnalysis.isComplete(code) {
+    switch CellAnalysis.isComplete(Magics.swiftOnly(code)) {
     case .complete: .complete
     case .incomplete(let indent): .incomplete(indent: indent)
     case .invalid: .invalid
@@ -162,7 +194,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   // MARK: Running a compiled cell
 
   /// Runs a compiled library in the executor and relays its output until it finishes or dies.
-  private func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink)
+  func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink)
     -> ExecutionOutcome
   {
     let batcher = StreamBatcher(direct)
@@ -202,6 +234,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
         case .stream(let name, let text): output.emit(.stream(name: name == "stderr" ? .stderr : .stdout, text: text))
         case .result(let bundle): result = bundle
         case .expression(let index, let outcome): expressionValues[index] = outcome
+        case .usage(let usage): lastUsage = usage
+        case .loaded: break
         case .inputRequest(let prompt, let password):
           executor.reply(input: output.readInput(prompt, password))
         case .cellError(let name, let value):
@@ -377,11 +411,11 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// A fresh executor with the earlier cells' libraries loaded again, so their functions, types and
   /// extensions keep working; their values are gone. Returns the names of those values.
   @discardableResult
-  private func restartExecutor() -> [String] {
+  func restartExecutor() -> [String] {
     executor?.terminate()
     executor = nil
     startExecutor()
-    for library in compiler.libraries { executor?.send(.load(library: library)) }
+    for library in installedLibraries + compiler.libraries { executor?.send(.load(library: library)) }
     return compiler.loseValues()
   }
 
@@ -400,12 +434,12 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     }
   }
 
-  private func wake() {
+  func wake() {
     var byte: UInt8 = 1
     _ = write(wakePipe.write, &byte, 1)
   }
 
-  private func drainWakePipe() {
+  func drainWakePipe() {
     var buffer = [UInt8](repeating: 0, count: 64)
     while read(wakePipe.read, &buffer, buffer.count) > 0 {}
   }

@@ -10,6 +10,8 @@ struct IndexedName: Sendable {
   var documentation: String
   /// Members (`Tensor.matmul`) complete after a dot; top-level names complete anywhere.
   var isMember: Bool
+  /// The declaration as written in a cell (empty for the runtime's and the standard library's).
+  var source = ""
 }
 
 /// The names in scope for completion and inspection: keywords, the standard library's common
@@ -31,7 +33,8 @@ final class NameIndex: Sendable {
   /// Learns the declarations of a cell that compiled; newer ones come first.
   func learn(cell code: String) {
     let learnt = CellAnalysis.declarations(in: code).map {
-      IndexedName(name: $0.name, signature: $0.signature, documentation: $0.documentation, isMember: false)
+      IndexedName(
+        name: $0.name, signature: $0.signature, documentation: $0.documentation, isMember: false, source: $0.source)
     }
     self.learnt.withLock { $0.insert(contentsOf: learnt, at: 0) }
   }

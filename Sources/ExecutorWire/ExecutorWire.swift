@@ -8,8 +8,27 @@ import Foundation
 public enum ExecutorCommand: Codable, Sendable, Equatable {
   /// Load a cell library and call its entry point.
   case run(library: String, entry: String, allowStdin: Bool)
-  /// Load a library without running it (earlier cells after a restart).
+  /// Load a library without running it (earlier cells after a restart, an installed package).
   case load(library: String)
+  /// `%env NAME=value`: set (or, with nil, unset) an environment variable for the cells to come.
+  case setEnvironment(name: String, value: String?)
+  /// `%cd`: change the working directory.
+  case changeDirectory(String)
+}
+
+/// What a cell cost, measured in the executor around its entry point (for `%time`).
+public struct CellUsage: Codable, Sendable, Equatable {
+  /// Seconds of wall-clock time, and of CPU time of the whole process (all threads) in user and
+  /// system mode, as IPython's `%time` reports them.
+  public var wall: Double
+  public var user: Double
+  public var system: Double
+
+  public init(wall: Double, user: Double, system: Double) {
+    self.wall = wall
+    self.user = user
+    self.system = system
+  }
 }
 
 /// The outcome of one cell, as the executor saw it.
@@ -80,6 +99,10 @@ public enum ExecutorEvent: Codable, Sendable, Equatable {
   case cellError(name: String, value: String)
   /// The value of the user expression with this index, from a cell of user expressions.
   case expression(index: Int, ExpressionOutcome)
+  /// The answer to `load`: nil, or why `dlopen` refused the library.
+  case loaded(library: String, error: String?)
+  /// What the cell that is finishing cost; sent just before `finished`.
+  case usage(CellUsage)
   case finished(CellOutcome)
 }
 

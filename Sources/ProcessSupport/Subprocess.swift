@@ -24,8 +24,12 @@ public enum Subprocess {
   /// Parent fds should be close-on-exec; `dup2` clears the flag on the child's copy. The child starts
   /// with no blocked signals and default handlers, whatever the calling thread blocks (the kernel
   /// blocks SIGINT to wait for it on a thread of its own).
+  /// With `newProcessGroup`, the child leads a process group of its own, so that a signal to the group
+  /// (`kill(-pid, …)`) reaches what it starts too.
   public static func spawn(
-    _ program: String, _ arguments: [String], environment: [String: String]? = nil, fds: [(child: Int32, parent: Int32)]
+    _ program: String, _ arguments: [String], environment: [String: String]? = nil,
+    fds: [(child: Int32, parent: Int32)],
+    newProcessGroup: Bool = false
   ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -44,7 +48,12 @@ public enum Subprocess {
     sigaddset(&defaults, SIGINT)
     sigaddset(&defaults, SIGPIPE)
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+    if newProcessGroup {
+      posix_spawnattr_setpgroup(&attributes, 0)
+      flags |= POSIX_SPAWN_SETPGROUP
+    }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
     var pid: pid_t = 0
     let rc = withCStrings([program] + arguments) { argv in
       withCStrings(env) { envp in posix_spawn(&pid, program, &actions, &attributes, argv, envp) }

@@ -26,7 +26,7 @@ struct TrainBench {
       model.board.display = false
       Trainer(maxEpochs: epochs).fit(model, data)
       try model.board.svg().write(toFile: directory + "/progress_board.svg", atomically: true, encoding: .utf8)
-      var iterator = data.valDataloader()!.makeIterator()
+      var iterator = data.valDataloader().makeIterator()
       let grid = data.imageGrid(iterator.next()!, nrows: 2, ncols: 8)
       try grid["image/svg+xml"]!.write(toFile: directory + "/visualize.svg", atomically: true, encoding: .utf8)
       print("wrote \(directory)/progress_board.svg and \(directory)/visualize.svg")

@@ -8,6 +8,7 @@ open class DataModule {
     preconditionFailure("\(type(of: self)) does not define trainDataloader()")
   }
 
-  /// The validation data; nil when there is none (the trainer then skips validation).
+  /// The validation data; nil when there is none (the trainer then skips validation). Data modules that
+  /// always have it (`FashionMNIST`, `SyntheticClassification`) override this with `-> DataLoader`.
   open func valDataloader() -> DataLoader? { nil }
 }

@@ -67,7 +67,8 @@ public final class FashionMNIST: DataModule {
   public var numVal: Int { valLabels.count }
 
   public override func trainDataloader() -> DataLoader { loader(trainImages, trainLabels, shuffle: true) }
-  public override func valDataloader() -> DataLoader? { loader(valImages, valLabels, shuffle: false) }
+  /// Fashion-MNIST always has validation data (its test set), so no unwrapping is needed.
+  public override func valDataloader() -> DataLoader { loader(valImages, valLabels, shuffle: false) }
 
   /// The text labels of class indices.
   public func textLabels(_ indices: [Int]) -> [String] { indices.map { Self.labels[$0] } }

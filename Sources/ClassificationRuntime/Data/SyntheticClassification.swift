@@ -34,7 +34,7 @@ public final class SyntheticClassification: DataModule {
   }
 
   public override func trainDataloader() -> DataLoader { loader(trainX, trainY, shuffle: true) }
-  public override func valDataloader() -> DataLoader? { loader(valX, valY, shuffle: false) }
+  public override func valDataloader() -> DataLoader { loader(valX, valY, shuffle: false) }
 
   private func loader(_ x: Tensor, _ y: Tensor, shuffle: Bool) -> DataLoader {
     let features = x.shape[1]

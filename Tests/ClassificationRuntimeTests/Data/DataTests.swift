@@ -73,7 +73,7 @@ func labels(_ loader: DataLoader, _ generator: inout Xoshiro) -> [Float] {
     }
     let data = try FashionMNIST(batchSize: 4, directory: directory)
     #expect(data.numTrain == 6 && data.numVal == 6)
-    let batches = Array(data.valDataloader()!)
+    let batches = Array(data.valDataloader())
     #expect(batches.map(\.count) == [4, 2])
     #expect(batches[0].x.shape == [4, 1, 28, 28] && batches[0].y.scalars == [0, 1, 2, 3])
     #expect(abs(batches[0].x.scalars[1] - 1 / 255) < 1e-7)
@@ -85,7 +85,7 @@ func labels(_ loader: DataLoader, _ generator: inout Xoshiro) -> [Float] {
     #expect(labels(data.trainDataloader(), &generator) == first)
     #expect(first.sorted() == [0, 1, 2, 3, 4, 9] && (first != second || first.count < 3))
     let resized = try FashionMNIST(batchSize: 2, resize: (14, 14), directory: directory)
-    #expect(Array(resized.valDataloader()!)[0].x.shape == [2, 1, 14, 14])
+    #expect(Array(resized.valDataloader())[0].x.shape == [2, 1, 14, 14])
   }
 }
 
