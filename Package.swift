@@ -43,7 +43,12 @@ let package = Package(
     // History in SQLite (IPython's schema), behind `Kernel`'s HistoryStore.
     .target(name: "SQLiteHistory", dependencies: ["CSQLite", "Kernel"]),
     // The execution seam's real side: compiles cells and drives the executor child.
-    .target(name: "ExecutorHost", dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport"]),
+    .target(
+      name: "ExecutorHost",
+      dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport", "SourceKitCompletion"]),
+    // Code completion from the toolchain's SourceKit, in a server process of its own (`swift-kernel sourcekit`).
+    .systemLibrary(name: "CSourceKitD"),
+    .target(name: "SourceKitCompletion", dependencies: ["CSourceKitD", "ExecutorWire"]),
     .target(name: "NotebookRunner", dependencies: ["JupyterProtocol", "ZeroMQTransport"]),
     .target(
       name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib", "SVGPlot"],
@@ -54,6 +59,7 @@ let package = Package(
       name: "swift-kernel",
       dependencies: [
         "Kernel", "ExecutorHost", "ZeroMQTransport", "SQLiteHistory", "Executor", "JupyterProtocol", "CellCompiler",
+        "SourceKitCompletion",
         "NotebookRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),

@@ -79,6 +79,23 @@ public final class CellCompiler {
     scope.newest.filter { ($0.value.kind == .let || $0.value.kind == .var) && lostValues[$0.key] == nil }.keys.sorted()
   }
 
+  /// What code completion needs to see `code` as the next cell would: the imports its compile would
+  /// have (earlier cells it uses, the runtime, the user's imports), and the compiler's search paths.
+  /// A non-empty `prefix` outside a member also imports the cells that declare names starting with it,
+  /// so that SourceKit offers them with their types and initialisers.
+  public func completionContext(for code: String, prefix: String = "") -> (imports: [String], arguments: [String]) {
+    let candidates = prefix.isEmpty ? [] : scope.newest.keys.filter { $0.hasPrefix(prefix) }.sorted()
+    let cell = CellRewriter(cellNumber: nextCell, label: 0).rewrite(
+      code + "\n" + candidates.joined(separator: "\n"), scope: scope)
+    let imports = cell.cellImports.modules.map { "@testable import \($0)" } + cell.baseImports + cell.cellImports.scoped
+    var arguments = [
+      "-module-name", "CellCompletion", "-swift-version", "5", "-Onone", "-module-cache-path", moduleCache,
+      "-I", workDirectory.path,
+    ]
+    for path in moduleSearchPaths { arguments += ["-I", path] }
+    return (imports, arguments + packageArguments)
+  }
+
   /// The text of the cell the user knows as `<Cell label>`, for tracebacks.
   public func source(ofCell label: Int) -> String? { sources[label] }
 

@@ -6,6 +6,12 @@ public struct Toolchain: Sendable {
   public var linker: String
   /// `llvm-symbolizer`, which finds a trapped cell's line from its library and an offset.
   public var symbolizer: String { URL(fileURLWithPath: linker).deletingLastPathComponent().path + "/llvm-symbolizer" }
+  /// The in-process SourceKit library code completion loads (it may be missing: completion then keeps
+  /// to the names the kernel knows).
+  public var sourceKitLibrary: String {
+    URL(fileURLWithPath: frontend).deletingLastPathComponent().deletingLastPathComponent().path
+      + "/lib/libsourcekitdInProc.so"
+  }
   public var swiftLibraryDirectory: String
   public var swiftrt: String
   /// Where the system's libraries are, for `-lm` and what a user's C imports ask for (the clang driver

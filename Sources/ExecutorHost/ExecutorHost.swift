@@ -18,6 +18,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   let compiler: CellCompiler
   let launch: ExecutorLaunch
   let names: NameIndex
+  /// SourceKit's completions, from a server process started at the first request.
+  let completions: CompletionClient
   /// The executor child; the execution thread alone replaces it.
   var executor: ExecutorProcess?
   private var generation = 0
@@ -56,6 +58,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     names = NameIndex(
       runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
     wakePipe = try Subprocess.pipe()
+    completions = CompletionClient(
+      program: launch.program, arguments: ["sourcekit", "--library", compiler.toolchain.sourceKitLibrary])
     compiler.toolStarted = { [weak self] pid in self?.control.withLock { $0.tool = pid } }
     for fd in [wakePipe.read, wakePipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     startExecutor()
@@ -180,6 +184,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       return state.pid
     }
     if let pid { kill(pid, SIGKILL) }
+    completions.stop()
     wake()
   }
 

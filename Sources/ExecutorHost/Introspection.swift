@@ -1,6 +1,8 @@
 import CellCompiler
 import Foundation
+import JupyterProtocol
 import Kernel
+import SourceKitCompletion
 
 // Completion and inspection: declarations from the names in scope (see `NameIndex`), a variable's
 // type and value from the executor.
@@ -13,8 +15,56 @@ extension ExecutorHost {
     let prefix = String(String.UnicodeScalarView(scalars[start..<cursor]))
     if let magics = magicCompletion(scalars, start: start, cursor: cursor, prefix: prefix) { return magics }
     let afterDot = start > 0 && scalars[start - 1] == "."
+    let known = names.completions(prefix: prefix, afterDot: afterDot)
+    guard let found = sourceKitCompletions(code, start: start, prefix: prefix, afterDot: afterDot) else {
+      return Completion(matches: known, cursorStart: start, cursorEnd: cursor)
+    }
+    // SourceKit sees the cells this one uses; names of the others are still offered after its own.
+    var matches = found
+    if !afterDot {
+      let offered = Set(found.map(\.text))
+      matches += known.filter { !offered.contains($0) }.map {
+        CompletionMatch(text: $0, kind: "instance", signature: "")
+      }
+    }
+    // A match that replaces text before the identifier too (`?.x` for the `.` of `value.`).
+    let erase = min(matches.map(\.erase).max() ?? 0, start)
+    let from = start - erase
+    let types: [JSON] = matches.map { match in
+      [
+        "start": .int(start - min(match.erase, start)), "end": .int(cursor), "text": .string(match.text),
+        "type": .string(match.kind), "signature": .string(match.signature),
+      ]
+    }
+    let texts = matches.map { match -> String in
+      // Matches that erase less than the widest keep the text between.
+      let kept = String(String.UnicodeScalarView(scalars[from..<(start - min(match.erase, start))]))
+      return kept + match.text
+    }
     return Completion(
-      matches: names.completions(prefix: prefix, afterDot: afterDot), cursorStart: start, cursorEnd: cursor)
+      matches: texts, cursorStart: from, cursorEnd: cursor, metadata: ["_jupyter_types_experimental": .array(types)])
+  }
+
+  /// SourceKit's completions at `start` (the start of the identifier being typed), with the cell seen
+  /// as the next cell would be compiled: inside a function body after its imports, so that SourceKit
+  /// reuses the imported modules from one request to the next. nil when SourceKit cannot answer, or a
+  /// cell is running.
+  private func sourceKitCompletions(_ code: String, start: Int, prefix: String, afterDot: Bool) -> [CompletionMatch]? {
+    guard work.try() else { return nil }
+    defer { work.unlock() }
+    // Magics and `import` lines are blank: neither belongs in a function body.
+    var lines = Magics.swiftOnly(code).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    for index in lines.indices where lines[index].trimmingCharacters(in: .whitespaces).hasPrefix("import ") {
+      lines[index] = String(repeating: " ", count: lines[index].unicodeScalars.count)
+    }
+    let body = Array(lines.joined(separator: "\n").unicodeScalars)
+    let context = compiler.completionContext(for: code, prefix: afterDot ? "" : prefix)
+    let opening = context.imports.joined(separator: "\n") + "\nfunc __completion() {\n"
+    let before = String(String.UnicodeScalarView(body[..<min(start, body.count)]))
+    let text = opening + String(String.UnicodeScalarView(body)) + "\n}\n"
+    return completions.complete(
+      file: compiler.workDirectory.appendingPathComponent("completion.swift").path, text: text,
+      offset: opening.utf8.count + before.utf8.count, prefix: prefix, arguments: context.arguments)
   }
 
   /// `%ti` completes to `%time` and `%timeit`: a magic's name at the start of a line.

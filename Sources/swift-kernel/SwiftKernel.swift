@@ -6,6 +6,7 @@ import Foundation
 import JupyterProtocol
 import Kernel
 import SQLiteHistory
+import SourceKitCompletion
 import ZeroMQTransport
 
 /// Where this binary and the runtime built beside it live.
@@ -57,7 +58,9 @@ struct SwiftKernel: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "swift-kernel",
     abstract: "A Jupyter kernel for Swift with a classification runtime preloaded in every cell.",
-    subcommands: [KernelCommand.self, RunCommand.self, InstallCommand.self, ExecutorCommand.self])
+    subcommands: [
+      KernelCommand.self, RunCommand.self, InstallCommand.self, ExecutorCommand.self, SourceKitCommand.self,
+    ])
 }
 
 struct KernelCommand: ParsableCommand {
@@ -92,6 +95,19 @@ struct ExecutorCommand: ParsableCommand {
 
   func run() throws {
     Executor.main(runtimePath: runtime)
+  }
+}
+
+struct SourceKitCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sourcekit", abstract: "Answer a kernel's completion requests with SourceKit (started by the kernel).",
+    shouldDisplay: false)
+
+  @Option(help: "The toolchain's libsourcekitdInProc.so.")
+  var library: String
+
+  func run() throws {
+    CompletionServer.main(library: library)
   }
 }
 
