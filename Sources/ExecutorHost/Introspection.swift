@@ -22,7 +22,8 @@ extension ExecutorHost {
     // SourceKit sees the cells this one uses; names of the others are still offered after its own.
     var matches = found
     if !afterDot {
-      let offered = Set(found.map(\.text))
+      // …unless SourceKit offered the name already, as a call (`learn()`) or as it is.
+      let offered = Set(found.map { String($0.text.prefix { $0 != "(" }) })
       matches += known.filter { !offered.contains($0) }.map {
         CompletionMatch(text: $0, kind: "instance", signature: "")
       }

@@ -139,13 +139,14 @@ def test_completion_offers_earlier_declarations_and_runtime_names(kc):
     reply = kc.get_shell_msg(timeout=10)
     assert reply["parent_header"]["msg_id"] == msg_id
     content = reply["content"]
-    assert {"learningRateSchedule", "learnSomething"} <= set(content["matches"])
+    # SourceKit offers a function as a call, with its argument labels.
+    assert {"learningRateSchedule", "learnSomething()"} <= set(content["matches"])
     assert (content["cursor_start"], content["cursor_end"]) == (0, 5)
     # Cursor positions count code points, not UTF-16 units or bytes.
     code = 'let é = "🎉"; disp'
     kc.complete(code, len(code))
     content = kc.get_shell_msg(timeout=10)["content"]
-    assert content["cursor_start"] == len(code) - 4 and "display" in content["matches"]
+    assert content["cursor_start"] == len(code) - 4 and "display(html: )" in content["matches"]
 
 
 def test_inspect_shows_declaration_and_doc_comment(kc):

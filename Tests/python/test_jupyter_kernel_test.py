@@ -11,9 +11,11 @@ class SwiftKernelTests(jupyter_kernel_test.KernelTests):
 
     code_hello_world = 'print("hello, world")'
     code_stderr = 'import Foundation\nFileHandle.standardError.write("oops\\n".data(using: .utf8)!)'
+    # SourceKit's completions: calls with their argument labels, and members of the value's type after
+    # a dot (here a literal's).
     completion_samples = [
-        {"text": "pri", "matches": {"print", "private"}},
-        {"text": "clearOut", "matches": {"clearOutput"}},
+        {"text": "clearOut", "matches": {"clearOutput()", "clearOutput(wait: )"}},
+        {"text": '"abc".upp', "matches": {"uppercased()", "uppercased(with: )"}},
     ]
     complete_code_samples = ["1 + 1", "let x = 1", "func f() -> Int {\n  return 1\n}", "print(\"a\")"]
     incomplete_code_samples = ["func f() {", "let a = [1, 2,", "print(", "struct P {\n  var x: Int"]
