@@ -79,6 +79,8 @@ let package = Package(
     .testTarget(
       name: "SQLiteHistoryTests", dependencies: ["SQLiteHistory", "Kernel"], path: "Tests/SQLiteHistoryTests"),
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
-    .testTarget(name: "ExecutorHostTests", dependencies: ["ExecutorHost"], path: "Tests/ExecutorHostTests"),
+    .testTarget(
+      name: "ExecutorHostTests", dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler"],
+      path: "Tests/ExecutorHostTests"),
   ]
 )

@@ -7,9 +7,10 @@ public struct Toolchain: Sendable {
   /// `llvm-symbolizer`, which finds a trapped cell's line from its library and an offset.
   public var symbolizer: String { URL(fileURLWithPath: linker).deletingLastPathComponent().path + "/llvm-symbolizer" }
   /// The in-process SourceKit library code completion loads (it may be missing: completion then keeps
-  /// to the names the kernel knows).
+  /// to the names the kernel knows); `SWIFT_KERNEL_SOURCEKIT` names another.
   public var sourceKitLibrary: String {
-    URL(fileURLWithPath: frontend).deletingLastPathComponent().deletingLastPathComponent().path
+    if let chosen = ProcessInfo.processInfo.environment["SWIFT_KERNEL_SOURCEKIT"] { return chosen }
+    return URL(fileURLWithPath: frontend).deletingLastPathComponent().deletingLastPathComponent().path
       + "/lib/libsourcekitdInProc.so"
   }
   public var swiftLibraryDirectory: String

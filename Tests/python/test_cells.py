@@ -149,6 +149,30 @@ def test_completion_offers_earlier_declarations_and_runtime_names(kc):
     assert content["cursor_start"] == len(code) - 4 and "display(html: )" in content["matches"]
 
 
+def test_completion_knows_types_through_sourcekit(kc):
+    ok(kc, "struct Sample { var width: Int; func area() -> Int { width * width } }\nlet sample = Sample(width: 3)")
+    content = kc.complete("sample.", 7, reply=True, timeout=60)["content"]
+    assert set(content["matches"]) >= {"width", "area()"}
+    # Only the members of Sample: no names of other types in scope.
+    assert not {"trainDataloader()", "transposed()"} & set(content["matches"])
+    kinds = {m["text"]: (m["type"], m["signature"]) for m in content["metadata"]["_jupyter_types_experimental"]}
+    assert kinds["width"] == ("property", "Int") and kinds["area()"] == ("function", "() -> Int")
+
+
+def test_completion_falls_back_to_known_names_without_sourcekit():
+    import os
+    km, kc = start(env={**os.environ, "SWIFT_KERNEL_SOURCEKIT": "/nonexistent/libsourcekitdInProc.so"})
+    try:
+        ok(kc, "let fallbackValue = 1\nfunc fallbackFunction() {}")
+        content = kc.complete("fallback", 8, reply=True, timeout=60)["content"]
+        # The kernel's own names, bare (SourceKit would offer the function as a call).
+        assert {"fallbackValue", "fallbackFunction"} <= set(content["matches"])
+        assert "_jupyter_types_experimental" not in content["metadata"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def test_inspect_shows_declaration_and_doc_comment(kc):
     ok(kc, "/// Scales a value by the golden ratio.\nfunc golden(_ x: Double) -> Double { x * 1.618 }")
     kc.inspect("golden(2)", 3)
