@@ -217,7 +217,12 @@ extension ExecutorHost {
     }
     control.withLock { $0.shellGroup = pid }
     defer { control.withLock { $0.shellGroup = nil } }
-    for pipe in pipes { close(pipe.write) }
+    for pipe in pipes {
+      close(pipe.write)
+      // Read what is there and go back to waiting: a blocking read would wait for the end of the
+      // command (no streaming, no interrupt, and a deadlock when the other pipe fills up).
+      _ = fcntl(pipe.read, F_SETFL, fcntl(pipe.read, F_GETFL) | O_NONBLOCK)
+    }
     var open = pipes.map(\.read)
     var pending: [[UInt8]] = [[], []]
     var printed = ""

@@ -81,7 +81,8 @@ enum Magics {
         continue
       }
       let (name, arguments) = split(line.dropFirst())
-      // The code of `%time`/`%timeit` keeps its line and column: the magic's name becomes spaces.
+      // The code of `%time` keeps its line and column (the magic's name becomes spaces); `%timeit`'s its
+      // line (the call that wraps it comes first).
       let code = keeping(lines, only: [index], replacingPrefix: line.count - arguments.count)
       switch name {
       case "time": steps.append(.time(code))
