@@ -157,6 +157,13 @@ def test_completion_knows_types_through_sourcekit(kc):
     assert not {"trainDataloader()", "transposed()"} & set(content["matches"])
     kinds = {m["text"]: (m["type"], m["signature"]) for m in content["metadata"]["_jupyter_types_experimental"]}
     assert kinds["width"] == ("property", "Int") and kinds["area()"] == ("function", "() -> Int")
+    # A class of the runtime, and a literal.
+    ok(kc, "let regression = SoftmaxRegression(numOutputs: 10, lr: 0.1)")
+    content = kc.complete("regression.tra", 14, reply=True, timeout=60)["content"]
+    # Only its members: no `transposed()` of Tensor, no `trainDataloader()` of a data module.
+    assert set(content["matches"]) == {"trainer", "training", "trainingStep()"}
+    content = kc.complete('"abc".upp', 9, reply=True, timeout=60)["content"]
+    assert content["matches"] == ["uppercased()", "uppercased(with: )"] and content["cursor_start"] == 6
 
 
 def test_completion_falls_back_to_known_names_without_sourcekit():

@@ -9,8 +9,8 @@ import Foundation
 // What the kernel's magics compile into cells: `%timeit`, `%who`/`%whos`, and the value half of
 // inspecting a variable. The kernel writes the calls; users need not.
 
-/// `%timeit`: runs `body` `number` times per run (0: the first of 1, 2, 5, 10, 20, 50, … loops that
-/// takes at least 0.2 s, as Python's `timeit` chooses), `repeats` runs, and prints IPython's line:
+/// `%timeit`: runs `body` `number` times per run (0: the first of 1, 10, 100, … loops that takes at
+/// least 0.2 s, as IPython chooses), `repeats` runs, and prints IPython's line:
 /// `12.3 µs ± 45.6 ns per loop (mean ± std. dev. of 7 runs, 10,000 loops each)`.
 /// An interrupt ends it at the next loop.
 public func __timeit<T>(number: Int = 0, repeats: Int = 7, _ body: () throws -> T) throws {
@@ -24,11 +24,9 @@ public func __timeit<T>(number: Int = 0, repeats: Int = 7, _ body: () throws -> 
   }
   var loops = number
   if loops == 0 {
-    search: for power in 0..<10 {
-      for step in [1, 2, 5] {
-        loops = step * Int(pow(10, Double(power)))
-        if try seconds(loops) >= 0.2 || StopRequest.isRequested { break search }
-      }
+    for power in 0..<10 {
+      loops = Int(pow(10, Double(power)))
+      if try seconds(loops) >= 0.2 || StopRequest.isRequested { break }
     }
   }
   var perLoop: [Double] = []
@@ -37,6 +35,12 @@ public func __timeit<T>(number: Int = 0, repeats: Int = 7, _ body: () throws -> 
     perLoop.append(try seconds(loops) / Double(loops))
   }
   if StopRequest.isRequested { return }
+  // IPython's warning when the runs differ a lot.
+  if let best = perLoop.min(), let worst = perLoop.max(), best > 0, worst > 4 * best, worst > 1e-6 {
+    print(
+      "The slowest run took \(String(format: "%.2f", worst / best)) times longer than the fastest. "
+        + "This could mean that an intermediate result is being cached.")
+  }
   print(timeitLine(perLoop: perLoop, loops: loops))
 }
 
