@@ -46,7 +46,10 @@ struct RunCommand: ParsableCommand {
       values.append((String(parameter[..<equals]), String(parameter[parameter.index(after: equals)...])))
     }
     notebook.inject(parameters: values)
-    let destination = output ?? (input.hasSuffix(".ipynb") ? String(input.dropLast(6)) : input) + ".out.ipynb"
+    // Absolute now: a notebook's `%cd` changes this process's working folder (the kernel runs in it).
+    let destination = URL(
+      fileURLWithPath: output ?? (input.hasSuffix(".ipynb") ? String(input.dropLast(6)) : input) + ".out.ipynb"
+    ).path
 
     let sockets = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-run-\(getpid())")
     try FileManager.default.createDirectory(at: sockets, withIntermediateDirectories: true)

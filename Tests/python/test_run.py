@@ -36,6 +36,17 @@ def texts(cell):
     return [o.get("text") or o.get("data", {}).get("text/plain") or o.get("evalue") for o in cell.outputs]
 
 
+def test_a_relative_output_path_is_where_the_run_started_even_after_cd(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    source = make(tmp_path / "cd.ipynb", [new_code_cell(f"%cd {elsewhere}"), new_code_cell("1 + 1")])
+    result = subprocess.run([BINARY, "run", "cd.ipynb", "-o", "out.ipynb"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "out.ipynb").exists() and not (elsewhere / "out.ipynb").exists()
+    assert texts(read(tmp_path / "out.ipynb").cells[1]) == ["2"]
+
+
 def test_a_green_notebook_records_outputs_like_nbclient(tmp_path):
     source = make(tmp_path / "ok.ipynb", [
         new_markdown_cell("# title"),
