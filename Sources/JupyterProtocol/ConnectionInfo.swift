@@ -13,6 +13,14 @@ public struct ConnectionInfo: Sendable, Equatable {
   public var hbPort: Int
   public var key: String
   public var signatureScheme: String
+  /// CurveZMQ keys (Z85, 40 characters) when the client asked for transport encryption
+  /// (jupyter_client's `transport_encryption`): every socket is then a CURVE server with them.
+  public var curve: CurveKeys?
+
+  public struct CurveKeys: Sendable, Equatable {
+    public var publicKey: String
+    public var secretKey: String
+  }
 
   public init(json: JSON) throws {
     guard case .object = json else { throw ConnectionError.invalid("the connection file is not a JSON object") }
@@ -32,6 +40,16 @@ public struct ConnectionInfo: Sendable, Equatable {
     guard signatureScheme == "hmac-sha256" || key.isEmpty else {
       throw ConnectionError.invalid("unsupported signature_scheme '\(signatureScheme)' (expected hmac-sha256)")
     }
+    switch (json["curve_publickey"]?.string, json["curve_secretkey"]?.string) {
+    case (nil, nil): curve = nil
+    case (let publicKey?, let secretKey?):
+      guard publicKey.utf8.count == 40, secretKey.utf8.count == 40 else {
+        throw ConnectionError.invalid("curve_publickey and curve_secretkey must be 40-character Z85 keys")
+      }
+      curve = CurveKeys(publicKey: publicKey, secretKey: secretKey)
+    default:
+      throw ConnectionError.invalid("the connection file has only one of curve_publickey and curve_secretkey")
+    }
   }
 
   /// A connection over ipc sockets named after `path` (no ports to pick), for a kernel in this process.
@@ -41,6 +59,7 @@ public struct ConnectionInfo: Sendable, Equatable {
     (shellPort, iopubPort, stdinPort, controlPort, hbPort) = (1, 2, 3, 4, 5)
     self.key = key
     signatureScheme = "hmac-sha256"
+    curve = nil
   }
 
   public init(contentsOfFile path: String) throws {

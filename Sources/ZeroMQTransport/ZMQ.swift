@@ -1,14 +1,23 @@
 import CZeroMQ
 import Foundation
+import JupyterProtocol
 
 public struct ZMQError: Error, CustomStringConvertible {
   public let code: Int32
   public let operation: String
+  private let reason: String?
   init(_ operation: String) {
     code = zmq_errno()
     self.operation = operation
+    reason = nil
   }
-  public var description: String { "\(operation): \(String(cString: zmq_strerror(code)))" }
+  /// A refusal that is no libzmq error (a setting this libzmq cannot honour).
+  init(refusing reason: String) {
+    code = 0
+    operation = ""
+    self.reason = reason
+  }
+  public var description: String { reason ?? "\(operation): \(String(cString: zmq_strerror(code)))" }
 }
 
 /// A ZeroMQ context; sockets live no longer than it.
@@ -43,6 +52,30 @@ public final class ZMQSocket: @unchecked Sendable {
   }
 
   deinit { zmq_close(handle) }
+
+  /// Whether this libzmq was built with CURVE security (libsodium or its own tweetnacl).
+  public static var hasCurve: Bool { zmq_has("curve") == 1 }
+
+  /// Makes this socket a CURVE server with the kernel's keys: peers must know the public key, and all
+  /// traffic is encrypted. Call before `bind`.
+  public func makeCurveServer(publicKey: String, secretKey: String) throws {
+    var on: Int32 = 1
+    guard zmq_setsockopt(handle, ZMQ_CURVE_SERVER, &on, MemoryLayout<Int32>.size) == 0,
+      zmq_setsockopt(handle, ZMQ_CURVE_SECRETKEY, secretKey, 40) == 0,
+      zmq_setsockopt(handle, ZMQ_CURVE_PUBLICKEY, publicKey, 40) == 0
+    else { throw ZMQError("setting the CURVE keys") }
+  }
+
+  /// Makes this socket a CURVE client of a server with `serverKey` (a fresh key pair of its own).
+  public func makeCurveClient(serverKey: String) throws {
+    var publicKey = [CChar](repeating: 0, count: 41)
+    var secretKey = [CChar](repeating: 0, count: 41)
+    guard zmq_curve_keypair(&publicKey, &secretKey) == 0,
+      zmq_setsockopt(handle, ZMQ_CURVE_SERVERKEY, serverKey, 40) == 0,
+      zmq_setsockopt(handle, ZMQ_CURVE_PUBLICKEY, publicKey, 40) == 0,
+      zmq_setsockopt(handle, ZMQ_CURVE_SECRETKEY, secretKey, 40) == 0
+    else { throw ZMQError("setting the CURVE keys") }
+  }
 
   /// Binds and returns the endpoint actually bound (a port of 0 becomes a free one).
   @discardableResult
@@ -117,8 +150,9 @@ public final class Heartbeat: @unchecked Sendable {
   private let socket: ZMQSocket
   private var thread: Thread?
 
-  public init(context: ZMQContext, endpoint: String) throws {
+  public init(context: ZMQContext, endpoint: String, curve: ConnectionInfo.CurveKeys? = nil) throws {
     socket = try ZMQSocket(context, .rep)
+    if let curve { try socket.makeCurveServer(publicKey: curve.publicKey, secretKey: curve.secretKey) }
     try socket.bind(endpoint)
   }
 

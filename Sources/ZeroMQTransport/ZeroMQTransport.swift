@@ -28,19 +28,31 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
   public init(connection: ConnectionInfo, log: @escaping @Sendable (String) -> Void) throws {
     codec = WireCodec(signer: Signer(key: connection.key))
     self.log = log
+    let curve = connection.curve
+    if curve != nil && !ZMQSocket.hasCurve {
+      throw ZMQError(
+        refusing:
+          "the connection file asks for CurveZMQ encryption, but this libzmq was built without CURVE (zmq_has(\"curve\") is false); install a libzmq with libsodium, or start the kernel without transport encryption"
+      )
+    }
+    func secured(_ socket: ZMQSocket) throws -> ZMQSocket {
+      if let curve { try socket.makeCurveServer(publicKey: curve.publicKey, secretKey: curve.secretKey) }
+      return socket
+    }
     var sockets: [Channel: ZMQSocket] = [:]
     for (channel, port) in [
       (Channel.shell, connection.shellPort), (.control, connection.controlPort), (.stdin, connection.stdinPort),
     ] {
-      let socket = try ZMQSocket(context, .router)
+      let socket = try secured(ZMQSocket(context, .router))
       try socket.bind(connection.endpoint(port: port))
       sockets[channel] = socket
     }
     self.sockets = sockets
-    let iopub = try ZMQSocket(context, .pub)
+    let iopub = try secured(ZMQSocket(context, .pub))
     try iopub.bind(connection.endpoint(port: connection.iopubPort))
     self.iopub = Mutex(iopub)
-    heartbeat = try Heartbeat(context: context, endpoint: connection.endpoint(port: connection.hbPort))
+    heartbeat = try Heartbeat(context: context, endpoint: connection.endpoint(port: connection.hbPort), curve: curve)
+    if curve != nil { log("CurveZMQ: every socket, the heartbeat too, is a CURVE server") }
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw ZMQError("pipe") }
     for fd in fds {

@@ -140,7 +140,8 @@ struct InstallCommand: ParsableCommand {
       "language": "swift",
       "interrupt_mode": "message",
       "env": ["SWIFT_TOOLCHAIN": .string(usr)],
-      "metadata": ["debugger": false],
+      // CurveZMQ (jupyter_client's `transport_encryption`), declared when this libzmq can do it.
+      "metadata": ZMQSocket.hasCurve ? ["debugger": false, "supported_encryption": ["curve"]] : ["debugger": false],
     ]
     try (spec.pretty(indent: 2) + "\n").write(
       to: directory.appendingPathComponent("kernel.json"), atomically: true, encoding: .utf8)

@@ -23,4 +23,16 @@ import Testing
     #expect(throws: ConnectionError.self) { try ConnectionInfo(json: ["key": "k", "signature_scheme": "hmac-md5"]) }
     #expect(throws: ConnectionError.self) { try ConnectionInfo(json: [1, 2]) }
   }
+
+  @Test func curveKeysAreReadWhenBothAreThere() throws {
+    let publicKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+    let secretKey = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+    let info = try ConnectionInfo(json: ["curve_publickey": .string(publicKey), "curve_secretkey": .string(secretKey)])
+    #expect(info.curve == ConnectionInfo.CurveKeys(publicKey: publicKey, secretKey: secretKey))
+    #expect(try ConnectionInfo(json: ["key": "k"]).curve == nil)
+    #expect(throws: ConnectionError.self) { try ConnectionInfo(json: ["curve_publickey": .string(publicKey)]) }
+    #expect(throws: ConnectionError.self) {
+      try ConnectionInfo(json: ["curve_publickey": "short", "curve_secretkey": "short"])
+    }
+  }
 }
