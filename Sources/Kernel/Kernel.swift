@@ -44,8 +44,16 @@ public final class Kernel: @unchecked Sendable {
     var silent: Bool
     var storeHistory: Bool
     var stopOnError: Bool
+    /// `exit` or `quit` alone: nothing runs, and the reply asks the client to exit (IPython's `ask_exit`
+    /// payload, which `jupyter console` acts on).
+    var asksExit = false
     /// Set while the cell waits for an `input_reply`.
     var input: InputSlot?
+  }
+
+  /// The words that ask a console to exit, as in IPython (`exit` is no Swift expression by itself).
+  static func asksExit(_ code: String) -> Bool {
+    ["exit", "quit", "exit()", "quit()"].contains(code.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   public init(
@@ -196,15 +204,16 @@ public final class Kernel: @unchecked Sendable {
       publish("execute_input", content: ["code": .string(code), "execution_count": .int(count)], parent: parent)
     }
     if storeHistory { history.append(line: count, input: code) }
+    let asksExit = Self.asksExit(code)
     running = RunningCell(
       request: request, channel: channel, count: count, silent: silent, storeHistory: storeHistory,
-      stopOnError: content["stop_on_error"]?.bool ?? true)
+      stopOnError: content["stop_on_error"]?.bool ?? true, asksExit: asksExit)
 
     let output = sink(parent: parent, silent: silent, allowStdin: allowStdin)
     let cell = CellRequest(code: code, label: count, allowStdin: allowStdin)
     executionQueue.async { [executing] in
       let outcome =
-        code.allSatisfy(\.isWhitespace) ? .ok(result: nil) : executing.execute(cell, output: output)
+        code.allSatisfy(\.isWhitespace) || asksExit ? .ok(result: nil) : executing.execute(cell, output: output)
       var values: [String: ExpressionResult] = [:]
       if case .ok = outcome, !expressions.isEmpty { values = executing.evaluate(expressions, output: output) }
       self.post(.finished(outcome, values))
@@ -248,7 +257,8 @@ public final class Kernel: @unchecked Sendable {
         }
       }
       content = [
-        "status": "ok", "execution_count": .int(cell.count), "payload": [],
+        "status": "ok", "execution_count": .int(cell.count),
+        "payload": cell.asksExit ? [["source": "ask_exit", "keepkernel": false]] : [],
         "user_expressions": .object(userExpressions.mapValues(\.json)),
       ]
     case .failed(let error):

@@ -22,6 +22,19 @@ import Testing
     h.stop()
   }
 
+  @Test func exitAloneAsksTheClientToExitAndRunsNothing() {
+    let h = KernelHarness()
+    let (reply, records) = h.run("exit")
+    #expect(reply["status"] == "ok")
+    #expect(reply["payload"] == [["source": "ask_exit", "keepkernel": false]])
+    #expect(records.labels == ["status:busy", "execute_input", "shell:execute_reply", "status:idle"])
+    #expect(h.run("  quit\n").reply["payload"] == [["source": "ask_exit", "keepkernel": false]])
+    // Anything more is code: it runs, and asks nothing.
+    #expect(h.run("value exit").reply["payload"] == [])
+    #expect(h.executor.executed.map(\.code) == ["value exit"])
+    h.stop()
+  }
+
   @Test func resultIsPublishedAndRemembered() {
     let h = KernelHarness()
     let (reply, records) = h.run("value 42")
