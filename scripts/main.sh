@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
+# The same build the test command uses (release, with testable imports, in .build): the tests then
+# only build their own targets.
 echo "main: building (release)"
-swift build -c release
+swift build -c release -Xswiftc -enable-testing
 binary="$PWD/.build/release/swift-kernel"
 "$binary" install --user            # for JupyterLab, Notebook and jupyter console of this user
 "$binary" install --prefix .venv    # for the venv's clients (nbclient, nbconvert, papermill)

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libzmq3-dev libopenblas-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist pkg-config python3-venv)
+# The test command (`setup.sh --tests`) also drives JupyterLab in a real browser.
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium chromium-driver); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

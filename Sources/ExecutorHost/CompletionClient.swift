@@ -23,6 +23,8 @@ final class CompletionClient {
   private(set) var unavailable: String?
   /// Whether an answer has come back yet; the first one waits longer (SourceKit loads the modules).
   private var warm = false
+  /// `complete` runs on the dispatcher thread, `prepare` on the execution thread.
+  private let lock = NSLock()
 
   init(program: String, arguments: [String]) {
     self.program = program
@@ -32,9 +34,25 @@ final class CompletionClient {
   deinit { stop() }
 
   /// The server's matches, or nil (no server, an error, or no answer in time).
+  /// Starts the server and has it load the session's modules now (after the first cell), without
+  /// waiting: JupyterLab gives up on a completion after 1 s, and SourceKit's first one can take longer.
+  func prepare(file: String, text: String, offset: Int, arguments compilerArguments: [String]) {
+    lock.lock()
+    defer { lock.unlock() }
+    guard unavailable == nil, pid == nil else { return }
+    start()
+    guard pid != nil else { return }
+    nextID += 1
+    let query = CompletionQuery(
+      id: nextID, file: file, text: text, offset: offset, prefix: "", arguments: compilerArguments)
+    if !PipeFraming.write(query, to: toServer) { stop() }
+  }
+
   func complete(file: String, text: String, offset: Int, prefix: String, arguments compilerArguments: [String])
     -> [CompletionMatch]?
   {
+    lock.lock()
+    defer { lock.unlock() }
     guard unavailable == nil else { return nil }
     if pid == nil { start() }
     guard pid != nil else { return nil }
@@ -90,7 +108,13 @@ final class CompletionClient {
     }
   }
 
-  func stop() {
+  func shutdown() {
+    lock.lock()
+    defer { lock.unlock() }
+    stop()
+  }
+
+  private func stop() {
     guard let pid else { return }
     close(toServer)
     close(fromServer)

@@ -85,8 +85,11 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     } catch {
       return .failed(error.cellError)
     }
-    guard let steps else { return runSwift(cell.code, cell, output: output) }
-    return run(steps, of: cell, output: output)
+    let outcome = steps.map { run($0, of: cell, output: output) } ?? runSwift(cell.code, cell, output: output)
+    // A client that can answer input is a person's (JupyterLab, a console), who may press Tab next;
+    // headless runs (nbclient, papermill, `swift-kernel run`) do not allow input and need no SourceKit.
+    if cell.allowStdin { prepareCompletion() }
+    return outcome
   }
 
   /// Compiles and runs Swift code as the cell `cell` (all of it, or one step of a cell with magics).
@@ -184,7 +187,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       return state.pid
     }
     if let pid { kill(pid, SIGKILL) }
-    completions.stop()
+    completions.shutdown()
     wake()
   }
 

@@ -141,6 +141,15 @@ extension ExecutorHost {
     return found
   }
 
+  /// After a cell, the completion server (started once) loads what a completion will need.
+  func prepareCompletion() {
+    let context = compiler.completionContext(for: "")
+    let opening = context.imports.joined(separator: "\n") + "\nfunc __completion() {\n"
+    completions.prepare(
+      file: compiler.workDirectory.appendingPathComponent("completion.swift").path, text: opening + "0.\n}\n",
+      offset: opening.utf8.count + 2, arguments: context.arguments)
+  }
+
   static func isIdentifier(_ scalar: Unicode.Scalar) -> Bool {
     scalar == "_" || scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
   }

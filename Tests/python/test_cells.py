@@ -166,6 +166,31 @@ def test_completion_knows_types_through_sourcekit(kc):
     assert content["matches"] == ["uppercased()", "uppercased(with: )"] and content["cursor_start"] == 6
 
 
+def _sourcekit_servers(km):
+    import psutil
+    kernel = psutil.Process(km.provisioner.process.pid)
+    return [c for c in kernel.children() if "sourcekit" in c.cmdline()]
+
+
+def test_sourcekit_is_started_after_a_persons_first_cell_but_not_for_headless_runs():
+    # JupyterLab gives up on a completion after 1 s: SourceKit loads the modules before the first Tab.
+    km, kc = start()
+    try:
+        ok(kc, "let warm = 1", allow_stdin=False)  # as nbclient and papermill send cells
+        time.sleep(0.5)
+        assert _sourcekit_servers(km) == []
+        ok(kc, "let person = 2")  # jupyter_client, JupyterLab and the console allow input
+        deadline = time.time() + 10
+        while not _sourcekit_servers(km) and time.time() < deadline:
+            time.sleep(0.1)
+        assert _sourcekit_servers(km)
+        content = kc.complete("per", 3, reply=True, timeout=60)["content"]
+        assert "person" in content["matches"] and "_jupyter_types_experimental" in content["metadata"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def test_completion_falls_back_to_known_names_without_sourcekit():
     import os
     km, kc = start(env={**os.environ, "SWIFT_KERNEL_SOURCEKIT": "/nonexistent/libsourcekitdInProc.so"})
