@@ -34,6 +34,13 @@ final class CompletionClient {
   deinit { stop() }
 
   /// The server's matches, or nil (no server, an error, or no answer in time).
+  /// Whether `prepare` has anything to do: no server has been started yet, and SourceKit is there.
+  var needsPreparing: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return pid == nil && unavailable == nil && !warm
+  }
+
   /// Starts the server and has it load the session's modules now (after the first cell), without
   /// waiting: JupyterLab gives up on a completion after 1 s, and SourceKit's first one can take longer.
   func prepare(file: String, text: String, offset: Int, arguments compilerArguments: [String]) {

@@ -143,6 +143,7 @@ extension ExecutorHost {
 
   /// After a cell, the completion server (started once) loads what a completion will need.
   func prepareCompletion() {
+    guard completions.needsPreparing else { return }
     let context = compiler.completionContext(for: "")
     let opening = context.imports.joined(separator: "\n") + "\nfunc __completion() {\n"
     completions.prepare(
