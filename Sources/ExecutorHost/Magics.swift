@@ -91,6 +91,9 @@ enum Magics {
         steps.append(.timeit(keeping(lines, only: [index], line: rest), number: number, repeats: repeats))
       default:
         guard let magic = LineMagic(rawValue: name) else {
+          if line.hasPrefix("%%") {
+            throw MagicUsageError(message: "a cell magic (\(line.prefix { $0 != " " })) must be the cell's first line")
+          }
           if name.isEmpty { throw MagicUsageError(message: "a line starting with % needs a magic's name. " + known) }
           throw MagicUsageError(
             message: CellMagic(rawValue: name) != nil

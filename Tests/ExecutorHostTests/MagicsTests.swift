@@ -123,6 +123,8 @@ private func parseError(_ arguments: String) -> MagicUsageError? {
     #expect(usageError("%%timeit -r x\nwork()")?.message.contains("positive") == true)
     #expect(usageError("%%writefile\ntext")?.message.contains("usage") == true)
     #expect(usageError("%%writefile a b\ntext")?.message.contains("usage") == true)
+    // A cell magic below the first line.
+    #expect(usageError("let x = 1\n%%time\nx")?.message.contains("%%time) must be the cell's first line") == true)
   }
 
   @Test func theListingNamesEveryMagic() {
