@@ -149,6 +149,21 @@ def test_completion_offers_earlier_declarations_and_runtime_names(kc):
     assert content["cursor_start"] == len(code) - 4 and "display(html: )" in content["matches"]
 
 
+def test_the_runtime_does_not_make_cells_load_foundation():
+    # Every cell imports the runtime; a public `import Foundation` in it would make every cell's compile
+    # load Foundation and ten more modules (about 10 ms each time), and Foundation's members of String
+    # would then be found without an import. The runtime imports it implementation-only.
+    km, kc = start()
+    try:
+        reply, _ = execute(kc, 'let parts = "a,b".components(separatedBy: ",")')
+        assert reply["status"] == "error" and "components" in reply["evalue"], reply
+        reply, _ = execute(kc, 'import Foundation\nlet parts = "a,b".components(separatedBy: ",")\nparts.count')
+        assert reply["status"] == "ok", reply
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def test_completion_knows_types_through_sourcekit(kc):
     ok(kc, "struct Sample { var width: Int; func area() -> Int { width * width } }\nlet sample = Sample(width: 3)")
     content = kc.complete("sample.", 7, reply=True, timeout=60)["content"]
