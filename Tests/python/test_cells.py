@@ -178,7 +178,9 @@ def test_completion_knows_types_through_sourcekit(kc):
     # Only its members: no `transposed()` of Tensor, no `trainDataloader()` of a data module.
     assert set(content["matches"]) == {"trainer", "training", "trainingStep()"}
     content = kc.complete('"abc".upp', 9, reply=True, timeout=60)["content"]
-    assert content["matches"] == ["uppercased()", "uppercased(with: )"] and content["cursor_start"] == 6
+    # `uppercased(with:)` too once a cell of this session has imported Foundation.
+    assert content["matches"][0] == "uppercased()" and content["cursor_start"] == 6
+    assert all(m.startswith("uppercased(") for m in content["matches"])
 
 
 def _sourcekit_servers(km):
