@@ -252,9 +252,7 @@ extension ExecutorHost {
         killed = true
       }
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return .success((status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), printed))
+    return .success((Subprocess.wait(for: pid), printed))
   }
 
   /// `%%writefile [-a] FILE`: the cell's body into a file, as IPython writes it.

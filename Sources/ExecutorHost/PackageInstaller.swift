@@ -102,10 +102,10 @@ extension ExecutorHost {
           name: "InstallError", value: "the package's library did not load: \(failure)",
           traceback: ["InstallError: the package's library did not load: \(failure)"]))
     }
-    if !installedLibraries.contains(package.library) { installedLibraries.append(package.library) }
-    for index in stride(from: 0, to: package.arguments.count, by: 2) {
-      let pair = Array(package.arguments[index..<min(index + 2, package.arguments.count)])
-      if !compiler.packageArguments.containsPair(pair) { compiler.packageArguments += pair }
+    // The same request again is the same library: its modules are known already.
+    if !installedLibraries.contains(package.library) {
+      installedLibraries.append(package.library)
+      compiler.packageArguments += package.arguments
     }
     let imports = request.products.map { "import \($0)" }.joined(separator: ", ")
     return say(
@@ -231,20 +231,14 @@ extension ExecutorHost {
     guard let executor, executor.send(.load(library: library)) else { return "the executor is not running" }
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
-      var polls = executor.pollDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-      _ = poll(&polls, nfds_t(polls.count), 100)
+      // Only the event pipe: what the executor prints meanwhile waits for the next cell's relay.
+      var wait = pollfd(fd: executor.eventFD, events: Int16(POLLIN), revents: 0)
+      _ = poll(&wait, 1, 100)
       for event in executor.pendingEvents() {
         if case .loaded(library, let error) = event { return error }
       }
       if executor.eventsClosed { return "the executor stopped" }
     }
     return "the executor did not answer"
-  }
-}
-
-extension Array where Element == String {
-  fileprivate func containsPair(_ pair: [String]) -> Bool {
-    guard pair.count == 2 else { return contains(pair[0]) }
-    return indices.dropLast().contains { self[$0] == pair[0] && self[$0 + 1] == pair[1] }
   }
 }

@@ -108,12 +108,17 @@ public enum Subprocess {
         }
       }
     }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let exitCode = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let exitCode = wait(for: pid)
     return Result(
       status: exitCode, stdout: String(decoding: collected[0], as: UTF8.self),
       stderr: String(decoding: collected[1], as: UTF8.self))
+  }
+
+  /// Waits for a child and returns its exit code as a shell gives it (128 + the signal when killed).
+  public static func wait(for pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
   }
 
   private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {

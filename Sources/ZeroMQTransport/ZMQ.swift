@@ -66,17 +66,6 @@ public final class ZMQSocket: @unchecked Sendable {
     else { throw ZMQError("setting the CURVE keys") }
   }
 
-  /// Makes this socket a CURVE client of a server with `serverKey` (a fresh key pair of its own).
-  public func makeCurveClient(serverKey: String) throws {
-    var publicKey = [CChar](repeating: 0, count: 41)
-    var secretKey = [CChar](repeating: 0, count: 41)
-    guard zmq_curve_keypair(&publicKey, &secretKey) == 0,
-      zmq_setsockopt(handle, ZMQ_CURVE_SERVERKEY, serverKey, 40) == 0,
-      zmq_setsockopt(handle, ZMQ_CURVE_PUBLICKEY, publicKey, 40) == 0,
-      zmq_setsockopt(handle, ZMQ_CURVE_SECRETKEY, secretKey, 40) == 0
-    else { throw ZMQError("setting the CURVE keys") }
-  }
-
   /// Binds and returns the endpoint actually bound (a port of 0 becomes a free one).
   @discardableResult
   public func bind(_ endpoint: String) throws -> String {

@@ -18,6 +18,13 @@ def execute(kc, code, timeout=120, **kwargs):
     return reply["content"], collect_iopub(kc, msg_id, timeout)
 
 
+def ok(kc, code, **kwargs):
+    """Runs code that must succeed; returns its iopub output."""
+    reply, outputs = execute(kc, code, **kwargs)
+    assert reply["status"] == "ok", (code, reply, outputs)
+    return outputs
+
+
 def wait_reply(kc, msg_id, timeout=120):
     deadline = time.time() + timeout
     while True:

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from kernel_helpers import collect_iopub, execute, result_of, start, text_of, wait_reply
+from kernel_helpers import collect_iopub, execute, ok, result_of, start, text_of, wait_reply
 
 
 @pytest.fixture(scope="module")
@@ -12,12 +12,6 @@ def kc():
     yield kc
     kc.stop_channels()
     km.shutdown_kernel(now=True)
-
-
-def ok(kc, code, **kwargs):
-    reply, outputs = execute(kc, code, **kwargs)
-    assert reply["status"] == "ok", (code, reply, outputs)
-    return outputs
 
 
 def test_state_and_declarations_carry_across_cells(kc):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kernel_helpers import collect_iopub, execute, result_of, start, wait_reply
+from kernel_helpers import collect_iopub, execute, ok, result_of, start, wait_reply
 
 UNIT = r"(?:s|ms|µs|ns)"
 # Three significant digits, as Python's "%.3g" prints them (999.7 is "1e+03").
@@ -36,12 +36,6 @@ def fresh():
     yield km, kc
     kc.stop_channels()
     km.shutdown_kernel(now=True)
-
-
-def ok(kc, code, **kwargs):
-    reply, outputs = execute(kc, code, **kwargs)
-    assert reply["status"] == "ok", (code, reply, outputs)
-    return outputs
 
 
 def failed(kc, code, **kwargs):
