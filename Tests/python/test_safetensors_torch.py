@@ -1,0 +1,65 @@
+"""Safetensors between the runtime and PyTorch: LeNet trained in Swift loads into the book's PyTorch
+LeNet with `load_state_dict(safetensors.torch.load_file(path))` and gives the same logits on a
+validation batch, and PyTorch's weights load into the Swift LeNet with the same logits (within 1e-5).
+
+The Swift side is `train-bench interop` (beside the kernel binary); the PyTorch side runs in
+.venv-bench (`scripts/setup.sh --tests` installs torch, numpy and safetensors there)."""
+import os
+import subprocess
+from array import array
+
+import pytest
+
+from conftest import BINARY, ROOT
+
+TRAIN_BENCH = os.path.join(os.path.dirname(BINARY), "train-bench")
+TORCH_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
+TORCH_SIDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torch_lenet.py")
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run([TORCH_PYTHON, "-c", "import torch, safetensors, numpy"], capture_output=True).returncode != 0
+    if os.path.exists(TORCH_PYTHON) else True,
+    reason=".venv-bench has no torch and safetensors: run scripts/setup.sh --tests")
+
+
+def run(*command):
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{command[:3]} failed: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def logits(path):
+    """The float32 values of a raw little-endian file (the pytest venv has no numpy)."""
+    values = array("f")
+    with open(path, "rb") as f:
+        values.frombytes(f.read())
+    return values
+
+
+def largest_difference(a, b):
+    assert len(a) == len(b)
+    return max(abs(x - y) for x, y in zip(a, b))
+
+
+def test_swift_weights_give_pytorch_the_same_logits(tmp_path):
+    weights, images, swift, torch = (str(tmp_path / name) for name in ("lenet.safetensors", "x.f32", "swift.f32", "torch.f32"))
+    run(TRAIN_BENCH, "interop", "save", weights, images, swift, "100")
+    run(TORCH_PYTHON, TORCH_SIDE, "logits", weights, images, torch)
+    expected, got = logits(swift), logits(torch)
+    assert len(expected) == len(got) == 64 * 10
+    # The model learnt something in its 100 batches (its predictions differ between images), and PyTorch agrees.
+    predictions = {max(range(10), key=lambda c: expected[10 * i + c]) for i in range(64)}
+    assert len(predictions) > 1
+    assert largest_difference(expected, got) < 1e-5
+
+
+def test_pytorch_weights_give_swift_the_same_logits(tmp_path):
+    weights, images, swift, torch = (str(tmp_path / name) for name in ("lenet.safetensors", "x.f32", "swift.f32", "torch.f32"))
+    # Fashion-MNIST validation images, from the Swift side (any 28×28 images would do).
+    run(TRAIN_BENCH, "interop", "save", str(tmp_path / "unused.safetensors"), images, swift, "1")
+    run(TORCH_PYTHON, TORCH_SIDE, "make", weights, images)
+    run(TORCH_PYTHON, TORCH_SIDE, "logits", weights, images, torch)
+    run(TRAIN_BENCH, "interop", "load", weights, images, swift)
+    expected, got = logits(torch), logits(swift)
+    assert len(expected) == len(got) == 64 * 10
+    assert largest_difference(expected, got) < 1e-5

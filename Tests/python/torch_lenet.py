@@ -1,0 +1,69 @@
+"""The PyTorch side of test_safetensors_torch.py, run in .venv-bench (torch, numpy, safetensors).
+
+The book's LeNet (d2l 7.6) as the book writes it, so its state_dict names are net.0.weight … net.11.bias.
+
+usage: torch_lenet.py logits WEIGHTS IMAGES LOGITS   load WEIGHTS (safetensors) with load_state_dict, write
+                                                     the logits on IMAGES (raw float32, N×1×28×28)
+       torch_lenet.py make WEIGHTS IMAGES            a LeNet initialised as the book does (Xavier, seed 1),
+                                                     trained 3 SGD steps on IMAGES, saved with save_file"""
+import sys
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+
+class LeNet(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(),
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(),
+            nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Flatten(),
+            nn.LazyLinear(120), nn.Sigmoid(),
+            nn.LazyLinear(84), nn.Sigmoid(),
+            nn.LazyLinear(num_classes))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def images(path):
+    return torch.from_numpy(np.fromfile(path, dtype=np.float32).reshape(-1, 1, 28, 28))
+
+
+def main():
+    torch.set_num_threads(1)
+    command, weights, pixels = sys.argv[1:4]
+    model = LeNet()
+    x = images(pixels)
+    if command == "logits":
+        model.load_state_dict(load_file(weights))  # strict: every name and shape must match
+        model.eval()
+        with torch.no_grad():
+            model(x).numpy().astype(np.float32).tofile(sys.argv[4])
+    elif command == "make":
+        torch.manual_seed(1)
+        model(x[:1])  # sizes the lazy layers
+
+        def init_cnn(module):  # the book's init_cnn
+            if type(module) in (nn.Linear, nn.Conv2d):
+                nn.init.xavier_uniform_(module.weight)
+
+        model.apply(init_cnn)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.9)
+        labels = torch.arange(x.shape[0]) % 10
+        for _ in range(3):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), labels).backward()
+            optimizer.step()
+        save_file(model.state_dict(), weights)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
