@@ -16,14 +16,25 @@ the rounds, and the ratio of each round is printed too.
 With --openblas-only it also runs the runtime with CLASSIFICATION_RUNTIME_OPENBLAS_ONLY=1: every product
 through OpenBLAS and every convolution as im2col + sgemm, without the runtime's own vector loops.
 
-usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet] [--rounds 2] [--openblas-only]"""
+The book's modern CNNs (chapter 8) are compared per training step (--cnns): at the book's input size (224 for
+AlexNet, VGG, NiN; 96 for GoogLeNet, ResNet-18, DenseNet, RegNetX-32; 28 for the BNLeNets), batch 128, the median
+time of --steps training steps (forward, loss, backward, SGD step; a first step not counted), against
+bench/anchors/torch_modern_cnns.py, the same models written the book's way. Each side prints its parameter count:
+they must be equal. BNLeNet is also compared per full epoch (--models bnlenet).
+Targets (issue 17): BNLeNet epoch <= 0.6x PyTorch; the others' step <= 1.0x; peak memory <= 0.5x PyTorch's.
+
+usage: bench/train.py [--epochs 10] [--models softmax,mlp,lenet,bnlenet] [--rounds 2] [--openblas-only]
+                      [--cnns alexnet,vgg,nin,googlenet,bnlenet-scratch,bnlenet,resnet18,densenet,regnetx32] [--steps 3]"""
 import argparse, os, re, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANCHOR = os.path.join(ROOT, "..", "shared", "anchors", "torch_fashion_mnist.py")
+# The sibling anchor for the book's modern CNNs, in this repository.
+CNN_ANCHOR = os.path.join(ROOT, "bench", "anchors", "torch_modern_cnns.py")
+CNNS = "alexnet,vgg,nin,googlenet,bnlenet-scratch,bnlenet,resnet18,densenet,regnetx32"
 VENV = os.path.join(ROOT, ".venv-bench")
-TARGET_RATIO = {"softmax": 0.5, "mlp": 1.0, "lenet": 1.0}
-TARGET_ACCURACY = {"softmax": 0.82, "mlp": 0.84, "lenet": 0.70}
+TARGET_RATIO = {"softmax": 0.5, "mlp": 1.0, "lenet": 1.0, "bnlenet": 0.6, "bnlenet-scratch": 1.0}
+TARGET_ACCURACY = {"softmax": 0.82, "mlp": 0.84, "lenet": 0.70, "bnlenet": 0.84, "bnlenet-scratch": 0.84}
 # One MLP epoch (784-256-10): 60 000 examples forward and backward (no gradient for the input),
 # 10 000 forward: 2·(784·256 + 256·10) forward, 2·(784·256 + 2·256·10) backward per example.
 MLP_EPOCH_FLOP = 60_000 * (2 * (784 * 256 + 256 * 10) + 2 * (784 * 256 + 2 * 256 * 10)) + 10_000 * 2 * (784 * 256 + 256 * 10)
@@ -35,7 +46,7 @@ def ensure_torch():
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
     if subprocess.run([python, "-c", "import torch, numpy"], capture_output=True).returncode != 0:
         print("bench/train: installing torch and numpy into .venv-bench (once)", flush=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "torch", "numpy"], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "torch", "numpy", "safetensors"], check=True)
     return python
 
 
@@ -61,7 +72,9 @@ def parse(out):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--models", default="softmax,mlp,lenet")
+    parser.add_argument("--models", default="softmax,mlp,lenet,bnlenet")
+    parser.add_argument("--cnns", default=CNNS, help="modern CNNs compared per training step ('' for none)")
+    parser.add_argument("--steps", type=int, default=3, help="timed training steps per modern CNN and round")
     parser.add_argument("--rounds", type=int, default=2, help="runs of each side, alternating which goes first")
     parser.add_argument("--openblas-only", action="store_true",
                         help="also run the runtime with CLASSIFICATION_RUNTIME_OPENBLAS_ONLY=1 (no own kernels)")
@@ -79,7 +92,9 @@ def main():
         # minutes, and alternating puts both sides under the same drift.
         swift_runs, torch_runs, blas_runs = [], [], []
         for index in range(args.rounds):
-            sides = [("swift", [bench, model, str(args.epochs)]), ("torch", [python, ANCHOR, model, str(args.epochs)])]
+            anchor = [python, ANCHOR, model, str(args.epochs)] if model in ("softmax", "mlp", "lenet") \
+                else [python, CNN_ANCHOR, "epoch", model, str(args.epochs)]
+            sides = [("swift", [bench, model, str(args.epochs)]), ("torch", anchor)]
             if args.openblas_only:
                 sides.insert(1, ("openblas", [bench, model, str(args.epochs)]))
             for side, command in (sides if index % 2 == 0 else sides[::-1]):
@@ -110,6 +125,41 @@ def main():
         if model == "mlp":
             print(f"         MLP epoch: {MLP_EPOCH_FLOP / s_time / 1e9:.1f} GFLOP/s achieved, "
                   f"{MLP_EPOCH_FLOP / s_time / 1e9 / peak_gflops * 100:.0f}% of sgemm's {peak_gflops:.0f} GFLOP/s on this machine")
+    if args.cnns:
+        cnn_steps(args, python, bench)
+
+
+def cnn_steps(args, python, bench):
+    """The modern CNNs, per training step, side by side with the PyTorch anchor; rounds alternate."""
+    step = re.compile(r"(\S+) (\d+)x\d+ batch (\d+): step median ([\d.]+) s; loss ([\d.]+); params (\d+)")
+    rows = []
+    for model in args.cnns.split(","):
+        runs = {"swift": [], "torch": []}
+        for index in range(args.rounds):
+            sides = [("swift", [bench, "steps", model, str(args.steps)]),
+                     ("torch", [python, CNN_ANCHOR, "steps", model, str(args.steps)])]
+            for side, command in (sides if index % 2 == 0 else sides[::-1]):
+                out, mb = run(command)
+                match = step.search(out)
+                if not match:
+                    raise SystemExit(f"unexpected output: {out}")
+                runs[side].append((float(match.group(4)), int(match.group(6)), mb, int(match.group(2))))
+                print(out.strip(), flush=True)
+        s_time = statistics.median(r[0] for r in runs["swift"])
+        t_time = statistics.median(r[0] for r in runs["torch"])
+        rows.append((model, runs["swift"][0][3], s_time, t_time, runs["swift"][0][1], runs["torch"][0][1],
+                     max(r[2] for r in runs["swift"]), max(r[2] for r in runs["torch"]),
+                     [s[0] / t[0] for s, t in zip(runs["swift"], runs["torch"])]))
+    print()
+    print(f"modern CNNs: median seconds per training step (batch 128, {args.steps} steps x {args.rounds} rounds), 2 threads")
+    print(f"{'model':<16} {'side':>4} {'swift s':>8} {'torch s':>8} {'ratio':>6} {'rounds':>14} {'swift MB':>9} "
+          f"{'torch MB':>9} {'mem':>5} {'swift params':>13} {'torch params':>13}")
+    for model, side, s_time, t_time, s_params, t_params, s_mb, t_mb, ratios in rows:
+        target = TARGET_RATIO.get(model, 1.0) if model not in ("bnlenet",) else 1.0
+        print(f"{model:<16} {side:>4} {s_time:>8.3f} {t_time:>8.3f} {s_time / t_time:>5.2f}x "
+              f"{' '.join(f'{r:.2f}' for r in ratios):>14} {s_mb:>9.0f} {t_mb:>9.0f} {s_mb / t_mb:>4.2f}x "
+              f"{s_params:>13,} {t_params:>13,}   time {'met' if s_time / t_time <= target else 'NOT met'}, "
+              f"memory {'met' if s_mb <= 0.5 * t_mb else 'NOT met'}, params {'equal' if s_params == t_params else 'DIFFER'}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ import Foundation
 /// Trains one of the book's models on the real Fashion-MNIST and prints seconds per epoch (train +
 /// full validation), the final validation metrics and the peak resident memory.
 ///
-/// usage: train-bench MODEL EPOCHS [BATCH]   (MODEL: softmax | softmax-scratch | mlp | mlp-scratch | dropout | lenet)
+/// usage: train-bench MODEL EPOCHS [BATCH]   (MODEL: softmax | softmax-scratch | mlp | mlp-scratch | dropout | lenet | bnlenet | bnlenet-scratch)
+///        train-bench params                 (the parameter count of each of the book's modern CNNs)
+///        train-bench steps MODEL STEPS [BATCH] (median time of a training step of a modern CNN, batch 128)
 ///        train-bench sgemm-peak REPEATS     (the machine's sgemm rate through the runtime's OpenBLAS)
 ///        train-bench render EPOCHS DIR      (a real run's ProgressBoard and a visualize grid as SVG files)
 ///        train-bench layers REPEATS [INDEX] (milliseconds per LeNet layer, or only layer INDEX, forward and backward, batch 128)
@@ -14,6 +16,14 @@ struct TrainBench {
   static func main() throws {
     let arguments = CommandLine.arguments
     if arguments.count >= 2, arguments[1] == "interop" { return try Interop.main(Array(arguments.dropFirst(2))) }
+    if arguments.count == 2, arguments[1] == "params" {
+      ModernCNNs.printParameterCounts()
+      return
+    }
+    if arguments.count >= 4, arguments[1] == "steps", let steps = Int(arguments[3]) {
+      try ModernCNNs.timeSteps(arguments[2], steps: steps, batch: arguments.count > 4 ? Int(arguments[4])! : 128)
+      return
+    }
     guard arguments.count >= 3, let epochs = Int(arguments[2]) else {
       FileHandle.standardError.write(Data("usage: train-bench MODEL EPOCHS [BATCH]\n".utf8))
       exit(2)
@@ -54,7 +64,7 @@ struct TrainBench {
           2 * pow(Double(size), 3) * Double(repeats) / seconds / 1e9, blasCoreName))
       return
     }
-    let batch = arguments.count > 3 ? Int(arguments[3])! : (kind == "lenet" ? 128 : 256)
+    let batch = arguments.count > 3 ? Int(arguments[3])! : (kind.contains("lenet") ? 128 : 256)
     Random.seed(0)
     let data = try FashionMNIST(batchSize: batch, directory: nil)
     let model: Classifier
@@ -65,6 +75,8 @@ struct TrainBench {
     case "mlp-scratch": model = MLPScratch(numInputs: 784, numOutputs: 10, numHiddens: 256, lr: 0.1)
     case "dropout": model = DropoutMLP()
     case "lenet": model = LeNet(lr: 0.1)
+    case "bnlenet": model = BNLeNet(lr: 0.1)
+    case "bnlenet-scratch": model = BNLeNetScratch(lr: 0.1)
     default:
       FileHandle.standardError.write(Data("unknown model \(kind)\n".utf8))
       exit(2)

@@ -1,67 +1,136 @@
 @_implementationOnly import Foundation
 
 extension Tensor {
-  /// Average over `kernelSize × kernelSize` windows of `[N, C, H, W]`.
-  public func avgPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
-    pool(kernelSize: kernelSize, stride: stride ?? kernelSize, maximum: false)
+  /// Average over `kernelSize × kernelSize` windows of `[N, C, H, W]`; with `padding`, the windows reach
+  /// over zeros that count in the average (PyTorch's `count_include_pad=True`).
+  public func avgPool2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+    pool(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding, maximum: false)
   }
 
-  /// Maximum over `kernelSize × kernelSize` windows of `[N, C, H, W]`; the gradient goes to the maximum.
-  public func maxPool2d(kernelSize: Int, stride: Int? = nil) -> Tensor {
-    pool(kernelSize: kernelSize, stride: stride ?? kernelSize, maximum: true)
+  /// Maximum over `kernelSize × kernelSize` windows of `[N, C, H, W]` (padding never wins); the gradient
+  /// goes to the maximum.
+  public func maxPool2d(kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+    pool(kernelSize: kernelSize, stride: stride ?? kernelSize, padding: padding, maximum: true)
   }
 
-  private func pool(kernelSize k: Int, stride s: Int, maximum: Bool) -> Tensor {
-    require(rank == 4, "pooling needs [N, C, H, W], got \(shape)")
-    if k == 2, s == 2, shape[2] % 2 == 0, shape[3] % 2 == 0 { return pool2x2(maximum: maximum) }
+  /// The average of each plane of `[N, C, H, W]` over `outputSize` bins (PyTorch's `adaptive_avg_pool2d`:
+  /// bin i covers rows ⌊i·H/oh⌋ ..< ⌈(i+1)·H/oh⌉); `(1, 1)` is global average pooling, `[N, C, 1, 1]`.
+  public func adaptiveAvgPool2d(outputSize: (Int, Int)) -> Tensor {
+    require(rank == 4, "adaptive pooling needs [N, C, H, W], got \(shape)")
+    let (oh, ow) = outputSize
+    require(oh > 0 && ow > 0, "adaptive pooling needs a positive output size, got \(outputSize)")
     let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
-    let (oh, ow) = ((h - k) / s + 1, (w - k) / s + 1)
-    require(oh > 0 && ow > 0, "pool window \(k) does not fit \(shape)")
-    var out = [Float](repeating: 0, count: planes * oh * ow)
-    var winners = maximum ? [Int32](repeating: 0, count: out.count) : []
-    let area = Float(k * k)
-    scalars.withUnsafeBufferPointer { x in
-      for p in 0..<planes {
-        let base = p * h * w
-        for i in 0..<oh {
-          for j in 0..<ow {
-            let o = (p * oh + i) * ow + j
-            if maximum {
-              var best = -Float.infinity
-              var at = 0
-              for di in 0..<k {
-                for dj in 0..<k {
-                  let q = base + (i * s + di) * w + j * s + dj
-                  if x[q] > best {
-                    best = x[q]
-                    at = q
-                  }
-                }
+    func bins(_ size: Int, _ out: Int) -> [Range<Int>] {
+      (0..<out).map { i in (i * size / out)..<(((i + 1) * size + out - 1) / out) }
+    }
+    let (rows, columns) = (bins(h, oh), bins(w, ow))
+    let out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { out, written in
+      scalars.withUnsafeBufferPointer { x in
+        let (x, y) = (x.baseAddress!, out.baseAddress!)
+        Parallel.chunks(planes, work: count) { range in
+          for p in range {
+            for (i, r) in rows.enumerated() {
+              for (j, c) in columns.enumerated() {
+                var total: Float = 0
+                for row in r { total += BatchNormLoops.sum(x + (p * h + row) * w + c.lowerBound, count: c.count, shift: 0) }
+                y[(p * oh + i) * ow + j] = total / Float(r.count * c.count)
               }
-              out[o] = best
-              winners[o] = Int32(at)
-            } else {
-              var total: Float = 0
-              for di in 0..<k { for dj in 0..<k { total += x[base + (i * s + di) * w + j * s + dj] } }
-              out[o] = total / area
             }
           }
         }
       }
+      written = planes * oh * ow
     }
     let inputShape = shape
     return Tensor.result(shape: [shape[0], shape[1], oh, ow], scalars: out, inputs: [self]) { grad in
       var dx = [Float](repeating: 0, count: planes * h * w)
       grad.scalars.withUnsafeBufferPointer { g in
-        for p in 0..<planes {
-          for i in 0..<oh {
-            for j in 0..<ow {
-              let o = (p * oh + i) * ow + j
-              if maximum {
-                dx[Int(winners[o])] += g[o]
-              } else {
-                let share = g[o] / area
-                for di in 0..<k { for dj in 0..<k { dx[p * h * w + (i * s + di) * w + j * s + dj] += share } }
+        dx.withUnsafeMutableBufferPointer { dx in
+          let (g, d) = (g.baseAddress!, dx.baseAddress!)
+          Parallel.chunks(planes, work: planes * h * w) { range in
+            for p in range {
+              for (i, r) in rows.enumerated() {
+                for (j, c) in columns.enumerated() {
+                  let share = g[(p * oh + i) * ow + j] / Float(r.count * c.count)
+                  for row in r { for col in c { d[(p * h + row) * w + col] += share } }
+                }
+              }
+            }
+          }
+        }
+      }
+      return [Tensor(shape: inputShape, scalars: dx)]
+    }
+  }
+
+  private func pool(kernelSize k: Int, stride s: Int, padding pad: Int, maximum: Bool) -> Tensor {
+    require(rank == 4, "pooling needs [N, C, H, W], got \(shape)")
+    require(k > 0 && s > 0 && pad >= 0, "pooling needs a positive kernel size and stride, got \(k) and \(s)")
+    require(pad <= k / 2, "pooling padding \(pad) must be at most half the kernel size \(k) (as in PyTorch)")
+    if k == 2, s == 2, pad == 0, shape[2] % 2 == 0, shape[3] % 2 == 0 { return pool2x2(maximum: maximum) }
+    let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
+    let (oh, ow) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1)
+    require(h + 2 * pad >= k && w + 2 * pad >= k, "pool window \(k) does not fit \(shape) with padding \(pad)")
+    var winners = maximum ? [Int32](repeating: 0, count: planes * oh * ow) : []
+    let area = Float(k * k)
+    let out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { out, written in
+      scalars.withUnsafeBufferPointer { x in
+        winners.withUnsafeMutableBufferPointer { winners in
+          let (x, y, win) = (x.baseAddress!, out.baseAddress!, winners.baseAddress)
+          Parallel.chunks(planes, work: planes * oh * ow * k * k) { range in
+            for p in range {
+              let base = p * h * w
+              for i in 0..<oh {
+                let rows = Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k)
+                for j in 0..<ow {
+                  let columns = Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k)
+                  let o = (p * oh + i) * ow + j
+                  if maximum {
+                    var best = -Float.infinity
+                    var at = base + rows.lowerBound * w + columns.lowerBound
+                    for r in rows {
+                      for c in columns where x[base + r * w + c] > best {
+                        best = x[base + r * w + c]
+                        at = base + r * w + c
+                      }
+                    }
+                    y[o] = best
+                    win![o] = Int32(at - base)
+                  } else {
+                    var total: Float = 0
+                    for r in rows { for c in columns { total += x[base + r * w + c] } }
+                    y[o] = total / area
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      written = planes * oh * ow
+    }
+    let inputShape = shape
+    return Tensor.result(shape: [shape[0], shape[1], oh, ow], scalars: out, inputs: [self]) { grad in
+      var dx = [Float](repeating: 0, count: planes * h * w)
+      grad.scalars.withUnsafeBufferPointer { g in
+        dx.withUnsafeMutableBufferPointer { dx in
+          let (g, d) = (g.baseAddress!, dx.baseAddress!)
+          // Planes are independent: each core adds into its own planes only.
+          Parallel.chunks(planes, work: planes * h * w) { range in
+            for p in range {
+              let base = p * h * w
+              for i in 0..<oh {
+                for j in 0..<ow {
+                  let o = (p * oh + i) * ow + j
+                  if maximum {
+                    d[base + Int(winners[o])] += g[o]
+                  } else {
+                    let share = g[o] / area
+                    for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
+                      for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
+                    }
+                  }
+                }
               }
             }
           }

@@ -91,6 +91,8 @@ enum StateDictFile {
   static func assign(_ loaded: [(StateEntry, [Int], TensorValues)], to root: AnyObject) {
     prepareFirstBatchInitialisation(of: root, shapes: Dictionary(uniqueKeysWithValues: loaded.map { ($0.0.name, $0.1) }))
     for (entry, shape, values) in loaded { entry.assign(shape, values) }
+    // The book's models initialise their weights on their first batch; loaded weights are not to be replaced.
+    for case let module as Module in [root] + Reflection.objects(in: root) { module.initializerOnFirstBatch = nil }
   }
 
   /// The book's LeNet initialises its weights on its first batch (`apply_init`), which would overwrite

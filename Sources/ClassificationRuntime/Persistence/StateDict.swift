@@ -70,7 +70,7 @@ enum StateDict {
         return
       }
       if let sequential = object as? Sequential {
-        for (i, layer) in sequential.layers.enumerated() { visit(value: layer, name: prefix + String(i)) }
+        for (name, layer) in zip(sequential.names, sequential.layers) { visit(value: layer, name: prefix + name) }
         return
       }
       var mirrors: [Mirror] = []
@@ -150,5 +150,21 @@ extension Conv2d: StateDictLayer {
   func stateEntries(prefix: String) -> [StateEntry] {
     let shape: [Int?] = [outputs, isMaterialized ? weight.shape[1] : nil, kernelSize, kernelSize]
     return [.plain(prefix + "weight", weight, shape: shape), .plain(prefix + "bias", bias)]
+  }
+}
+
+extension BatchNorm: StateDictLayer {
+  /// PyTorch's names (`running_mean`, `running_var`, and `num_batches_tracked` as an I64 scalar); a lazy
+  /// layer takes its feature count from the file, the same for all four tensors.
+  func stateEntries(prefix: String) -> [StateEntry] {
+    let shape: [Int?] = [isMaterialized ? features : nil]
+    let group = ObjectIdentifier(self)
+    return [
+      .plain(prefix + "weight", weight, shape: shape, group: group),
+      .plain(prefix + "bias", bias, shape: shape, group: group),
+      .plain(prefix + "running_mean", runningMean, shape: shape, group: group),
+      .plain(prefix + "running_var", runningVar, shape: shape, group: group),
+      .counter(prefix + "num_batches_tracked", get: { self.numBatchesTracked }, set: { self.numBatchesTracked = $0 }),
+    ]
   }
 }

@@ -13,7 +13,8 @@ open class Module {
   public var board = ProgressBoard()
   /// Set by `Trainer.fit`: where plotted points go on the x axis.
   public internal(set) weak var trainer: Trainer?
-  /// Whether the model is training (dropout on) or evaluating; `Trainer` switches it.
+  /// Whether the model is training (dropout on, batch normalization on the batch's statistics) or evaluating
+  /// (dropout off, batch normalization on its running statistics); `Trainer` switches it.
   public var training = true {
     didSet { for case let layer as TrainingModeAware in Reflection.objects(in: self) { layer.isTraining = training } }
   }
@@ -35,7 +36,17 @@ open class Module {
     return net(x)
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { forward(x) }
+  public func callAsFunction(_ x: Tensor) -> Tensor {
+    if let initializer = initializerOnFirstBatch {
+      initializerOnFirstBatch = nil
+      applyInit(x[0..<1], initializer)
+    }
+    return forward(x)
+  }
+
+  /// Applied by `applyInit` to the first batch the model sees (the book's `init_cnn`, which its models run
+  /// with `apply_init` on a first batch): the ready models of the book set it.
+  var initializerOnFirstBatch: Initializer?
 
   open func loss(_ yHat: Tensor, _ y: Tensor) -> Tensor {
     preconditionFailure("\(type(of: self)) does not define `loss(_:_:)`; override it (Classifier uses cross-entropy)")
@@ -82,8 +93,15 @@ open class Module {
   }
 
   /// Initialises the weights of the Linear and Conv2d layers; runs `sampleInput` first so lazy layers know their sizes.
+  ///
+  /// The sizing pass evaluates (as if `training` were false): batch normalization's running statistics and
+  /// dropout's random draws are left as they were, and a sample of one example is enough.
   public func applyInit(_ sampleInput: Tensor, _ initializer: Initializer) {
+    let modal = Reflection.objects(in: self).compactMap { $0 as? TrainingModeAware }
+    let modes = modal.map(\.isTraining)
+    for layer in modal { layer.isTraining = false }
     withoutGrad { _ = forward(sampleInput) }
+    for (layer, mode) in zip(modal, modes) { layer.isTraining = mode }
     for object in Reflection.objects(in: self) {
       if let linear = object as? Linear {
         initializer.apply(to: linear.weight, fanIn: linear.weight.shape[0], fanOut: linear.weight.shape[1])

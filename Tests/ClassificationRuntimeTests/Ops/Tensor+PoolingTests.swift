@@ -2,7 +2,7 @@ import Testing
 
 @testable import ClassificationRuntime
 
-@Suite struct PoolingGradientTests {
+@Suite(.seededRandom(9)) struct PoolingGradientTests {
   @Test func pooling() {
     let x = Tensor(shape: [1, 2, 4, 4], scalars: (0..<32).map { Float(($0 * 7) % 32) / 10 })
     checkGradients([x]) { $0[0].avgPool2d(kernelSize: 2) }
@@ -11,5 +11,40 @@ import Testing
     let y = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
     #expect(y.avgPool2d(kernelSize: 2).scalars == [2.5])
     #expect(y.maxPool2d(kernelSize: 2).scalars == [4])
+  }
+
+  /// ResNet's stem pooling (3×3, stride 2, padding 1) and GoogLeNet's (3×3, stride 1, padding 1).
+  @Test(arguments: [(3, 2, 1), (3, 1, 1), (2, 2, 1), (3, 3, 0)])
+  func paddedPooling(_ geometry: (Int, Int, Int)) {
+    let (k, s, p) = geometry
+    // Distinct values, so that the maximum of each window is unique and the gradient is defined.
+    let x = Tensor(shape: [2, 2, 5, 6], scalars: (0..<120).map { Float(($0 * 37) % 120) / 20 - 3 })
+    checkGradients([x]) { $0[0].maxPool2d(kernelSize: k, stride: s, padding: p) }
+    checkGradients([x]) { $0[0].avgPool2d(kernelSize: k, stride: s, padding: p) }
+    let out = x.maxPool2d(kernelSize: k, stride: s, padding: p)
+    #expect(out.shape == [2, 2, (5 + 2 * p - k) / s + 1, (6 + 2 * p - k) / s + 1])
+  }
+
+  @Test func paddingByHand() {
+    // A 2×2 plane with negative values: padding (zeros for the average) never wins the maximum.
+    let x = Tensor(shape: [1, 1, 2, 2], scalars: [-1, -2, -3, -4])
+    #expect(x.maxPool2d(kernelSize: 3, stride: 1, padding: 1).scalars == [-1, -1, -1, -1])
+    // Average with the padding counted (count_include_pad): the sum of the window over 9.
+    #expect(x.avgPool2d(kernelSize: 3, stride: 2, padding: 1).scalars == [-10 / 9])
+  }
+
+  @Test(arguments: [(1, 1), (2, 3), (3, 2)])
+  func adaptiveAveragePooling(_ size: (Int, Int)) {
+    let x = random([2, 3, 5, 7])
+    checkGradients([x]) { $0[0].adaptiveAvgPool2d(outputSize: size) }
+    #expect(x.adaptiveAvgPool2d(outputSize: size).shape == [2, 3, size.0, size.1])
+  }
+
+  @Test func globalAveragePoolingIsThePlaneMean() {
+    let x = random([2, 3, 4, 4])
+    let pooled = AdaptiveAvgPool2d(outputSize: (1, 1))(x)
+    let mean = x.mean(axis: 3, keepingDims: true).mean(axis: 2, keepingDims: true)
+    #expect(pooled.shape == [2, 3, 1, 1])
+    #expect(zip(pooled.scalars, mean.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
   }
 }

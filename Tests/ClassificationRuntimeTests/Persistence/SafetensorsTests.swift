@@ -142,3 +142,45 @@ func header(of path: String) throws -> [String: Any] {
     }
   }
 }
+
+@Suite(.seededRandom(13)) struct BatchNormSafetensorsTests {
+  @Test func resNet18IsNamedAsTheBooksPyTorchModel() {
+    let names = StateDict.entries(of: ResNet18()).map(\.name)
+    // The stem 7 (conv 2, batch norm 5), 2 blocks of 14 in b2, 16 + 14 in b3…b5, the dense layer 2.
+    #expect(names.count == 127)
+    #expect(Set(names).count == 127)
+    for name in [
+      "net.0.0.weight", "net.0.1.weight", "net.0.1.running_mean", "net.0.1.running_var", "net.0.1.num_batches_tracked",
+      "net.b2.0.conv1.weight", "net.b2.1.bn2.running_var", "net.b3.0.conv3.weight", "net.b5.1.bn1.bias",
+      "net.last.2.weight", "net.last.2.bias",
+    ] {
+      #expect(names.contains(name), "\(name)")
+    }
+    #expect(!names.contains("net.b2.0.conv3.weight"))  // conv3 is nil there, as PyTorch's None
+  }
+
+  @Test func batchNormStateRoundTripsAndSizesALazyLayer() throws {
+    try withTemporaryDirectory { dir in
+      let x = Tensor(randomNormal: [4, 1, 32, 32])
+      let trained = ResNet(arch: [(1, 64), (1, 16)], numClasses: 3)
+      _ = trained(x)  // training mode: the running statistics move, one batch tracked
+      _ = trained(x)
+      trained.training = false
+      let expected = withoutGrad { trained(x) }
+      let path = dir + "/resnet.safetensors"
+      try trained.save(to: path)
+      let h = try header(of: path)
+      let counter = h["net.0.1.num_batches_tracked"] as! [String: Any]
+      #expect(counter["dtype"] as! String == "I64")
+      #expect(counter["shape"] as! [Int] == [])
+      let fresh = ResNet(arch: [(1, 64), (1, 16)], numClasses: 3)
+      try fresh.load(from: path)
+      fresh.training = false
+      let stem = fresh.net!.layers[0] as! Sequential
+      let norm = stem.layers[1] as! BatchNorm
+      #expect(norm.numBatchesTracked == 2)
+      #expect(norm.runningMean.scalars == ((trained.net!.layers[0] as! Sequential).layers[1] as! BatchNorm).runningMean.scalars)
+      #expect(withoutGrad { fresh(x) }.scalars == expected.scalars)
+    }
+  }
+}

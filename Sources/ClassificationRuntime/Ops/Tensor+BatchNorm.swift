@@ -1,0 +1,219 @@
+extension Tensor {
+  /// Batch normalization of `[N, C]` (per feature) or `[N, C, H, W]` (per channel), as PyTorch's
+  /// `F.batch_norm`: while `training`, each channel is normalised with the batch's mean and biased variance,
+  /// and `runningMean` / `runningVar` move towards them by `momentum` (the variance unbiased, n / (n − 1), as
+  /// PyTorch keeps it); otherwise the running statistics normalise. Then `weight · x̂ + bias`, per channel.
+  ///
+  /// One pass per channel for the statistics and one for the output; the backward pass recomputes x̂ from the
+  /// input (kept anyway by the layer before) instead of keeping a normalised copy of the whole batch.
+  func batchNormalized(
+    weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, training: Bool, momentum: Float,
+    eps: Float
+  ) -> Tensor {
+    require(rank == 2 || rank == 4, "BatchNorm expects [N, C] or [N, C, H, W], got \(shape)")
+    let (n, c) = (shape[0], shape[1])
+    let spatial = rank == 4 ? shape[2] * shape[3] : 1
+    require(
+      weight.shape == [c] && bias.shape == [c] && runningMean.shape == [c] && runningVar.shape == [c],
+      "BatchNorm of \(weight.shape.first ?? 0) features got input of shape \(shape) (\(c) channels)")
+    let perChannel = n * spatial
+    require(
+      !training || perChannel > 1,
+      "BatchNorm needs more than one value per channel while training, got input of shape \(shape)")
+    // Each channel's mean and 1/√(var + ε): the batch's while training, the running ones otherwise.
+    var mean = [Float](repeating: 0, count: c)
+    var invStd = [Float](repeating: 0, count: c)
+    let plane = c * spatial
+    if training {
+      var variance = [Float](repeating: 0, count: c)
+      scalars.withUnsafeBufferPointer { x in
+        mean.withUnsafeMutableBufferPointer { mean in
+          variance.withUnsafeMutableBufferPointer { variance in
+            let (x, meanBase, varianceBase) = (x.baseAddress!, mean.baseAddress!, variance.baseAddress!)
+            Parallel.chunks(c, work: count) { channels in
+              for ch in channels {
+                let (m, v) = BatchNormLoops.statistics(x + ch * spatial, images: n, pitch: plane, count: spatial)
+                meanBase[ch] = m
+                varianceBase[ch] = v
+              }
+            }
+          }
+        }
+      }
+      for ch in 0..<c { invStd[ch] = 1 / (variance[ch] + eps).squareRoot() }
+      // The running statistics, outside the graph (as PyTorch updates its buffers).
+      let unbiased = Float(perChannel) / Float(perChannel - 1)
+      for ch in 0..<c {
+        runningMean.scalars[ch] = (1 - momentum) * runningMean.scalars[ch] + momentum * mean[ch]
+        runningVar.scalars[ch] = (1 - momentum) * runningVar.scalars[ch] + momentum * variance[ch] * unbiased
+      }
+    } else {
+      for ch in 0..<c {
+        mean[ch] = runningMean.scalars[ch]
+        invStd[ch] = 1 / (runningVar.scalars[ch] + eps).squareRoot()
+      }
+    }
+    let (gamma, beta) = (weight.scalars, bias.scalars)
+    let out = [Float](unsafeUninitializedCapacity: count) { out, written in
+      scalars.withUnsafeBufferPointer { x in
+        let (x, y) = (x.baseAddress!, out.baseAddress!)
+        Parallel.chunks(c, work: count) { channels in
+          for ch in channels {
+            let scale = gamma[ch] * invStd[ch]
+            let shift = beta[ch] - mean[ch] * scale
+            for image in 0..<n {
+              let offset = image * plane + ch * spatial
+              BatchNormLoops.affine(x + offset, into: y + offset, count: spatial, scale: scale, shift: shift)
+            }
+          }
+        }
+      }
+      written = count
+    }
+    return Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { grad in
+      // Per channel: Σ dy and Σ dy · x̂; then dx = γ/σ · (dy − Σdy/M − x̂ · Σ(dy·x̂)/M) while training (the
+      // statistics depend on x), dx = γ/σ · dy otherwise.
+      var sumGrad = [Float](repeating: 0, count: c)
+      var sumGradXHat = [Float](repeating: 0, count: c)
+      let wantInput = self.requiresGrad
+      var dx = [Float]()
+      grad.scalars.withUnsafeBufferPointer { g in
+        self.scalars.withUnsafeBufferPointer { x in
+          sumGrad.withUnsafeMutableBufferPointer { sg in
+            sumGradXHat.withUnsafeMutableBufferPointer { sgx in
+              let (g, x, sg, sgx) = (g.baseAddress!, x.baseAddress!, sg.baseAddress!, sgx.baseAddress!)
+              Parallel.chunks(c, work: self.count) { channels in
+                for ch in channels {
+                  var (total, weighted) = (Double(0), Double(0))
+                  for image in 0..<n {
+                    let offset = image * plane + ch * spatial
+                    let (t, w) = BatchNormLoops.gradientSums(
+                      g + offset, x + offset, count: spatial, mean: mean[ch], invStd: invStd[ch])
+                    total += t
+                    weighted += w
+                  }
+                  sg[ch] = Float(total)
+                  sgx[ch] = Float(weighted)
+                }
+              }
+            }
+          }
+          if wantInput {
+            dx = [Float](unsafeUninitializedCapacity: self.count) { dx, written in
+              let (g, x, d) = (g.baseAddress!, x.baseAddress!, dx.baseAddress!)
+              Parallel.chunks(c, work: self.count) { channels in
+                for ch in channels {
+                  let scale = gamma[ch] * invStd[ch]
+                  // dx = scale · (dy − a − x̂ · b) with x̂ = (x − μ) · invStd.
+                  let a = training ? sumGrad[ch] / Float(perChannel) : 0
+                  let b = training ? sumGradXHat[ch] / Float(perChannel) : 0
+                  for image in 0..<n {
+                    let offset = image * plane + ch * spatial
+                    BatchNormLoops.inputGradient(
+                      g + offset, x + offset, into: d + offset, count: spatial, scale: scale, mean: mean[ch],
+                      invStd: invStd[ch], a: a, b: b)
+                  }
+                }
+              }
+              written = self.count
+            }
+          }
+        }
+      }
+      return [
+        wantInput ? Tensor(shape: self.shape, scalars: dx) : nil,
+        weight.requiresGrad ? Tensor(shape: [c], scalars: sumGradXHat) : nil,
+        bias.requiresGrad ? Tensor(shape: [c], scalars: sumGrad) : nil,
+      ]
+    }
+  }
+}
+
+/// The loops of batch normalization over one channel's stretch of an image (`count` contiguous floats).
+enum BatchNormLoops {
+  /// The mean and biased variance of `images` stretches of `count` floats, `pitch` apart (two passes, in
+  /// Double across stretches: the sums of a large batch lose Float's precision).
+  static func statistics(_ x: UnsafePointer<Float>, images: Int, pitch: Int, count: Int) -> (Float, Float) {
+    var total = Double(0)
+    for image in 0..<images { total += Double(sum(x + image * pitch, count: count, shift: 0)) }
+    let m = total / Double(images * count)
+    var squares = Double(0)
+    for image in 0..<images { squares += Double(sumOfSquares(x + image * pitch, count: count, shift: Float(m))) }
+    return (Float(m), Float(squares / Double(images * count)))
+  }
+
+  typealias Vector = SIMDLanes.Vector
+
+  /// Σ (x − shift) in 16 lanes (a scalar loop of Float additions is not vectorised: it would reorder them).
+  @inline(__always)
+  static func sum(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
+    var (lanes, i) = (Vector(repeating: 0), 0)
+    let s = Vector(repeating: shift)
+    while i + SIMDLanes.width <= count {
+      lanes += SIMDLanes.load(x + i) - s
+      i += SIMDLanes.width
+    }
+    var total = SIMDLanes.total(lanes)
+    while i < count {
+      total += x[i] - shift
+      i += 1
+    }
+    return total
+  }
+
+  /// Σ (x − shift)².
+  @inline(__always)
+  static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
+    var (lanes, i) = (Vector(repeating: 0), 0)
+    let s = Vector(repeating: shift)
+    while i + SIMDLanes.width <= count {
+      let d = SIMDLanes.load(x + i) - s
+      lanes += d * d
+      i += SIMDLanes.width
+    }
+    var total = SIMDLanes.total(lanes)
+    while i < count {
+      let d = x[i] - shift
+      total += d * d
+      i += 1
+    }
+    return total
+  }
+
+  @inline(__always)
+  static func affine(
+    _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, scale: Float, shift: Float
+  ) {
+    for i in 0..<count { y[i] = x[i] * scale + shift }
+  }
+
+  /// Σ dy and Σ dy · x̂ over one stretch.
+  @inline(__always)
+  static func gradientSums(
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, mean: Float, invStd: Float
+  ) -> (Double, Double) {
+    var (totalLanes, weightedLanes, i) = (Vector(repeating: 0), Vector(repeating: 0), 0)
+    let m = Vector(repeating: mean)
+    while i + SIMDLanes.width <= count {
+      let gv = SIMDLanes.load(g + i)
+      totalLanes += gv
+      weightedLanes += gv * (SIMDLanes.load(x + i) - m)
+      i += SIMDLanes.width
+    }
+    var (total, weighted) = (SIMDLanes.total(totalLanes), SIMDLanes.total(weightedLanes))
+    while i < count {
+      total += g[i]
+      weighted += g[i] * (x[i] - mean)
+      i += 1
+    }
+    return (Double(total), Double(weighted * invStd))
+  }
+
+  @inline(__always)
+  static func inputGradient(
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>, count: Int,
+    scale: Float, mean: Float, invStd: Float, a: Float, b: Float
+  ) {
+    for i in 0..<count { d[i] = scale * (g[i] - a - (x[i] - mean) * invStd * b) }
+  }
+}

@@ -1,0 +1,70 @@
+import ClassificationRuntime
+import Foundation
+
+/// The book's modern CNNs (chapter 8) for bench/train.py: parameter counts, and the time of a training step
+/// at the book's input size, side by side with bench/anchors/torch_modern_cnns.py.
+enum ModernCNNs {
+  /// Each model and the input side the book trains it at (as the PyTorch anchor's `MODELS`).
+  static var models: [(String, () -> Classifier, Int)] {
+    [
+    ("alexnet", { AlexNet() }, 224),
+    ("vgg", { VGG(arch: [(1, 16), (1, 32), (2, 64), (2, 128), (2, 128)]) }, 224),
+    ("nin", { NiN() }, 224),
+    ("googlenet", { GoogleNet() }, 96),
+    ("bnlenet-scratch", { BNLeNetScratch() }, 28),
+    ("bnlenet", { BNLeNet() }, 28),
+    ("resnet18", { ResNet18() }, 96),
+    ("densenet", { DenseNet() }, 96),
+    ("regnetx32", { RegNetX32() }, 96),
+    ]
+  }
+
+  static func model(_ kind: String) -> (Classifier, Int)? {
+    models.first { $0.0 == kind }.map { ($0.1(), $0.2) }
+  }
+
+  /// `params`: every model's parameter count after its first batch.
+  static func printParameterCounts() {
+    for (kind, make, side) in models {
+      let model = make()
+      model.board.display = false
+      withoutGrad { _ = model(Tensor(zeros: [2, 1, side, side])) }
+      print("swift \(kind) params \(model.parameters.map(\.count).reduce(0, +))")
+    }
+  }
+
+  /// `steps MODEL STEPS [BATCH]`: the median time of a training step (forward, loss, backward, SGD step) on
+  /// the first `batch` training images resized to the model's side; the first step (sizing, allocation) is
+  /// not counted.
+  static func timeSteps(_ kind: String, steps: Int, batch: Int) throws {
+    guard let (model, side) = model(kind) else {
+      FileHandle.standardError.write(Data("unknown model \(kind)\n".utf8))
+      exit(2)
+    }
+    Random.seed(0)
+    model.board.display = false
+    let data = try FashionMNIST(batchSize: batch, resize: (side, side), directory: nil)
+    var iterator = data.valDataloader().makeIterator()
+    let first = iterator.next()!
+    let optimizer = model.configureOptimizers()
+    var times: [Double] = []
+    var loss = Float.nan
+    for _ in 0...steps {
+      let started = DispatchTime.now()
+      optimizer.zeroGrad()
+      let l = model.loss(model(first.x), first.y)
+      l.backward()
+      withoutGrad { optimizer.step() }
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
+      loss = l.item
+    }
+    let sorted = times.dropFirst().sorted()
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    print(
+      String(
+        format: "swift %@ %dx%d batch %d: step median %.4f s; loss %.4f; params %d; peak RSS %.0f MB", kind, side,
+        side, batch, sorted[sorted.count / 2], loss, model.parameters.map(\.count).reduce(0, +),
+        Double(usage.ru_maxrss) / 1024))
+  }
+}
