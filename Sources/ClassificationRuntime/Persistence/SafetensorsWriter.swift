@@ -43,6 +43,8 @@ enum SafetensorsWriter {
     }
     do {
       defer { close(descriptor) }
+      // Reserving the whole size first lets the file system allocate it at once.
+      _ = posix_fallocate(descriptor, 0, off_t(8 + header.utf8.count + offset))
       var length = UInt64(header.utf8.count).littleEndian
       try withUnsafeBytes(of: &length) { try writeFully(descriptor, $0, path: path) }
       try Array(header.utf8).withUnsafeBytes { try writeFully(descriptor, $0, path: path) }
