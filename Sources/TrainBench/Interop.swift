@@ -3,18 +3,23 @@ import Foundation
 
 /// The Swift side of `Tests/python/test_safetensors_torch.py` and `bench/safetensors_io.py`.
 ///
-///     interop save WEIGHTS IMAGES LOGITS [BATCHES]  trains LeNet on BATCHES Fashion-MNIST batches (default 100),
-///                                                   saves it, and writes the first validation batch's images
-///                                                   and the model's logits on them (raw little-endian F32)
-///     interop load WEIGHTS IMAGES LOGITS            loads WEIGHTS into a fresh LeNet and writes its logits on IMAGES
+///     interop save WEIGHTS IMAGES LOGITS [BATCHES [MODEL]]  trains MODEL (lenet, the default, or bnlenet) on
+///                                                   BATCHES Fashion-MNIST batches (default 100), saves it, and
+///                                                   writes the first validation batch's images and the
+///                                                   model's evaluation-mode logits on them (raw little-endian F32)
+///     interop load WEIGHTS IMAGES LOGITS [MODEL]    loads WEIGHTS into a fresh MODEL and writes its logits on IMAGES
 ///     interop bench FILE                            a model of ResNet-18's shapes (11.2 M parameters): one save and
 ///                                                   one load to warm up, then one of each timed; prints
 ///                                                   `save SECONDS load SECONDS bytes BYTES`
 enum Interop {
   static func main(_ arguments: [String]) throws {
     switch (arguments.first, arguments.count) {
-    case ("save", 4...): try save(arguments[1], images: arguments[2], logits: arguments[3], batches: arguments.count > 4 ? Int(arguments[4])! : 100)
-    case ("load", 4): try load(arguments[1], images: arguments[2], logits: arguments[3])
+    case ("save", 4...6):
+      try save(
+        arguments[1], images: arguments[2], logits: arguments[3], batches: arguments.count > 4 ? Int(arguments[4])! : 100,
+        model: model(arguments.count > 5 ? arguments[5] : "lenet"))
+    case ("load", 4...5):
+      try load(arguments[1], images: arguments[2], logits: arguments[3], model: model(arguments.count > 4 ? arguments[4] : "lenet"))
     case ("bench", 2): try bench(arguments[1])
     default:
       FileHandle.standardError.write(Data("usage: train-bench interop save|load|bench …\n".utf8))
@@ -22,10 +27,19 @@ enum Interop {
     }
   }
 
-  static func save(_ weights: String, images: String, logits: String, batches: Int) throws {
+  static func model(_ name: String) -> Classifier {
+    switch name {
+    case "lenet": return LeNet()
+    case "bnlenet": return BNLeNet()
+    default:
+      FileHandle.standardError.write(Data("unknown model \(name): lenet or bnlenet\n".utf8))
+      exit(2)
+    }
+  }
+
+  static func save(_ weights: String, images: String, logits: String, batches: Int, model: Classifier) throws {
     Random.seed(0)
     let data = try FashionMNIST(batchSize: 64, directory: nil)
-    let model = LeNet()
     // Adam (lr 0.002): sigmoid LeNet under SGD, or Adam at 0.01, stays at chance for over 100 batches,
     // and its logits would hardly differ between images.
     let optimizer = Adam(model.parameters, lr: 0.002)
@@ -43,8 +57,7 @@ enum Interop {
     try write(withoutGrad { model(batch.x) }.scalars, to: logits)
   }
 
-  static func load(_ weights: String, images: String, logits: String) throws {
-    let model = LeNet()
+  static func load(_ weights: String, images: String, logits: String, model: Classifier) throws {
     try model.load(from: weights)
     model.training = false
     let pixels = try read(images)

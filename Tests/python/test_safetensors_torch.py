@@ -1,6 +1,7 @@
-"""Safetensors between the runtime and PyTorch: LeNet trained in Swift loads into the book's PyTorch
-LeNet with `load_state_dict(safetensors.torch.load_file(path))` and gives the same logits on a
-validation batch, and PyTorch's weights load into the Swift LeNet with the same logits (within 1e-5).
+"""Safetensors between the runtime and PyTorch: LeNet (and LeNet with batch normalization) trained in
+Swift loads into the book's PyTorch model with `load_state_dict(safetensors.torch.load_file(path))` and
+gives the same logits on a validation batch, and PyTorch's weights load into the Swift model with the
+same logits (within 1e-5).
 
 The Swift side is `train-bench interop` (beside the kernel binary); the PyTorch side runs in
 .venv-bench (`scripts/setup.sh --tests` installs torch, numpy and safetensors there)."""
@@ -41,10 +42,11 @@ def largest_difference(a, b):
     return max(abs(x - y) for x, y in zip(a, b))
 
 
-def test_swift_weights_give_pytorch_the_same_logits(tmp_path):
+@pytest.mark.parametrize("model", ["lenet", "bnlenet"])
+def test_swift_weights_give_pytorch_the_same_logits(tmp_path, model):
     weights, images, swift, torch = (str(tmp_path / name) for name in ("lenet.safetensors", "x.f32", "swift.f32", "torch.f32"))
-    run(TRAIN_BENCH, "interop", "save", weights, images, swift, "100")
-    run(TORCH_PYTHON, TORCH_SIDE, "logits", weights, images, torch)
+    run(TRAIN_BENCH, "interop", "save", weights, images, swift, "100", model)
+    run(TORCH_PYTHON, TORCH_SIDE, "logits", model, weights, images, torch)
     expected, got = logits(swift), logits(torch)
     assert len(expected) == len(got) == 64 * 10
     # The model learnt something in its 100 batches (its predictions differ between images), and PyTorch agrees.
@@ -53,13 +55,14 @@ def test_swift_weights_give_pytorch_the_same_logits(tmp_path):
     assert largest_difference(expected, got) < 1e-5
 
 
-def test_pytorch_weights_give_swift_the_same_logits(tmp_path):
+@pytest.mark.parametrize("model", ["lenet", "bnlenet"])
+def test_pytorch_weights_give_swift_the_same_logits(tmp_path, model):
     weights, images, swift, torch = (str(tmp_path / name) for name in ("lenet.safetensors", "x.f32", "swift.f32", "torch.f32"))
     # Fashion-MNIST validation images, from the Swift side (any 28×28 images would do).
     run(TRAIN_BENCH, "interop", "save", str(tmp_path / "unused.safetensors"), images, swift, "1")
-    run(TORCH_PYTHON, TORCH_SIDE, "make", weights, images)
-    run(TORCH_PYTHON, TORCH_SIDE, "logits", weights, images, torch)
-    run(TRAIN_BENCH, "interop", "load", weights, images, swift)
+    run(TORCH_PYTHON, TORCH_SIDE, "make", model, weights, images)
+    run(TORCH_PYTHON, TORCH_SIDE, "logits", model, weights, images, torch)
+    run(TRAIN_BENCH, "interop", "load", weights, images, swift, model)
     expected, got = logits(torch), logits(swift)
     assert len(expected) == len(got) == 64 * 10
     assert largest_difference(expected, got) < 1e-5

@@ -1,11 +1,14 @@
 """The PyTorch side of test_safetensors_torch.py, run in .venv-bench (torch, numpy, safetensors).
 
-The book's LeNet (d2l 7.6) as the book writes it, so its state_dict names are net.0.weight … net.11.bias.
+The book's LeNet (d2l 7.6) and LeNet with batch normalization (d2l 8.5.4) as the book writes them, so
+their state_dict names are net.0.weight … net.11.bias, and net.1.running_mean, net.1.num_batches_tracked, ….
 
-usage: torch_lenet.py logits WEIGHTS IMAGES LOGITS   load WEIGHTS (safetensors) with load_state_dict, write
-                                                     the logits on IMAGES (raw float32, N×1×28×28)
-       torch_lenet.py make WEIGHTS IMAGES            a LeNet initialised as the book does (Xavier, seed 1),
-                                                     trained 3 SGD steps on IMAGES, saved with save_file"""
+usage: torch_lenet.py logits MODEL WEIGHTS IMAGES LOGITS  load WEIGHTS (safetensors) with load_state_dict
+                                                          (strict), write the evaluation-mode logits on
+                                                          IMAGES (raw float32, N×1×28×28)
+       torch_lenet.py make MODEL WEIGHTS IMAGES           MODEL initialised as the book does (Xavier, seed 1),
+                                                          trained 3 SGD steps on IMAGES, saved with save_file
+MODEL: lenet | bnlenet"""
 import sys
 
 import numpy as np
@@ -31,23 +34,36 @@ class LeNet(nn.Module):
         return self.net(x)
 
 
+class BNLeNet(LeNet):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.LazyConv2d(6, kernel_size=5), nn.LazyBatchNorm2d(),
+            nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.LazyConv2d(16, kernel_size=5), nn.LazyBatchNorm2d(),
+            nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Flatten(), nn.LazyLinear(120), nn.LazyBatchNorm1d(),
+            nn.Sigmoid(), nn.LazyLinear(84), nn.LazyBatchNorm1d(),
+            nn.Sigmoid(), nn.LazyLinear(num_classes))
+
+
 def images(path):
     return torch.from_numpy(np.fromfile(path, dtype=np.float32).reshape(-1, 1, 28, 28))
 
 
 def main():
     torch.set_num_threads(1)
-    command, weights, pixels = sys.argv[1:4]
-    model = LeNet()
+    command, kind, weights, pixels = sys.argv[1:5]
+    model = {"lenet": LeNet, "bnlenet": BNLeNet}[kind]()
     x = images(pixels)
     if command == "logits":
         model.load_state_dict(load_file(weights))  # strict: every name and shape must match
         model.eval()
         with torch.no_grad():
-            model(x).numpy().astype(np.float32).tofile(sys.argv[4])
+            model(x).numpy().astype(np.float32).tofile(sys.argv[5])
     elif command == "make":
         torch.manual_seed(1)
-        model(x[:1])  # sizes the lazy layers
+        model(x[:2])  # sizes the lazy layers (batch normalization needs two examples while training)
 
         def init_cnn(module):  # the book's init_cnn
             if type(module) in (nn.Linear, nn.Conv2d):
