@@ -184,3 +184,20 @@ func header(of path: String) throws -> [String: Any] {
     }
   }
 }
+
+/// A notebook's own LeNet: the loaded weights must survive its first batch too.
+final class MyLeNet: LeNet {}
+
+@Suite(.seededRandom(14)) struct LeNetSubclassSafetensorsTests {
+  @Test func aSubclassOfLeNetKeepsLoadedWeightsOnItsFirstBatch() throws {
+    try withTemporaryDirectory { dir in
+      let x = Tensor(randomNormal: [2, 1, 28, 28])
+      let trained = MyLeNet()
+      let expected = withoutGrad { trained(x) }
+      try trained.save(to: dir + "/mine.safetensors")
+      let fresh = MyLeNet()
+      try fresh.load(from: dir + "/mine.safetensors")
+      #expect(withoutGrad { fresh(x) }.scalars == expected.scalars)
+    }
+  }
+}
