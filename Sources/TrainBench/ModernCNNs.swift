@@ -23,6 +23,16 @@ enum ModernCNNs {
     models.first { $0.0 == kind }.map { ($0.1(), $0.2) }
   }
 
+  /// The resident memory now, in MB (for TRAIN_BENCH_RSS=1: where a step's memory goes).
+  static func residentMB() -> Int {
+    // (/proc files report a size of 0: read them to the end.)
+    guard let data = FileHandle(forReadingAtPath: "/proc/self/statm")?.readDataToEndOfFile(),
+      let text = String(data: data, encoding: .utf8),
+      let pages = Int(text.split(separator: " ")[1])
+    else { return -1 }
+    return (pages * 4096) >> 20
+  }
+
   /// `params`: every model's parameter count after its first batch.
   static func printParameterCounts() {
     for (kind, make, side) in models {
@@ -33,7 +43,8 @@ enum ModernCNNs {
     }
   }
 
-  /// `steps MODEL STEPS [BATCH]`: the median time of a training step (forward, loss, backward, SGD step) on
+  /// `steps MODEL STEPS [BATCH]` (with `TRAIN_BENCH_RSS=1`, the resident memory around each step's forward
+  /// and backward pass): the median time of a training step (forward, loss, backward, SGD step) on
   /// the first `batch` training images resized to the model's side; the first step (sizing, allocation) is
   /// not counted.
   static func timeSteps(_ kind: String, steps: Int, batch: Int) throws {
@@ -52,8 +63,11 @@ enum ModernCNNs {
     for _ in 0...steps {
       let started = DispatchTime.now()
       optimizer.zeroGrad()
+      if getenv("TRAIN_BENCH_RSS") != nil { print("rss before forward", residentMB()) }
       let l = model.loss(model(first.x), first.y)
+      if getenv("TRAIN_BENCH_RSS") != nil { print("rss after forward", residentMB()) }
       l.backward()
+      if getenv("TRAIN_BENCH_RSS") != nil { print("rss after backward", residentMB()) }
       withoutGrad { optimizer.step() }
       times.append(Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
       loss = l.item

@@ -53,7 +53,10 @@ struct ConvGeometry {
     self.activation = activation
     self.pooled = pooled
     runs = stride == 1
-    direct = runs && backend == .ownLoops
+    // The own loops beat sgemm for LeNet's narrow convolutions (few channels and filters); wider ones
+    // (ResNet's, 64 to 512 channels) are products sgemm does several times faster.
+    direct = runs && backend == .ownLoops && outputs <= ConvGeometry.directOutputs
+      && kernel.0 * kernel.1 * input[1] <= ConvGeometry.directPatch
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride
@@ -92,9 +95,22 @@ struct ConvGeometry {
     let sums: UnsafeMutablePointer<ConvolutionLoops.Vector>
   }
 
-  /// Images per chunk: as many as keep a chunk's column matrix near 512 KB (a quarter of the L2 cache
-  /// a core has here), at least one.
-  var imagesPerChunk: Int { Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
+  /// The widest convolutions `ConvolutionLoops` compute (LeNet's second: 16 filters of 6·5·5 taps).
+  static let directOutputs = 32
+  static let directPatch = 256
+
+  /// Images per chunk. The own loops: as many as keep a chunk's column matrix near 512 KB (a quarter of the
+  /// L2 cache a core has here), at least one. sgemm: as many as make its product about 2048 columns wide
+  /// (sgemm packs the whole weight matrix for every product: a narrow product, such as one 3×3 image of
+  /// ResNet's last stage against its 512 × 4608 weights, spends its time packing; at 2048 columns packing is
+  /// a fraction of a percent), with a column matrix of at most 32 MB, and no more than a core's share.
+  var imagesPerChunk: Int {
+    if direct { return Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
+    let wide = (2048 + span - 1) / span
+    let fits = (8 << 20) / Swift.max(1, patch * span)
+    let share = (batch + Parallel.cores - 1) / Parallel.cores
+    return Swift.max(1, Swift.min(share, wide, fits))
+  }
 
   /// Calls `body(part, images, scratch)` for consecutive chunks of the batch. Each core takes one part (a
   /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the

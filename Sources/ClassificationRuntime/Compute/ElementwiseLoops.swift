@@ -34,6 +34,25 @@ enum ElementwiseLoops {
     for i in 0..<count { values[i] = f.gradient(values[i], output: y[i]) }
   }
 
+  /// `grad[i] · f'(x)` from f's output `y[i]`, over whole arrays, split across the cores when large.
+  @inline(__always)
+  static func gradient<F: OutputDifferentiable>(of f: F, _ grad: [Float], output y: [Float]) -> [Float] {
+    require(grad.count == y.count)
+    return [Float](unsafeUninitializedCapacity: grad.count) { target, count in
+      grad.withUnsafeBufferPointer { g in
+        y.withUnsafeBufferPointer { y in
+          let (gradBase, yBase, targetBase) = (g.baseAddress!, y.baseAddress!, target.baseAddress!)
+          Parallel.chunks(g.count, work: g.count) { range in
+            gradient(
+              of: f, gradBase + range.lowerBound, output: yBase + range.lowerBound, into: targetBase + range.lowerBound,
+              count: range.count)
+          }
+        }
+      }
+      count = grad.count
+    }
+  }
+
   @inline(__always)
   static func map<F: UnaryOp>(_ a: [Float], _ f: F) -> [Float] {
     [Float](unsafeUninitializedCapacity: a.count) { out, n in

@@ -6,7 +6,7 @@
 /// moves the running ones towards them (`momentum`, PyTorch's 0.1); while evaluating (`Module.training` set
 /// to false, as `Trainer` does for validation) it uses the running ones. `weight` (γ, ones) and `bias`
 /// (β, zeros) are parameters; the running mean and variance are state, not parameters.
-public final class BatchNorm: Layer, TrainingModeAware {
+public final class BatchNorm: Layer, TrainingModeAware, FusingLayer {
   /// γ, `[C]`.
   public let weight: Tensor
   /// β, `[C]`.
@@ -47,12 +47,28 @@ public final class BatchNorm: Layer, TrainingModeAware {
     }
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor {
+  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, relu: false) }
+
+  /// With a ReLU after it, as one operation (a `Sequential`'s BatchNorm then ReLU, a residual block's).
+  func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
     require(x.rank == 2 || x.rank == 4, "BatchNorm expects [N, C] or [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(features: x.shape[1]) }
     if isTraining { numBatchesTracked += 1 }
     return x.batchNormalized(
       weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: isTraining,
-      momentum: momentum, eps: eps)
+      momentum: momentum, eps: eps, relu: relu)
   }
+
+  /// Takes in a ReLU that follows it.
+  func fused(with following: ArraySlice<Layer>) -> (layer: Layer, absorbed: Int)? {
+    guard following.first is ReLU else { return nil }
+    return (BatchNormReLU(self), 1)
+  }
+}
+
+/// A `BatchNorm` and the ReLU after it in a `Sequential`, run as one operation.
+final class BatchNormReLU: Layer {
+  let norm: BatchNorm
+  init(_ norm: BatchNorm) { self.norm = norm }
+  func callAsFunction(_ x: Tensor) -> Tensor { norm(x, relu: true) }
 }

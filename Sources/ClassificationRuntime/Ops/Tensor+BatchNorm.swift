@@ -6,9 +6,13 @@ extension Tensor {
   ///
   /// One pass per channel for the statistics and one for the output; the backward pass recomputes x̂ from the
   /// input (kept anyway by the layer before) instead of keeping a normalised copy of the whole batch.
+  ///
+  /// With `relu`, ReLU follows as part of the same operation (a `Sequential`'s BatchNorm and ReLU, a residual
+  /// block's): one pass less each way, and ReLU's output is not kept for the backward pass, which recomputes
+  /// where it was positive from the input.
   func batchNormalized(
     weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, training: Bool, momentum: Float,
-    eps: Float
+    eps: Float, relu: Bool = false
   ) -> Tensor {
     require(rank == 2 || rank == 4, "BatchNorm expects [N, C] or [N, C, H, W], got \(shape)")
     let (n, c) = (shape[0], shape[1])
@@ -64,13 +68,16 @@ extension Tensor {
             for image in 0..<n {
               let offset = image * plane + ch * spatial
               BatchNormLoops.affine(x + offset, into: y + offset, count: spatial, scale: scale, shift: shift)
+              if relu { ElementwiseLoops.map(Ops.ReLU(), inPlace: y + offset, count: spatial) }
             }
           }
         }
       }
       written = count
     }
-    return Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { grad in
+    return Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { outGrad in
+      // Through the ReLU first: the gradient where the normalised value was positive.
+      let grad = relu ? Tensor.maskedByPositiveAffine(outGrad, input: self, channels: c, spatial: spatial, gamma: gamma, beta: beta, mean: mean, invStd: invStd) : outGrad
       // Per channel: Σ dy and Σ dy · x̂; then dx = γ/σ · (dy − Σdy/M − x̂ · Σ(dy·x̂)/M) while training (the
       // statistics depend on x), dx = γ/σ · dy otherwise.
       var sumGrad = [Float](repeating: 0, count: c)
@@ -126,6 +133,37 @@ extension Tensor {
         bias.requiresGrad ? Tensor(shape: [c], scalars: sumGrad) : nil,
       ]
     }
+  }
+}
+
+extension Tensor {
+  /// `grad` where `x · scale + shift > 0` per channel (scale = γ/σ, shift = β − μ·scale), 0 elsewhere: the
+  /// gradient through a ReLU that followed the batch normalization, found from its input.
+  static func maskedByPositiveAffine(
+    _ grad: Tensor, input: Tensor, channels c: Int, spatial: Int, gamma: [Float], beta: [Float], mean: [Float],
+    invStd: [Float]
+  ) -> Tensor {
+    let n = input.shape[0]
+    let plane = c * spatial
+    let masked = [Float](unsafeUninitializedCapacity: grad.count) { out, written in
+      grad.scalars.withUnsafeBufferPointer { g in
+        input.scalars.withUnsafeBufferPointer { x in
+          let (g, x, o) = (g.baseAddress!, x.baseAddress!, out.baseAddress!)
+          Parallel.chunks(c, work: grad.count) { channels in
+            for ch in channels {
+              let scale = gamma[ch] * invStd[ch]
+              let shift = beta[ch] - mean[ch] * scale
+              for image in 0..<n {
+                let offset = image * plane + ch * spatial
+                for i in 0..<spatial { o[offset + i] = x[offset + i] * scale + shift > 0 ? g[offset + i] : 0 }
+              }
+            }
+          }
+        }
+      }
+      written = grad.count
+    }
+    return Tensor(shape: grad.shape, scalars: masked)
   }
 }
 

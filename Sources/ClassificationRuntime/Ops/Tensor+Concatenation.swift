@@ -33,12 +33,15 @@ extension Tensor {
       }
       written = total
     }
+    // The gradient needs only the inputs' shapes: the branches are not kept for it.
+    let parts = tensors.map { (shape: $0.shape, wants: $0.requiresGrad) }
     return result(shape: shape, scalars: out, inputs: tensors) { grad in
       var offset = 0
-      return zip(tensors, inners).map { t, inner in
+      return zip(parts, inners).map { part, inner in
         defer { offset += inner }
-        guard t.requiresGrad else { return nil }
-        return Tensor(shape: t.shape, scalars: Tensor.gatherBlocks(grad.scalars, outer: outer, row: row, at: offset, inner: inner))
+        guard part.wants else { return nil }
+        return Tensor(
+          shape: part.shape, scalars: Tensor.gatherBlocks(grad.scalars, outer: outer, row: row, at: offset, inner: inner))
       }
     }
   }

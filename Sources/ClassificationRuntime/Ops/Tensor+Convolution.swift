@@ -59,6 +59,9 @@ extension Tensor {
       count = out.count
     }
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
+    // The output is read backward only through a fused activation or pooling; otherwise it is not kept (the
+    // next layer keeps it if it needs it).
+    let kept = activation != nil || pooled ? out : []
     let shape =
       pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
     return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
@@ -67,14 +70,14 @@ extension Tensor {
       var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
       var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
       grad.scalars.withUnsafeBufferPointer { gradient in
-        out.withUnsafeBufferPointer { y in
+        kept.withUnsafeBufferPointer { y in
           self.scalars.withUnsafeBufferPointer { x in
             g.prepared(weight.scalars) { weights in
               dx.withUnsafeMutableBufferPointer { dx in
                 weightPartials.withUnsafeMutableBufferPointer { dw in
                   biasPartials.withUnsafeMutableBufferPointer { db in
                     g.backward(
-                      outGrad: gradient.baseAddress!, output: y.baseAddress!, input: x.baseAddress!, weights: weights,
+                      outGrad: gradient.baseAddress!, output: y.baseAddress ?? gradient.baseAddress!, input: x.baseAddress!, weights: weights,
                       // (An empty array's buffer may still have an address.)
                       weightPartials: wantWeight ? dw.baseAddress : nil, biasPartials: wantBias ? db.baseAddress : nil,
                       inputGrad: wantInput ? dx.baseAddress : nil)

@@ -17,15 +17,21 @@ extension Tensor {
     }
   }
 
-  public static func + (a: Tensor, b: Tensor) -> Tensor {
-    binary(a, b, Ops.Add()) { g, _, _, _ in (g, g) }
-  }
-
-  public static func - (a: Tensor, b: Tensor) -> Tensor {
-    binary(a, b, Ops.Subtract()) { g, _, _, _ in
-      (g, Tensor(shape: g.shape, scalars: ElementwiseLoops.map(g.scalars, Ops.Negate())))
+  /// `a ± b` with broadcasting: the gradient needs only the shapes, so neither operand is kept for it
+  /// (a residual block's branches are freed once summed).
+  @inline(__always)
+  static func additive<F: BinaryOp>(_ a: Tensor, _ b: Tensor, _ f: F, negatingB: Bool) -> Tensor {
+    let (shape, scalars) = Broadcast.apply(a, b, f)
+    let (aShape, bShape, aWants, bWants) = (a.shape, b.shape, a.requiresGrad, b.requiresGrad)
+    return result(shape: shape, scalars: scalars, inputs: [a, b]) { g in
+      let gb = negatingB && bWants ? Tensor(shape: g.shape, scalars: ElementwiseLoops.map(g.scalars, Ops.Negate())) : g
+      return [aWants ? Broadcast.reduce(g, to: aShape) : nil, bWants ? Broadcast.reduce(gb, to: bShape) : nil]
     }
   }
+
+  public static func + (a: Tensor, b: Tensor) -> Tensor { additive(a, b, Ops.Add(), negatingB: false) }
+
+  public static func - (a: Tensor, b: Tensor) -> Tensor { additive(a, b, Ops.Subtract(), negatingB: true) }
 
   public static func * (a: Tensor, b: Tensor) -> Tensor {
     binary(a, b, Ops.Multiply()) { g, a, b, shape in
@@ -74,9 +80,15 @@ extension Tensor {
     }
   }
 
-  /// A unary operation whose derivative comes from its output.
+  /// A unary operation whose derivative comes from its output: only the output is kept for the backward
+  /// pass (ReLU's input, a batch normalization's output, is freed once ReLU has read it).
   @inline(__always)
-  func unary<F: OutputDifferentiable>(_ f: F) -> Tensor { unary(f, derivative: Ops.OutputGradient(f: f)) }
+  func unary<F: OutputDifferentiable>(_ f: F) -> Tensor {
+    let output = ElementwiseLoops.map(scalars, f)
+    return Tensor.result(shape: shape, scalars: output, inputs: [self]) { [output] grad in
+      [Tensor(shape: grad.shape, scalars: ElementwiseLoops.gradient(of: f, grad.scalars, output: output))]
+    }
+  }
 
   public func exp() -> Tensor { unary(Ops.Exp()) }
   public func log() -> Tensor { unary(Ops.Log(), derivative: Ops.LogGrad()) }

@@ -71,7 +71,9 @@ extension Tensor {
     let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
     let (oh, ow) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1)
     require(h + 2 * pad >= k && w + 2 * pad >= k, "pool window \(k) does not fit \(shape) with padding \(pad)")
-    var winners = maximum ? [Int32](repeating: 0, count: planes * oh * ow) : []
+    // Where each window's maximum is, within its window (row · k + column from the window's corner).
+    require(!maximum || k <= 255, "max pooling supports windows up to 255, got \(k)")
+    var winners = maximum ? [UInt16](repeating: 0, count: planes * oh * ow) : []
     let area = Float(k * k)
     let out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { out, written in
       scalars.withUnsafeBufferPointer { x in
@@ -87,15 +89,15 @@ extension Tensor {
                   let o = (p * oh + i) * ow + j
                   if maximum {
                     var best = -Float.infinity
-                    var at = base + rows.lowerBound * w + columns.lowerBound
+                    var at = (rows.lowerBound - (i * s - pad)) * k + columns.lowerBound - (j * s - pad)
                     for r in rows {
                       for c in columns where x[base + r * w + c] > best {
                         best = x[base + r * w + c]
-                        at = base + r * w + c
+                        at = (r - (i * s - pad)) * k + c - (j * s - pad)
                       }
                     }
                     y[o] = best
-                    win![o] = Int32(at - base)
+                    win![o] = UInt16(at)
                   } else {
                     var total: Float = 0
                     for r in rows { for c in columns { total += x[base + r * w + c] } }
@@ -123,7 +125,8 @@ extension Tensor {
                 for j in 0..<ow {
                   let o = (p * oh + i) * ow + j
                   if maximum {
-                    d[base + Int(winners[o])] += g[o]
+                    let at = Int(winners[o])
+                    d[base + (i * s - pad + at / k) * w + j * s - pad + at % k] += g[o]
                   } else {
                     let share = g[o] / area
                     for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {

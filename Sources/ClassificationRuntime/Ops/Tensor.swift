@@ -79,22 +79,19 @@ public final class Tensor {
   public func detached() -> Tensor { Tensor(shape: shape, scalars: scalars) }
 
   deinit {
-    // Release a long graph iteratively: letting each node free its inputs recursively would overflow
-    // the stack for a chain of 100 000 operations.
-    guard let first = node else { return }
+    // Release a long graph iteratively: letting each node free the nodes behind it recursively would
+    // overflow the stack for a chain of 100 000 operations. Nodes that someone else still holds are left
+    // to them.
+    guard var first = node else { return }
     node = nil
+    guard isKnownUniquelyReferenced(&first) else { return }
     var pending = [first]
     while let current = pending.popLast() {
-      // Hold the inputs here, drop the backward closure (it references them too), and take over the
-      // nodes of the inputs nobody else holds, so that releasing them recurses no further.
-      var inputs = current.inputs
-      current.inputs = []
-      current.backward = nil
-      for i in inputs.indices where isKnownUniquelyReferenced(&inputs[i]) {
-        if let next = inputs[i].node {
-          inputs[i].node = nil
-          pending.append(next)
-        }
+      var inputs = current.inputNodes
+      // Drop the closure first (the tensors it holds may release their own nodes), then the edges.
+      current.release()
+      for i in inputs.indices where inputs[i] != nil && isKnownUniquelyReferenced(&inputs[i]) {
+        pending.append(inputs[i]!)
       }
     }
   }

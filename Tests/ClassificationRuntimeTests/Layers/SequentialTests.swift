@@ -11,7 +11,7 @@ import Testing
     x.requiresGrad = true
     let fused = Sequential(linear, activation)(x)
     #expect(
-      fused.node!.inputs.map(ObjectIdentifier.init) == [x, linear.weight, linear.bias].map(ObjectIdentifier.init))
+      fused.node!.inputIDs == [x, linear.weight, linear.bias].map(ObjectIdentifier.init))
     let r = random(fused.shape)
     (fused * r).sum().backward()
     let fusedGrads = [x, linear.weight, linear.bias].map { $0.grad!.scalars }
@@ -45,7 +45,7 @@ import Testing
     let fused = (pooling ? Sequential(conv, activation, pool) : Sequential(conv, activation))(x)
     #expect(fused.shape == (pooling ? [24, 5, 15, 15] : [24, 5, 30, 30]))
     // One operation: its inputs are the convolution's own (not a separate activation's input).
-    #expect(fused.node!.inputs.map(ObjectIdentifier.init) == [x, conv.weight, conv.bias].map(ObjectIdentifier.init))
+    #expect(fused.node!.inputIDs == [x, conv.weight, conv.bias].map(ObjectIdentifier.init))
     let r = random(fused.shape)
     (fused * r).sum().backward()
     let (fusedX, fusedW, fusedB) = (x.grad!.scalars, conv.weight.grad!.scalars, conv.bias.grad!.scalars)
