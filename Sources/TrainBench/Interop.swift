@@ -8,6 +8,9 @@ import Foundation
 ///                                                   writes the first validation batch's images and the
 ///                                                   model's evaluation-mode logits on them (raw little-endian F32)
 ///     interop load WEIGHTS IMAGES LOGITS [MODEL]    loads WEIGHTS into a fresh MODEL and writes its logits on IMAGES
+///     interop zoo MODEL FILE IMAGES LOGITS         one of the book's modern CNNs (`train-bench params`' names), sized
+///                                                   on a first batch of zeros (evaluating), saved to FILE; its evaluation-mode
+///                                                   logits on IMAGES (raw F32, N×1×side×side) written to LOGITS
 ///     interop bench FILE                            a model of ResNet-18's shapes (11.2 M parameters): one save and
 ///                                                   one load to warm up, then one of each timed; prints
 ///                                                   `save SECONDS load SECONDS bytes BYTES`
@@ -21,6 +24,7 @@ enum Interop {
     case ("load", 4...5):
       try load(arguments[1], images: arguments[2], logits: arguments[3], model: model(arguments.count > 4 ? arguments[4] : "lenet"))
     case ("bench", 2): try bench(arguments[1])
+    case ("zoo", 5): try zoo(arguments[1], file: arguments[2], images: arguments[3], logits: arguments[4])
     default:
       FileHandle.standardError.write(Data("usage: train-bench interop save|load|bench …\n".utf8))
       exit(2)
@@ -105,6 +109,23 @@ enum Interop {
     let bytes = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
     let count = model.parameters.reduce(0) { $0 + $1.count }
     print(String(format: "save %.6f load %.6f bytes %d parameters %d", save, load, bytes, count))
+  }
+
+  static func zoo(_ kind: String, file: String, images: String, logits: String) throws {
+    Random.seed(0)
+    guard let (model, side) = ModernCNNs.model(kind) else {
+      FileHandle.standardError.write(Data("unknown model \(kind)\n".utf8))
+      exit(2)
+    }
+    model.board.display = false
+    // Sized while evaluating, as the anchor's `build` does: the scratch batch norm's moving statistics are
+    // in neither state dict (the book keeps them as plain attributes), so they must stay where they start.
+    model.training = false
+    withoutGrad { _ = model(Tensor(zeros: [2, 1, side, side])) }
+    try model.save(to: file)
+    let pixels = try read(images)
+    let x = Tensor(shape: [pixels.count / (side * side), 1, side, side], scalars: pixels)
+    try write(withoutGrad { model(x) }.scalars, to: logits)
   }
 
   static func write(_ values: [Float], to path: String) throws {

@@ -6,6 +6,7 @@ same logits (within 1e-5).
 The Swift side is `train-bench interop` (beside the kernel binary); the PyTorch side runs in
 .venv-bench (`scripts/setup.sh --tests` installs torch, numpy and safetensors there)."""
 import os
+import random
 import subprocess
 from array import array
 
@@ -66,3 +67,25 @@ def test_pytorch_weights_give_swift_the_same_logits(tmp_path, model):
     expected, got = logits(torch), logits(swift)
     assert len(expected) == len(got) == 64 * 10
     assert largest_difference(expected, got) < 1e-5
+
+
+ZOO = {"alexnet": 224, "vgg": 224, "nin": 224, "googlenet": 96, "bnlenet-scratch": 28, "bnlenet": 28, "resnet18": 96,
+       "densenet": 96, "regnetx32": 96}
+
+
+@pytest.mark.parametrize("model", ZOO)
+def test_the_books_modern_cnns_load_into_pytorch_with_the_same_logits(tmp_path, model):
+    """Every model of the book's chapter 8, saved from Swift, loads strictly (every name and shape) into the
+    book's PyTorch model (bench/anchors/torch_modern_cnns.py) and computes the same logits."""
+    side = ZOO[model]
+    weights, images, swift, torch = (str(tmp_path / name) for name in ("m.safetensors", "x.f32", "swift.f32", "torch.f32"))
+    rng = random.Random(5)
+    pixels = array("f", (rng.random() for _ in range(2 * side * side)))
+    with open(images, "wb") as f:
+        f.write(pixels.tobytes())
+    run(TRAIN_BENCH, "interop", "zoo", model, weights, images, swift)
+    run(TORCH_PYTHON, TORCH_SIDE, "zoo", model, weights, images, torch)
+    expected, got = logits(swift), logits(torch)
+    assert len(expected) == len(got) == 2 * 10
+    scale = max(1.0, max(abs(v) for v in expected))
+    assert largest_difference(expected, got) < 1e-5 * scale

@@ -8,7 +8,10 @@ usage: torch_lenet.py logits MODEL WEIGHTS IMAGES LOGITS  load WEIGHTS (safetens
                                                           IMAGES (raw float32, N×1×28×28)
        torch_lenet.py make MODEL WEIGHTS IMAGES           MODEL initialised as the book does (Xavier, seed 1),
                                                           trained 3 SGD steps on IMAGES, saved with save_file
-MODEL: lenet | bnlenet"""
+       torch_lenet.py zoo MODEL WEIGHTS IMAGES LOGITS     one of the book's modern CNNs from
+                                                          bench/anchors/torch_modern_cnns.py, sized as it does,
+                                                          WEIGHTS loaded (strict), evaluation-mode logits written
+MODEL: lenet | bnlenet (zoo: alexnet vgg nin googlenet bnlenet-scratch bnlenet resnet18 densenet regnetx32)"""
 import sys
 
 import numpy as np
@@ -51,8 +54,25 @@ def images(path):
     return torch.from_numpy(np.fromfile(path, dtype=np.float32).reshape(-1, 1, 28, 28))
 
 
+def zoo(kind, weights, pixels, logits):
+    import importlib.util, os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "anchors", "torch_modern_cnns.py")
+    spec = importlib.util.spec_from_file_location("torch_modern_cnns", path)
+    anchor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(anchor)
+    side = anchor.MODELS[kind][1]
+    x = torch.from_numpy(np.fromfile(pixels, dtype=np.float32).reshape(-1, 1, side, side))
+    model = anchor.build(kind, torch.zeros(2, 1, side, side))
+    model.load_state_dict(load_file(weights))  # strict: the same names and shapes
+    model.eval()
+    with torch.no_grad():
+        model(x).numpy().astype(np.float32).tofile(logits)
+
+
 def main():
     torch.set_num_threads(1)
+    if sys.argv[1] == "zoo":
+        return zoo(*sys.argv[2:6])
     command, kind, weights, pixels = sys.argv[1:5]
     model = {"lenet": LeNet, "bnlenet": BNLeNet}[kind]()
     x = images(pixels)
