@@ -3,14 +3,15 @@ import Testing
 
 @testable import ClassificationRuntime
 
-/// Dropout between two lazy layers, trained with the optimiser a test chooses: everything a resumed
-/// fit must bring back (weights, optimiser state, shuffling and dropout draws).
+/// Batch normalization and dropout between two lazy layers, trained with the optimiser a test chooses:
+/// everything a resumed fit must bring back (weights, running statistics, optimiser state, shuffling and
+/// dropout draws).
 final class DropoutNet: Classifier {
   let useAdam: Bool
   init(adam: Bool) {
     useAdam = adam
     super.init(lr: adam ? 0.01 : 0.2)
-    net = Sequential(Linear(outputs: 16), ReLU(), Dropout(0.3), Linear(outputs: 3))
+    net = Sequential(Linear(outputs: 16), BatchNorm(), ReLU(), Dropout(0.3), Linear(outputs: 3))
   }
   override func configureOptimizers() -> Optimizer {
     useAdam ? Adam(parameters, lr: lr) : SGD(parameters, lr: lr, momentum: 0.9)
@@ -69,7 +70,10 @@ final class DropoutNet: Classifier {
       }
       let h = try header(of: dir + "/epoch-1.safetensors")
       let names = Set(h.keys)
-      for name in ["net.0.weight", "net.3.bias", "optimizer.state.0.exp_avg", "optimizer.state.3.exp_avg_sq"] {
+      for name in [
+        "net.0.weight", "net.1.running_var", "net.1.num_batches_tracked", "net.4.bias", "optimizer.state.0.exp_avg",
+        "optimizer.state.5.exp_avg_sq",
+      ] {
         #expect(names.contains(name), "\(name)")
       }
       let metadata = h["__metadata__"] as! [String: String]
