@@ -42,6 +42,22 @@ struct Checkpoint {
     try StateDictFile.save(model, to: Self.path(in: directory, epoch: epoch), extra: extra, metadata: metadata)
   }
 
+  /// The epochs of the checkpoints in `directory`, oldest first.
+  static func epochs(in directory: String) -> [Int] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return names.compactMap { name -> Int? in
+      guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
+      return Int(name.dropFirst("epoch-".count).dropLast(".safetensors".count))
+    }.sorted()
+  }
+
+  /// Removes all but the newest `kept` checkpoints in `directory` (only files named as checkpoints).
+  static func removeOlder(in directory: String, keeping kept: Int) {
+    for epoch in epochs(in: StateDictFile.expanded(directory)).dropLast(kept) {
+      try? FileManager.default.removeItem(atPath: path(in: directory, epoch: epoch))
+    }
+  }
+
   /// The newest checkpoint in a folder, or the file itself.
   static func resolve(_ path: String) throws -> String {
     let path = StateDictFile.expanded(path)
@@ -50,12 +66,7 @@ struct Checkpoint {
       throw SafetensorsError(file: path, .io("no such file or folder"))
     }
     guard isDirectory.boolValue else { return path }
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-    let epochs = names.compactMap { name -> Int? in
-      guard name.hasPrefix("epoch-"), name.hasSuffix(".safetensors") else { return nil }
-      return Int(name.dropFirst("epoch-".count).dropLast(".safetensors".count))
-    }
-    guard let last = epochs.max() else {
+    guard let last = epochs(in: path).last else {
       throw SafetensorsError(file: path, .badCheckpoint("the folder has no epoch-<N>.safetensors"))
     }
     return Self.path(in: path, epoch: last)

@@ -39,11 +39,11 @@ final class DropoutNet: Classifier {
       let twoHistory = Random.using(&first) {
         let model = DropoutNet(adam: adam)
         model.board.display = false
-        return Trainer(maxEpochs: 2, checkpointDirectory: dir).fit(model, data())
+        return Trainer(maxEpochs: 2, checkpointDirectory: dir, keptCheckpoints: nil).fit(model, data())
       }
-      #expect(FileManager.default.fileExists(atPath: dir + "/epoch-1.safetensors"))
-      #expect(FileManager.default.fileExists(atPath: dir + "/epoch-2.safetensors"))
-      #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 2)  // no temporary files left
+      // Every epoch's checkpoint (nil keeps all), and no temporary files left.
+      #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["epoch-1.safetensors", "epoch-2.safetensors"])
+      // Resuming takes the newest.
       #expect(metrics(twoHistory) == Array(metrics(fourHistory).prefix(2)))
       // A new session: a fresh model, and a generator somewhere else entirely.
       var elsewhere = Xoshiro(seed: 999)
@@ -57,6 +57,22 @@ final class DropoutNet: Classifier {
       #expect(resumed.parameters.map(\.scalars) == four.parameters.map(\.scalars))
       // Where the generators stand afterwards: the same draws were made.
       #expect(elsewhere.state == straight.state)
+    }
+  }
+
+  @Test func onlyTheNewestCheckpointsAreKept() throws {
+    try withTemporaryDirectory { dir in
+      var generator = Xoshiro(seed: 6)
+      Random.using(&generator) {
+        let model = DropoutNet(adam: false)
+        model.board.display = false
+        Trainer(maxEpochs: 3, checkpointDirectory: dir + "/one").fit(model, data())
+        Trainer(maxEpochs: 3, checkpointDirectory: dir + "/two", keptCheckpoints: 2).fit(model, data())
+      }
+      let one = try FileManager.default.contentsOfDirectory(atPath: dir + "/one")
+      let two = try FileManager.default.contentsOfDirectory(atPath: dir + "/two").sorted()
+      #expect(one == ["epoch-3.safetensors"])
+      #expect(two == ["epoch-2.safetensors", "epoch-3.safetensors"])
     }
   }
 
