@@ -75,6 +75,19 @@ save("classification", [
          "print(\"mean cost per example over the validation set:\", cost(plain) / Float(truth.count), \"->\", cost(careful) / Float(truth.count))"),
     md("Which classes get confused with which: rows are the true class, columns the prediction."),
     code("model.confusionMatrix(on: data.valDataloader())"),
+    md("## Keeping the trained model\n\n"
+       "`save(to:)` writes the weights as safetensors, named as PyTorch's `state_dict()` names the same model (`net.1.weight`, `net.1.bias`), "
+       "and `load(from:)` reads them into a fresh model (a lazy layer takes its size from the file). "
+       "Nothing needs restarting to check it: the fresh model has the trained one's validation accuracy."),
+    code("try model.save(to: \"softmax_regression.safetensors\")\n"
+         "let restored = VerboseSoftmax(numOutputs: 10, lr: lr)\ntry restored.load(from: \"softmax_regression.safetensors\")\n"
+         "func validationAccuracy(_ m: Classifier) -> Double {\n  var (correct, count) = (0.0, 0.0)\n"
+         "  withoutGrad {\n    for batch in data.valDataloader() {\n      correct += Double(m.accuracy(m(batch.x), batch.y, averaged: false).sum().item)\n"
+         "      count += Double(batch.count)\n    }\n  }\n  return correct / count\n}\n"
+         "print(\"trained:\", validationAccuracy(model), \" loaded into a fresh model:\", validationAccuracy(restored))"),
+    md("PyTorch reads the same file into the book's `SoftmaxRegression` (its `LazyLinear` takes its size from the file too):\n\n"
+       "```python\nfrom safetensors.torch import load_file\nmodel = SoftmaxRegression(num_outputs=10, lr=0.1)  # the book's class; net = Sequential(Flatten(), LazyLinear(10))\n"
+       "model.load_state_dict(load_file(\"softmax_regression.safetensors\"))\n```"),
     md("## Summary\n\nWhatever loss a classifier minimises, accuracy is the number people usually care about; `Classifier` reports it on the validation set at every epoch, "
        "exactly, next to the loss."),
 ])

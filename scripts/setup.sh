@@ -35,3 +35,14 @@ if [ ! -f .venv/.requirements-installed ] || [ requirements.txt -nt .venv/.requi
   .venv/bin/python -m ipykernel install --sys-prefix >/dev/null
   touch .venv/.requirements-installed
 fi
+
+# PyTorch for the tests that check files against it (Tests/python/test_safetensors_torch.py) and for
+# bench/: its own venv, since torch is large and the Jupyter clients do not need it. Once: skipped when
+# torch, numpy and safetensors import.
+if [ "${1:-}" = "--tests" ]; then
+  [ -x .venv-bench/bin/python ] || python3 -m venv .venv-bench
+  if ! .venv-bench/bin/python -c "import torch, numpy, safetensors" >/dev/null 2>&1; then
+    echo "setup: installing torch, numpy and safetensors into .venv-bench (once; large)"
+    .venv-bench/bin/pip install -q torch numpy safetensors
+  fi
+fi

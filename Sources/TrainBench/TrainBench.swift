@@ -10,10 +10,12 @@ import Foundation
 ///        train-bench sgemm-peak REPEATS     (the machine's sgemm rate through the runtime's OpenBLAS)
 ///        train-bench render EPOCHS DIR      (a real run's ProgressBoard and a visualize grid as SVG files)
 ///        train-bench layers REPEATS [INDEX] (milliseconds per LeNet layer, or only layer INDEX, forward and backward, batch 128)
+///        train-bench interop save|load|bench …  (safetensors with PyTorch: see Interop.swift)
 @main
 struct TrainBench {
   static func main() throws {
     let arguments = CommandLine.arguments
+    if arguments.count >= 2, arguments[1] == "interop" { return try Interop.main(Array(arguments.dropFirst(2))) }
     if arguments.count == 2, arguments[1] == "params" {
       ModernCNNs.printParameterCounts()
       return

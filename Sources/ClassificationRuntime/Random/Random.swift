@@ -37,6 +37,13 @@ public enum Random {
     return try await $scoped.withValue(own) { try await body() }
   }
 
+  /// The default generator (the task's own under `using`) as it stands: what a checkpoint keeps, so a
+  /// resumed fit shuffles and drops out as the uninterrupted one would.
+  static var generator: Xoshiro {
+    get { withGenerator { $0 } }
+    set { withGenerator { $0 = newValue } }
+  }
+
   /// `count` values from U(lower, upper), from the default generator.
   static func uniform(count: Int, lower: Float, upper: Float) -> [Float] {
     withGenerator { uniform(count: count, lower: lower, upper: upper, using: &$0) }

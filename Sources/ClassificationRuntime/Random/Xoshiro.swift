@@ -15,6 +15,12 @@ struct Xoshiro: RandomNumberGenerator, Sendable {
     s = (splitmix(), splitmix(), splitmix(), splitmix())
   }
 
+  /// The four words of state, for a checkpoint; setting them goes on from there.
+  var state: [UInt64] {
+    get { [s.0, s.1, s.2, s.3] }
+    set { s = (newValue[0], newValue[1], newValue[2], newValue[3]) }
+  }
+
   mutating func next() -> UInt64 {
     let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
     let t = s.1 << 17

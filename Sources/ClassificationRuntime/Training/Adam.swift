@@ -36,4 +36,25 @@ public final class Adam: Optimizer {
       moments[ObjectIdentifier(p)] = (m, v)
     }
   }
+
+  /// PyTorch's names: `exp_avg` and `exp_avg_sq` for each parameter, and the `step` count.
+  override func checkpointState() -> OptimizerState {
+    var state = OptimizerState(counters: ["step": t])
+    for (i, p) in parameters.enumerated() {
+      guard let (m, v) = moments[ObjectIdentifier(p)] else { continue }
+      state.buffers["\(i).exp_avg"] = m
+      state.buffers["\(i).exp_avg_sq"] = v
+    }
+    return state
+  }
+
+  override func restore(_ state: OptimizerState) {
+    t = state.counters["step"] ?? 0
+    moments = [:]
+    for (i, p) in parameters.enumerated() {
+      if let m = state.buffers["\(i).exp_avg"], let v = state.buffers["\(i).exp_avg_sq"] {
+        moments[ObjectIdentifier(p)] = (m, v)
+      }
+    }
+  }
 }

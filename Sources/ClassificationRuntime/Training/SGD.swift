@@ -40,4 +40,20 @@ public final class SGD: Optimizer {
       velocity[ObjectIdentifier(p)] = v
     }
   }
+
+  /// PyTorch's name: `momentum_buffer`, for each parameter that has one.
+  override func checkpointState() -> OptimizerState {
+    var state = OptimizerState()
+    for (i, p) in parameters.enumerated() {
+      if let v = velocity[ObjectIdentifier(p)] { state.buffers["\(i).momentum_buffer"] = v }
+    }
+    return state
+  }
+
+  override func restore(_ state: OptimizerState) {
+    velocity = [:]
+    for (i, p) in parameters.enumerated() {
+      if let v = state.buffers["\(i).momentum_buffer"] { velocity[ObjectIdentifier(p)] = v }
+    }
+  }
 }

@@ -14,16 +14,38 @@ public final class Trainer {
   /// The request that ends a fit early: the kernel's interrupt (a test may give a trainer its own).
   var stopRequest = StopFlag.shared
 
-  public init(maxEpochs: Int, gradientClipVal: Double = 0) {
+  /// Where a checkpoint is written after each epoch (`epoch-<N>.safetensors`), if anywhere.
+  public let checkpointDirectory: String?
+
+  /// With a `checkpointDirectory`, each epoch ends by saving a checkpoint there that
+  /// `fit(_:_:resumingFrom:)` continues from (like Lightning's `ModelCheckpoint` and `ckpt_path`).
+  public init(maxEpochs: Int, gradientClipVal: Double = 0, checkpointDirectory: String? = nil) {
     require(maxEpochs >= 0, "maxEpochs must not be negative")
     self.maxEpochs = maxEpochs
     self.gradientClipVal = gradientClipVal
+    self.checkpointDirectory = checkpointDirectory
   }
 
   /// Trains `model` on `data` and returns the metrics of each epoch. An interrupt (`stopRequest`) ends it
   /// between batches, keeping what was learnt; the history then holds the epochs that finished.
   @discardableResult
   public func fit(_ model: Module, _ data: DataModule) -> History {
+    run(model, data, optimizer: model.configureOptimizers(), from: nil)
+  }
+
+  /// Continues a fit from a checkpoint (a file, or the newest in a folder) that a trainer with a
+  /// `checkpointDirectory` saved: the weights, the optimiser's state, the history and the random
+  /// generator come back, and training goes on from the next epoch up to `maxEpochs`. With the same data,
+  /// the result is the uninterrupted fit's, to the last digit. Throws, changing nothing, when the
+  /// checkpoint cannot be read or does not fit the model.
+  @discardableResult
+  public func fit(_ model: Module, _ data: DataModule, resumingFrom checkpoint: String) throws -> History {
+    let optimizer = model.configureOptimizers()
+    let resumed = try Checkpoint.load(checkpoint, into: model, optimizer: optimizer)
+    return run(model, data, optimizer: optimizer, from: resumed)
+  }
+
+  private func run(_ model: Module, _ data: DataModule, optimizer: Optimizer, from resumed: Checkpoint?) -> History {
     let train = data.trainDataloader()
     let val = data.valDataloader()
     numTrainBatches = train.count
@@ -31,12 +53,20 @@ public final class Trainer {
     model.trainer = self
     model.board.xLimits = (0, Double(maxEpochs))
     model.board.begin()
-    let optimizer = model.configureOptimizers()
-    trainBatchIndex = 0
-    valBatchIndex = 0
-    var history = History()
+    trainBatchIndex = resumed?.trainBatchIndex ?? 0
+    valBatchIndex = resumed?.valBatchIndex ?? 0
+    var history = resumed?.history ?? History()
+    if let resumed {
+      Random.generator = resumed.generator
+      // The earlier epochs' validation points, so the plot shows the whole fit.
+      for metrics in history.epochs {
+        for label in ["val_loss", "val_acc"] {
+          if let y = metrics.values[label] { model.board.draw(x: Double(metrics.epoch), y: y, label: label, everyN: 1) }
+        }
+      }
+    }
     defer { model.board.finish() }
-    for e in 0..<maxEpochs {
+    for e in (resumed?.epoch ?? 0)..<max(maxEpochs, resumed?.epoch ?? 0) {
       epoch = e
       let started = DispatchTime.now()
       model.epochSums = [:]
@@ -81,8 +111,21 @@ public final class Trainer {
       }
       metrics.seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
       history.epochs.append(metrics)
+      if let checkpointDirectory { saveCheckpoint(model, optimizer, history, epoch: e + 1, in: checkpointDirectory) }
     }
     return history
+  }
+
+  /// Saves the state after `epoch`; a failure is reported and training goes on.
+  private func saveCheckpoint(_ model: Module, _ optimizer: Optimizer, _ history: History, epoch: Int, in directory: String) {
+    let checkpoint = Checkpoint(
+      epoch: epoch, trainBatchIndex: trainBatchIndex, valBatchIndex: valBatchIndex, history: history,
+      generator: Random.generator, optimizer: optimizer.checkpointState())
+    do {
+      try checkpoint.save(model: model, in: directory)
+    } catch {
+      print("warning: no checkpoint after epoch \(epoch): \(error)")
+    }
   }
 
   /// Scales all gradients down so their joint L2 norm is at most `maxNorm`.
