@@ -123,3 +123,81 @@ book("lenet", "LeNet",
      "Sigmoid LeNet starts slowly: the loss stays near log 10 for the first epoch, then drops.",
      "var iterator = data.trainDataloader().makeIterator()\ndata.visualize(iterator.next()!, nrows: 1, ncols: 8)",
      "let model = LeNet(lr: 0.1, numClasses: 10)", batch=128)
+
+save("batch_norm", [
+    md("# Batch normalization\n\n"
+       "Batch normalization (the book's section 8.5) standardises each channel over the minibatch, then scales and shifts it with two learned "
+       "parameters, γ and β. While training it uses the batch's mean and variance and keeps running averages of them; while evaluating it uses the "
+       "running averages. `BatchNorm()` learns its size from the first batch, as PyTorch's `LazyBatchNorm2d`; `Module.training` (which the `Trainer` "
+       "switches for validation) switches it between the two."),
+    params("// Parameters: a shorter run for tests (`-p epochs=1`).\nvar epochs = 10\nvar batchSize = 128"),
+    md("On a batch of two images of two channels, per channel: while training the output has mean 0 and variance 1, and the running statistics "
+       "move a tenth of the way (PyTorch's momentum 0.1) towards the batch's (the variance unbiased, as PyTorch keeps it); while evaluating nothing moves."),
+    code("let norm = BatchNorm()\nlet x = Tensor(shape: [2, 2, 1, 2], scalars: [1, 2, 0, 0, 3, 6, 4, 4])\n"
+         "print(\"training:\", norm(x).scalars)\nprint(\"running mean:\", norm.runningMean.scalars, \" running variance:\", norm.runningVar.scalars)\n"
+         "norm.isTraining = false\nprint(\"evaluating:\", norm(x).scalars)\nprint(\"parameters:\", norm.parameters.map(\\.shape), \" batches tracked:\", norm.numBatchesTracked)"),
+    md("The book first writes the layer from tensor operations; `BatchNormScratch` is that version, and gives the same values:"),
+    code("let scratch = BatchNormScratch(numFeatures: 2, numDims: 4)\nprint(scratch(x).scalars)"),
+    md("## BNLeNet\n\nLeNet with batch normalization after each convolution and each dense layer, before the sigmoid (44,878 parameters, as PyTorch's)."),
+    code("let data = FashionMNIST(batchSize: batchSize)\nlet model = BNLeNet(lr: 0.1)\nlet history = Trainer(maxEpochs: epochs).fit(model, data)\nhistory"),
+    code("print(\"parameters:\", model.parameters.map(\\.count).reduce(0, +))\n"
+         "let first = model.net![1] as! BatchNorm\nprint(\"γ of the first batch normalization:\", first.weight.scalars)\nprint(\"β:\", first.bias.scalars)"),
+    code("print(\"final validation accuracy:\", history.last!.valAccuracy!)"),
+])
+
+save("resnet", [
+    md("# Residual networks (ResNet)\n\n"
+       "The book's section 8.6 builds ResNet-18 from residual blocks: two 3×3 convolutions with batch normalization, and the block's input added back "
+       "to their output (through a 1×1 convolution when the channels or the size change). This notebook writes the block and the network as the book "
+       "does, checks the shapes, and trains it.\n\n"
+       "**Budget.** The book trains ResNet-18 on 96×96 images for 10 epochs on a GPU. On this machine's two cores a training step at 96×96 and batch 128 "
+       "takes a few seconds (see `bench/train.py`), so an epoch would take half an hour. Here it trains at the data set's own 28×28 on the first "
+       "`trainExamples` training images for `epochs` epochs (defaults: 10,000 and 2), and validates on the whole validation set: "
+       "two to three minutes."),
+    params("// Parameters: the budget (`-p epochs=1`, `-p trainExamples=...`).\nvar epochs = 2\nvar batchSize = 128\nvar trainExamples = 10000"),
+    md("## The residual block\n\nWritten in a cell as the book writes it; a class of one's own is a `Layer`, its parameters are found by reflection, "
+       "and batch normalization inside it follows the model's `training`."),
+    code("final class Residual: Layer {\n"
+         "  let conv1: Conv2d, conv2: Conv2d\n  let conv3: Conv2d?\n  let bn1 = BatchNorm(), bn2 = BatchNorm()\n\n"
+         "  init(numChannels: Int, use1x1Conv: Bool = false, strides: Int = 1) {\n"
+         "    conv1 = Conv2d(outputs: numChannels, kernelSize: 3, padding: 1, stride: strides)\n"
+         "    conv2 = Conv2d(outputs: numChannels, kernelSize: 3, padding: 1)\n"
+         "    conv3 = use1x1Conv ? Conv2d(outputs: numChannels, kernelSize: 1, stride: strides) : nil\n  }\n\n"
+         "  func callAsFunction(_ x: Tensor) -> Tensor {\n    var y = bn1(conv1(x)).relu()\n    y = bn2(conv2(y))\n"
+         "    let shortcut = conv3.map { $0(x) } ?? x\n    return (y + shortcut).relu()\n  }\n}"),
+    code("let x = Tensor(randomNormal: [4, 3, 6, 6], std: 1)\nprint(Residual(numChannels: 3)(x).shape)\n"
+         "print(Residual(numChannels: 6, use1x1Conv: true, strides: 2)(x).shape)"),
+    md("## ResNet-18\n\nA stem (7×7 convolution, batch normalization, 3×3 max pooling with stride 2 and padding 1), four modules of two residual blocks, "
+       "global average pooling and a dense layer. The modules are added by name, as the book's `add_module` does, so the weights' names match PyTorch's."),
+    code("class MyResNet: Classifier {\n"
+         "  init(arch: [(Int, Int)], lr: Double = 0.1, numClasses: Int = 10) {\n    super.init(lr: lr)\n"
+         "    let net = Sequential(Sequential(\n      Conv2d(outputs: 64, kernelSize: 7, padding: 3, stride: 2), BatchNorm(), ReLU(),\n"
+         "      MaxPool2d(kernelSize: 3, stride: 2, padding: 1)))\n"
+         "    for (i, b) in arch.enumerated() {\n      net.add(block(numResiduals: b.0, numChannels: b.1, firstBlock: i == 0), name: \"b\\(i + 2)\")\n    }\n"
+         "    net.add(Sequential(AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten(), Linear(outputs: numClasses)), name: \"last\")\n"
+         "    self.net = net\n  }\n\n"
+         "  func block(numResiduals: Int, numChannels: Int, firstBlock: Bool = false) -> Sequential {\n"
+         "    Sequential((0..<numResiduals).map { i -> Layer in\n"
+         "      i == 0 && !firstBlock ? Residual(numChannels: numChannels, use1x1Conv: true, strides: 2) : Residual(numChannels: numChannels)\n    })\n  }\n}\n\n"
+         "final class MyResNet18: MyResNet {\n  init(lr: Double = 0.1, numClasses: Int = 10) {\n"
+         "    super.init(arch: [(2, 64), (2, 128), (2, 256), (2, 512)], lr: lr, numClasses: numClasses)\n  }\n}"),
+    md("The shape after each module for one 96×96 image (the book's table), and the parameter count (PyTorch's ResNet-18 written the book's way has 11,178,378):"),
+    code("let probe = MyResNet18()\nvar y = Tensor(zeros: [1, 1, 96, 96])\nprobe.training = false\n"
+         "for (name, layer) in zip(probe.net!.names, probe.net!.layers) {\n  y = layer(y)\n  print(name, \"output shape:\", y.shape)\n}\n"
+         "print(\"parameters:\", probe.parameters.map(\\.count).reduce(0, +))"),
+    md("## Training, on this machine's budget\n\nThe first `trainExamples` images of the training set, as a `DataModule` of one's own:"),
+    code("final class FirstExamples: DataModule {\n  let data: FashionMNIST\n  let count: Int\n"
+         "  init(_ data: FashionMNIST, count: Int) {\n    (self.data, self.count) = (data, count)\n    super.init(batchSize: data.batchSize)\n  }\n"
+         "  override func trainDataloader() -> DataLoader {\n    let data = self.data\n"
+         "    return DataLoader(numExamples: count, batchSize: batchSize, shuffle: true) { indices in\n"
+         "      Batch(\n        x: Tensor(shape: [indices.count, 1, 28, 28], scalars: indices.flatMap { i in data.trainImages[(i * 784)..<((i + 1) * 784)].map { Float($0) / 255 } }),\n"
+         "        y: Tensor(indices.map { Float(data.trainLabels[$0]) }))\n    }\n  }\n"
+         "  override func valDataloader() -> DataLoader? { data.valDataloader() }\n}"),
+    code("let data = FirstExamples(FashionMNIST(batchSize: batchSize), count: trainExamples)\nlet model = MyResNet18(lr: 0.01)\n"
+         "// The book's init_cnn: Xavier-uniform weights, the lazy layers sized by a first batch.\n"
+         "model.applyInit(Tensor(zeros: [1, 1, 28, 28]), xavierUniform)\n"
+         "let history = Trainer(maxEpochs: epochs).fit(model, data)\nhistory"),
+    code("print(\"final validation accuracy:\", history.last!.valAccuracy!)"),
+    md("The runtime's `ResNet18()` is the same network, ready to use (with `Residual`, `ResNet(arch:)` and the book's other models of the chapter: "
+       "`AlexNet`, `VGG(arch:)`, `NiN`, `GoogleNet`, `BNLeNet`, `DenseNet`, `RegNetX32`)."),
+])

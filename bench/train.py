@@ -87,7 +87,7 @@ def main():
     print(peak.strip())
     peak_gflops = float(re.search(r"([\d.]+) GFLOP/s", peak).group(1))
     rows = []
-    for model in args.models.split(","):
+    for model in filter(None, args.models.split(",")):
         # Rounds alternate which side runs first: this machine's speed drifts by tens of percent over
         # minutes, and alternating puts both sides under the same drift.
         swift_runs, torch_runs, blas_runs = [], [], []
@@ -126,12 +126,14 @@ def main():
             print(f"         MLP epoch: {MLP_EPOCH_FLOP / s_time / 1e9:.1f} GFLOP/s achieved, "
                   f"{MLP_EPOCH_FLOP / s_time / 1e9 / peak_gflops * 100:.0f}% of sgemm's {peak_gflops:.0f} GFLOP/s on this machine")
     if args.cnns:
-        cnn_steps(args, python, bench)
+        cnn_steps(args, python, bench, peak_gflops)
 
 
-def cnn_steps(args, python, bench):
+def cnn_steps(args, python, bench, peak_gflops):
     """The modern CNNs, per training step, side by side with the PyTorch anchor; rounds alternate."""
     step = re.compile(r"(\S+) (\d+)x\d+ batch (\d+): step median ([\d.]+) s; loss ([\d.]+); params (\d+)")
+    flop = re.compile(r"forward GFLOP ([\d.]+)")
+    forward_gflop = {}
     rows = []
     for model in args.cnns.split(","):
         runs = {"swift": [], "torch": []}
@@ -144,6 +146,8 @@ def cnn_steps(args, python, bench):
                 if not match:
                     raise SystemExit(f"unexpected output: {out}")
                 runs[side].append((float(match.group(4)), int(match.group(6)), mb, int(match.group(2))))
+                if flop.search(out):
+                    forward_gflop[model] = float(flop.search(out).group(1))
                 print(out.strip(), flush=True)
         s_time = statistics.median(r[0] for r in runs["swift"])
         t_time = statistics.median(r[0] for r in runs["torch"])
@@ -151,6 +155,15 @@ def cnn_steps(args, python, bench):
                      max(r[2] for r in runs["swift"]), max(r[2] for r in runs["torch"]),
                      [s[0] / t[0] for s, t in zip(runs["swift"], runs["torch"])]))
     print()
+    print("a training step is about 3x the forward pass's multiply-adds (forward, input and weight gradients); "
+          f"sgemm's rate here: {peak_gflops:.0f} GFLOP/s")
+    for model, *_ in rows:
+        if model in forward_gflop:
+            s_time = next(r[2] for r in rows if r[0] == model)
+            t_time = next(r[3] for r in rows if r[0] == model)
+            rate = 3 * forward_gflop[model]
+            print(f"  {model:<16} {rate:7.1f} GFLOP a step: swift {rate / s_time:6.1f} GFLOP/s "
+                  f"({rate / s_time / peak_gflops * 100:.0f}% of sgemm's rate), torch {rate / t_time:6.1f} GFLOP/s")
     print(f"modern CNNs: median seconds per training step (batch 128, {args.steps} steps x {args.rounds} rounds), 2 threads")
     print(f"{'model':<16} {'side':>4} {'swift s':>8} {'torch s':>8} {'ratio':>6} {'rounds':>14} {'swift MB':>9} "
           f"{'torch MB':>9} {'mem':>5} {'swift params':>13} {'torch params':>13}")

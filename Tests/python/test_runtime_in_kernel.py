@@ -91,3 +91,58 @@ def test_training_shows_a_live_plot_updated_in_place(kc):
     # The History of the fit is the cell's value, as a table.
     result = [c for t, c in outputs if t == "execute_result"][0]["data"]
     assert "<table" in result["text/html"] and "val_acc" in result["text/plain"]
+
+
+def test_a_residual_block_written_in_cells_trains_inside_sequential(kc):
+    """The book's way to ResNet: a block class of one's own (two convolutions, batch normalization, a 1x1
+    shortcut, the sum of the branches), named as the runtime's own `Residual`, used in a later cell inside
+    `Sequential`; its parameters are found, evaluation mode reaches its batch normalization, and it learns."""
+    _, client = kc
+    reply, _ = execute(client, """
+final class Residual: Layer {
+  let conv1: Conv2d, conv2: Conv2d
+  let conv3: Conv2d?
+  let bn1 = BatchNorm(), bn2 = BatchNorm()
+  init(numChannels: Int, use1x1Conv: Bool = false, strides: Int = 1) {
+    conv1 = Conv2d(outputs: numChannels, kernelSize: 3, padding: 1, stride: strides)
+    conv2 = Conv2d(outputs: numChannels, kernelSize: 3, padding: 1)
+    conv3 = use1x1Conv ? Conv2d(outputs: numChannels, kernelSize: 1, stride: strides) : nil
+  }
+  func callAsFunction(_ x: Tensor) -> Tensor {
+    var y = bn1(conv1(x)).relu()
+    y = bn2(conv2(y))
+    return (y + (conv3.map { $0(x) } ?? x)).relu()
+  }
+}
+""")
+    assert reply["status"] == "ok", reply
+    reply, outputs = execute(client, """
+final class TinyResNet: Classifier {
+  override init(lr: Double = 0.1, plotTrainPerEpoch: Int = 2, plotValidPerEpoch: Int = 1) {
+    super.init(lr: lr)
+    net = Sequential(Residual(numChannels: 4, use1x1Conv: true, strides: 2), Residual(numChannels: 4),
+                     AdaptiveAvgPool2d(outputSize: (1, 1)), Flatten(), Linear(outputs: 3))
+  }
+}
+/// Three classes of 1x8x8 images: bright, dark, or a checkerboard.
+final class Halves: DataModule {
+  override func trainDataloader() -> DataLoader { loader(600) }
+  override func valDataloader() -> DataLoader? { loader(150) }
+  func loader(_ n: Int) -> DataLoader {
+    DataLoader(numExamples: n, batchSize: batchSize, shuffle: false) { idx in
+      var pixels: [Float] = []
+      for i in idx {
+        for r in 0..<8 { for c in 0..<8 { pixels.append(i % 3 == 0 ? 1 : i % 3 == 1 ? 0 : Float((r + c) % 2)) } }
+      }
+      return Batch(x: Tensor(shape: [idx.count, 1, 8, 8], scalars: pixels), y: Tensor(idx.map { Float($0 % 3) }))
+    }
+  }
+}
+let tiny = TinyResNet(lr: 0.1)
+let trained = Trainer(maxEpochs: 4).fit(tiny, Halves(batchSize: 50))
+tiny.parameters.count""")
+    assert reply["status"] == "ok", reply
+    # Block 1: conv1, conv2, conv3 (weight and bias each), bn1, bn2 (γ, β); block 2 without conv3; the Linear.
+    assert result_of(outputs) == str(10 + 8 + 2)
+    reply, outputs = execute(client, "trained.last!.valAccuracy!")
+    assert float(result_of(outputs)) > 0.9, outputs

@@ -332,6 +332,24 @@ def build(kind, sample):
     return net
 
 
+def forward_flop(net, X):
+    """Multiply-adds of the convolutions and dense layers in one forward pass, times 2."""
+    macs = [0]
+
+    def hook(module, inputs, out):
+        if isinstance(module, nn.Conv2d):
+            macs[0] += out.numel() * module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, nn.Linear):
+            macs[0] += out.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in net.modules()]
+    with torch.no_grad():
+        net(X)
+    for h in handles:
+        h.remove()
+    return 2 * macs[0]
+
+
 def images(name, count, side):
     x = torch.tensor(idx(name, 16)[:count * 784].reshape(-1, 1, 28, 28), dtype=torch.float32) / 255
     return x if side == 28 else F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
@@ -365,7 +383,7 @@ def main():
         times = sorted(times[1:])
         params = sum(p.numel() for p in net.parameters())
         print(f"torch {kind} {side}x{side} batch {batch}: step median {times[len(times) // 2]:.4f} s; "
-              f"loss {l.item():.4f}; params {params}")
+              f"loss {l.item():.4f}; params {params}; forward GFLOP {forward_flop(net, X) / 1e9:.1f}")
         return
     # epoch: train + full validation at 28x28 (BNLeNet), as torch_fashion_mnist.py does.
     batch = int(sys.argv[4]) if len(sys.argv) > 4 else 128

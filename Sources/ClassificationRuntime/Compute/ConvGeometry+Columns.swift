@@ -48,7 +48,12 @@ extension ConvGeometry {
           }
           let source = input + ((n * channels + c) * height + iy) * width + kx - padding
           for ox in 0..<lo { out[ox] = 0 }
-          for ox in lo..<hi { out[ox] = source[ox * stride] }
+          if stride == 1 {
+            // (A wide convolution's stride-1 rows: one contiguous copy each.)
+            (out + lo).update(from: source + lo, count: hi - lo)
+          } else {
+            for ox in lo..<hi { out[ox] = source[ox * stride] }
+          }
           for ox in hi..<outWidth { out[ox] = 0 }
         }
       }
@@ -96,7 +101,11 @@ extension ConvGeometry {
           guard iy >= 0 && iy < height else { continue }
           let source = scratch.cols + row * columns + j * span + oy * outWidth
           let target = image + (c * height + iy) * width + kx - padding
-          for ox in lo..<hi { target[ox * stride] += source[ox] }
+          if stride == 1 {
+            for ox in lo..<hi { target[ox] += source[ox] }
+          } else {
+            for ox in lo..<hi { target[ox * stride] += source[ox] }
+          }
         }
       }
     }

@@ -2,7 +2,7 @@
 
 /// Sizes of a convolution, its scratch space and its two ways of computing.
 ///
-/// Stride 1 (`runs`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
+/// Stride 1 and narrow (LeNet's: `runs`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
 /// after it), output position p = y·paddedWidth + x, and kernel tap (c, ky, kx) reads the grid at
 /// c·plane + ky·paddedWidth + kx + p, so row (c, ky, kx) of the column matrix is one contiguous run of
 /// the grid. The few positions per row past `outWidth` are computed and dropped. `ConvolutionLoops` (`direct`)
@@ -10,7 +10,7 @@
 /// gradient's columns `Wᵀ · dOut`, which col2im adds back along the same runs. With `Backend.openBLASOnly`,
 /// im2col copies the runs and sgemm does the products.
 ///
-/// Other strides: the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
+/// Other strides, and wide convolutions (ResNet's): the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
 /// tap for every output position, 0 in the padding) and sgemm.
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
@@ -52,11 +52,14 @@ struct ConvGeometry {
     (batch, channels, height, width) = (input[0], input[1], input[2], input[3])
     self.activation = activation
     self.pooled = pooled
-    runs = stride == 1
+    // The padded grid's runs suit LeNet's narrow convolutions (the own loops, or its im2col for OpenBLAS);
+    // a wide one's product is sgemm's, on the dense column matrix: the grid's extra columns (a quarter of
+    // them at 4×4 outputs, fifteen sixteenths at 1×1) would be multiplied for nothing.
+    let narrow = outputs <= ConvGeometry.directOutputs && kernel.0 * kernel.1 * input[1] <= ConvGeometry.directPatch
+    runs = stride == 1 && narrow
     // The own loops beat sgemm for LeNet's narrow convolutions (few channels and filters); wider ones
     // (ResNet's, 64 to 512 channels) are products sgemm does several times faster.
-    direct = runs && backend == .ownLoops && outputs <= ConvGeometry.directOutputs
-      && kernel.0 * kernel.1 * input[1] <= ConvGeometry.directPatch
+    direct = runs && backend == .ownLoops
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride

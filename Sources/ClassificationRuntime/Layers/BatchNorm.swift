@@ -47,28 +47,30 @@ public final class BatchNorm: Layer, TrainingModeAware, FusingLayer {
     }
   }
 
-  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, relu: false) }
+  public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, activation: nil) }
 
-  /// With a ReLU after it, as one operation (a `Sequential`'s BatchNorm then ReLU, a residual block's).
-  func callAsFunction(_ x: Tensor, relu: Bool) -> Tensor {
+  /// With the activation after it, as one operation (a `Sequential`'s BatchNorm then ReLU or Sigmoid, a
+  /// residual block's BatchNorm then ReLU).
+  func callAsFunction(_ x: Tensor, activation: FusedActivation?) -> Tensor {
     require(x.rank == 2 || x.rank == 4, "BatchNorm expects [N, C] or [N, C, H, W], got \(x.shape)")
     if !isMaterialized { materialize(features: x.shape[1]) }
     if isTraining { numBatchesTracked += 1 }
     return x.batchNormalized(
       weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: isTraining,
-      momentum: momentum, eps: eps, relu: relu)
+      momentum: momentum, eps: eps, activation: activation)
   }
 
-  /// Takes in a ReLU that follows it.
+  /// Takes in the ReLU or Sigmoid that follows it.
   func fused(with following: ArraySlice<Layer>) -> (layer: Layer, absorbed: Int)? {
-    guard following.first is ReLU else { return nil }
-    return (BatchNormReLU(self), 1)
+    guard let activation = following.first as? ActivationLayer else { return nil }
+    return (BatchNormWithActivation(self, activation.fusedActivation), 1)
   }
 }
 
-/// A `BatchNorm` and the ReLU after it in a `Sequential`, run as one operation.
-final class BatchNormReLU: Layer {
+/// A `BatchNorm` and the activation after it in a `Sequential`, run as one operation.
+final class BatchNormWithActivation: Layer {
   let norm: BatchNorm
-  init(_ norm: BatchNorm) { self.norm = norm }
-  func callAsFunction(_ x: Tensor) -> Tensor { norm(x, relu: true) }
+  let activation: FusedActivation
+  init(_ norm: BatchNorm, _ activation: FusedActivation) { (self.norm, self.activation) = (norm, activation) }
+  func callAsFunction(_ x: Tensor) -> Tensor { norm(x, activation: activation) }
 }

@@ -7,12 +7,12 @@ extension Tensor {
   /// One pass per channel for the statistics and one for the output; the backward pass recomputes x̂ from the
   /// input (kept anyway by the layer before) instead of keeping a normalised copy of the whole batch.
   ///
-  /// With `relu`, ReLU follows as part of the same operation (a `Sequential`'s BatchNorm and ReLU, a residual
-  /// block's): one pass less each way, and ReLU's output is not kept for the backward pass, which recomputes
-  /// where it was positive from the input.
+  /// With `activation`, ReLU or the sigmoid follows as part of the same operation (a `Sequential`'s BatchNorm
+  /// and ReLU or Sigmoid, a residual block's): one pass less each way, and the activation's output is not
+  /// kept for the backward pass, which recomputes it from the input.
   func batchNormalized(
     weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor, training: Bool, momentum: Float,
-    eps: Float, relu: Bool = false
+    eps: Float, activation: FusedActivation? = nil
   ) -> Tensor {
     require(rank == 2 || rank == 4, "BatchNorm expects [N, C] or [N, C, H, W], got \(shape)")
     let (n, c) = (shape[0], shape[1])
@@ -68,7 +68,7 @@ extension Tensor {
             for image in 0..<n {
               let offset = image * plane + ch * spatial
               BatchNormLoops.affine(x + offset, into: y + offset, count: spatial, scale: scale, shift: shift)
-              if relu { ElementwiseLoops.map(Ops.ReLU(), inPlace: y + offset, count: spatial) }
+              activation?.apply(y + offset, count: spatial)
             }
           }
         }
@@ -76,8 +76,13 @@ extension Tensor {
       written = count
     }
     return Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { outGrad in
-      // Through the ReLU first: the gradient where the normalised value was positive.
-      let grad = relu ? Tensor.maskedByPositiveAffine(outGrad, input: self, channels: c, spatial: spatial, gamma: gamma, beta: beta, mean: mean, invStd: invStd) : outGrad
+      // Through the activation first, its output recomputed from the input.
+      let grad =
+        activation.map {
+          Tensor.throughActivation(
+            $0, outGrad, input: self, channels: c, spatial: spatial, gamma: gamma, beta: beta, mean: mean,
+            invStd: invStd)
+        } ?? outGrad
       // Per channel: Σ dy and Σ dy · x̂; then dx = γ/σ · (dy − Σdy/M − x̂ · Σ(dy·x̂)/M) while training (the
       // statistics depend on x), dx = γ/σ · dy otherwise.
       var sumGrad = [Float](repeating: 0, count: c)
@@ -137,15 +142,16 @@ extension Tensor {
 }
 
 extension Tensor {
-  /// `grad` where `x · scale + shift > 0` per channel (scale = γ/σ, shift = β − μ·scale), 0 elsewhere: the
-  /// gradient through a ReLU that followed the batch normalization, found from its input.
-  static func maskedByPositiveAffine(
-    _ grad: Tensor, input: Tensor, channels c: Int, spatial: Int, gamma: [Float], beta: [Float], mean: [Float],
-    invStd: [Float]
+  /// The gradient before `activation` from the one after it, where the activation's input is the affine
+  /// `x · scale + shift` of each channel (scale = γ/σ, shift = β − μ·scale) of `input`: recomputed here,
+  /// one channel's stretch at a time, instead of kept from the forward pass.
+  static func throughActivation(
+    _ activation: FusedActivation, _ grad: Tensor, input: Tensor, channels c: Int, spatial: Int, gamma: [Float],
+    beta: [Float], mean: [Float], invStd: [Float]
   ) -> Tensor {
     let n = input.shape[0]
     let plane = c * spatial
-    let masked = [Float](unsafeUninitializedCapacity: grad.count) { out, written in
+    let result = [Float](unsafeUninitializedCapacity: grad.count) { out, written in
       grad.scalars.withUnsafeBufferPointer { g in
         input.scalars.withUnsafeBufferPointer { x in
           let (g, x, o) = (g.baseAddress!, x.baseAddress!, out.baseAddress!)
@@ -155,7 +161,10 @@ extension Tensor {
               let shift = beta[ch] - mean[ch] * scale
               for image in 0..<n {
                 let offset = image * plane + ch * spatial
-                for i in 0..<spatial { o[offset + i] = x[offset + i] * scale + shift > 0 ? g[offset + i] : 0 }
+                // y = f(affine(x)) into the output's place, then g · f'(y) in place of it.
+                BatchNormLoops.affine(x + offset, into: o + offset, count: spatial, scale: scale, shift: shift)
+                activation.apply(o + offset, count: spatial)
+                activation.gradient(g + offset, output: o + offset, into: o + offset, count: spatial)
               }
             }
           }
@@ -163,7 +172,7 @@ extension Tensor {
       }
       written = grad.count
     }
-    return Tensor(shape: grad.shape, scalars: masked)
+    return Tensor(shape: grad.shape, scalars: result)
   }
 }
 

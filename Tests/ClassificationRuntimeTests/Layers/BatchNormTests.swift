@@ -90,27 +90,31 @@ import Testing
     #expect(norms.allSatisfy { $0.isTraining })
   }
 
-  /// BatchNorm then ReLU in a `Sequential` run as one operation, with the values and gradients of the two
+  /// BatchNorm then ReLU (or Sigmoid) in a `Sequential` run as one operation, with the values and gradients of the two
   /// layers apart (each checked against finite differences above and in the elementwise tests; the fused one
   /// is not, as its ReLU's kink is within a finite difference's step of some inputs), training and evaluating.
   @Test(arguments: [[6, 4], [3, 2, 3, 4]], [true, false])
-  func fusedWithReLUMatchesTheLayersApart(_ shape: [Int], _ training: Bool) {
+  func fusedWithItsActivationMatchesTheLayersApart(_ shape: [Int], _ training: Bool) {
+    for sigmoid in [false, true] { checkFusion(shape, training, activation: sigmoid ? Sigmoid() : ReLU()) }
+  }
+
+  func checkFusion(_ shape: [Int], _ training: Bool, activation: Layer) {
     let x = random(shape, lower: -2, upper: 2)
     x.requiresGrad = true
     let norm = BatchNorm(features: shape[1])
     norm.weight.scalars = random([shape[1]], lower: 0.5, upper: 1.5).scalars
     norm.bias.scalars = random([shape[1]], lower: -0.5, upper: 0.5).scalars
-    let net = Sequential(norm, ReLU())
-    #expect(net.stages.count == 1 && net.stages[0] is BatchNormReLU)
+    let net = Sequential(norm, activation)
+    #expect(net.stages.count == 1 && net.stages[0] is BatchNormWithActivation)
     norm.isTraining = training
     let r = random(shape)
     let fused = net(x)
     (fused * r).sum().backward()
     let fusedGrads = [x, norm.weight, norm.bias].map { $0.grad!.scalars }
     for t in [x, norm.weight, norm.bias] { t.grad = nil }
-    let apart = norm(x).relu()
+    let apart = activation(norm(x))
     (apart * r).sum().backward()
-    #expect(fused.scalars == apart.scalars)
+    #expect(zip(fused.scalars, apart.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
     for (a, b) in zip(fusedGrads, [x, norm.weight, norm.bias].map { $0.grad!.scalars }) {
       #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 })
     }

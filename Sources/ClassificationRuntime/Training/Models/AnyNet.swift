@@ -18,8 +18,8 @@ public final class ResNeXtBlock: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    var y = bn1(conv1(x), relu: true)
-    y = bn2(conv2(y), relu: true)
+    var y = bn1(conv1(x), activation: .relu)
+    y = bn2(conv2(y), activation: .relu)
     y = bn3(conv3(y))
     let shortcut = conv4.map { bn4!($0(x)) } ?? x
     return (y + shortcut).relu()

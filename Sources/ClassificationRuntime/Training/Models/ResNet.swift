@@ -14,7 +14,7 @@ public final class Residual: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) -> Tensor {
-    var y = bn1(conv1(x), relu: true)
+    var y = bn1(conv1(x), activation: .relu)
     y = bn2(conv2(y))
     let shortcut = conv3.map { $0(x) } ?? x
     return (y + shortcut).relu()
