@@ -60,6 +60,6 @@ def test_a_fit_resumed_in_a_new_kernel_ends_as_the_uninterrupted_one(tmp_path):
     assert sorted(a) == ["hidden.bias", "hidden.weight", "out.bias", "out.weight"]
     assert a == b  # every tensor, bit for bit
     reply, _ = second[2]
-    assert reply["status"] == "error" and reply["ename"] == "ClassificationRuntime.SafetensorsError"
+    assert reply["status"] == "error" and reply["ename"] == "SafetensorsError"
     assert f"{tmp_path}/missing.safetensors: cannot open" in reply["evalue"]
     assert second[3][0]["status"] == "ok" and result_of(second[3][1]) == '"loaded"'

@@ -75,10 +75,11 @@ public func __userExpression<T>(_ index: Int, _ value: () throws -> T) {
   }
 }
 
-/// Reports an error thrown out of a cell: the error's type (without the cell module) and description.
+/// Reports an error thrown out of a cell: the error's type (without the cell module, or the runtime's:
+/// `SafetensorsError`, as IPython shows `MemoryError`) and description.
 public func __describe(_ error: any Error) -> (name: String, value: String) {
   var name = String(reflecting: type(of: error))
-  if name.hasPrefix("Cell_"), let dot = name.firstIndex(of: ".") {
+  if name.hasPrefix("Cell_") || name.hasPrefix("ClassificationRuntime."), let dot = name.firstIndex(of: ".") {
     name = String(name[name.index(after: dot)...])
   }
   return (name, String(describing: error))
