@@ -89,37 +89,9 @@ enum StateDictFile {
 
   /// Puts checked values into the model (nothing here can fail).
   static func assign(_ loaded: [(StateEntry, [Int], TensorValues)], to root: AnyObject) {
-    prepareFirstBatchInitialisation(of: root, shapes: Dictionary(uniqueKeysWithValues: loaded.map { ($0.0.name, $0.1) }))
     for (entry, shape, values) in loaded { entry.assign(shape, values) }
     // The book's models initialise their weights on their first batch; loaded weights are not to be replaced.
     for case let module as Module in [root] + Reflection.objects(in: root) { module.initializerOnFirstBatch = nil }
-  }
-
-  /// The book's LeNet initialises its weights on its first batch (`apply_init`), which would overwrite
-  /// loaded ones: it sees a batch of zeros first, its draws from a generator of its own (the session's
-  /// sequence is not disturbed), and the loaded values then replace what it drew.
-  private static func prepareFirstBatchInitialisation(of root: AnyObject, shapes: [String: [Int]]) {
-    guard let lenet = root as? LeNet, !hasInitialised(lenet), let conv = shapes["net.0.weight"], conv.count == 4, let dense = shapes["net.7.weight"], dense.count == 2
-    else { return }
-    // 28 → conv(5, padding 2) → pool → conv(5) → pool: 16 · side² features reach net.7.
-    let side = Int(Double(dense[1] / 16).squareRoot().rounded())
-    guard side > 0, 16 * side * side == dense[1] else { return }
-    let size = (side * 2 + 4) * 2
-    var generator = Xoshiro(seed: 0)
-    Random.using(&generator) {
-      withoutGrad { _ = lenet.forward(Tensor(zeros: [1, conv[1], size, size])) }
-    }
-  }
-
-  /// Whether LeNet's first batch has come (its private `initialised`, read through `Mirror`, which also
-  /// finds it in a subclass's superclass mirror); true when there is no such flag.
-  private static func hasInitialised(_ lenet: LeNet) -> Bool {
-    var mirror: Mirror? = Mirror(reflecting: lenet)
-    while let m = mirror {
-      if let flag = m.children.first(where: { $0.label == "initialised" })?.value as? Bool { return flag }
-      mirror = m.superclassMirror
-    }
-    return true
   }
 
   static func expanded(_ path: String) -> String { NSString(string: path).expandingTildeInPath }
