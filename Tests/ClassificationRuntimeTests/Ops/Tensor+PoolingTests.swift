@@ -25,6 +25,39 @@ import Testing
     #expect(out.shape == [2, 2, (5 + 2 * p - k) / s + 1, (6 + 2 * p - k) / s + 1])
   }
 
+  /// Wide planes take the vector loop for stride 1 (16 windows at a time): the values and the gradient's
+  /// positions match plain loops, ties going to the first position as in the scalar loop.
+  @Test(arguments: [(3, 1), (5, 2), (2, 0)])
+  func wideStrideOnePoolingMatchesPlainLoops(_ geometry: (Int, Int)) {
+    let (k, pad) = geometry
+    let (n, c, h, w) = (2, 3, 7, 41)
+    // Few distinct values, so that windows hold ties.
+    let x = Tensor(shape: [n, c, h, w], scalars: (0..<(n * c * h * w)).map { Float(($0 * 7919) % 13) })
+    x.requiresGrad = true
+    let y = x.maxPool2d(kernelSize: k, stride: 1, padding: pad)
+    let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1)
+    #expect(y.shape == [n, c, oh, ow])
+    var expected = [Float](repeating: 0, count: n * c * oh * ow)
+    var expectedGrad = [Float](repeating: 0, count: x.count)
+    for p in 0..<(n * c) {
+      for i in 0..<oh {
+        for j in 0..<ow {
+          var (best, at) = (-Float.infinity, -1)
+          for r in max(0, i - pad)..<min(h, i - pad + k) {
+            for q in max(0, j - pad)..<min(w, j - pad + k) where x.scalars[(p * h + r) * w + q] > best {
+              (best, at) = (x.scalars[(p * h + r) * w + q], (p * h + r) * w + q)
+            }
+          }
+          expected[(p * oh + i) * ow + j] = best
+          expectedGrad[at] += Float((p * oh + i) * ow + j % 5)
+        }
+      }
+    }
+    #expect(y.scalars == expected)
+    y.backward(Tensor(shape: y.shape, scalars: (0..<y.count).map { Float($0 / ow * ow + $0 % ow % 5) }))
+    #expect(x.grad!.scalars == expectedGrad)
+  }
+
   @Test func paddingByHand() {
     // A 2×2 plane with negative values: padding (zeros for the average) never wins the maximum.
     let x = Tensor(shape: [1, 1, 2, 2], scalars: [-1, -2, -3, -4])
