@@ -8,7 +8,7 @@ extension Kernel {
   /// Stops the kernel (and so its executor) when the process `pid` ends, as ipykernel does with the
   /// `JPY_PARENT_PID` that jupyter_client sets: a kernel must not outlive the client that started it.
   /// The check is a `kill(pid, 0)` twice a second, so a kernel stops within a second of its client.
-  public func stopWhenProcessEnds(_ pid: pid_t) {
+  package func stopWhenProcessEnds(_ pid: pid_t) {
     let thread = Thread { [weak self] in
       while true {
         usleep(500_000)

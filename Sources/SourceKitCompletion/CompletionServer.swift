@@ -7,15 +7,15 @@ import Foundation
 
 /// What the kernel asks the completion server: complete `text` at `offset` (UTF-8 bytes, at the start
 /// of the identifier being typed), keeping the matches that start with `prefix`.
-public struct CompletionQuery: Codable, Sendable, Equatable {
-  public var id: Int
-  public var file: String
-  public var text: String
-  public var offset: Int
-  public var prefix: String
-  public var arguments: [String]
+package struct CompletionQuery: Codable, Sendable, Equatable {
+  package var id: Int
+  package var file: String
+  package var text: String
+  package var offset: Int
+  package var prefix: String
+  package var arguments: [String]
 
-  public init(id: Int, file: String, text: String, offset: Int, prefix: String, arguments: [String]) {
+  package init(id: Int, file: String, text: String, offset: Int, prefix: String, arguments: [String]) {
     self.id = id
     self.file = file
     self.text = text
@@ -26,18 +26,18 @@ public struct CompletionQuery: Codable, Sendable, Equatable {
 }
 
 /// One completion, as the kernel shows it.
-public struct CompletionMatch: Codable, Sendable, Equatable {
+package struct CompletionMatch: Codable, Sendable, Equatable {
   /// What is inserted: the name, with a call's argument labels (`combinations(ofCount: )`).
-  public var text: String
+  package var text: String
   /// IPython's kinds for `_jupyter_types_experimental`: function, property, instance, class, module,
   /// keyword, statement.
-  public var kind: String
+  package var kind: String
   /// The Swift type: a property's type, a function's `(labels) -> result`.
-  public var signature: String
+  package var signature: String
   /// Bytes before the identifier the match replaces too (`?.x` replaces the `.` of `value.`).
-  public var erase: Int
+  package var erase: Int
 
-  public init(text: String, kind: String, signature: String, erase: Int = 0) {
+  package init(text: String, kind: String, signature: String, erase: Int = 0) {
     self.text = text
     self.kind = kind
     self.signature = signature
@@ -45,12 +45,12 @@ public struct CompletionMatch: Codable, Sendable, Equatable {
   }
 }
 
-public struct CompletionAnswer: Codable, Sendable, Equatable {
-  public var id: Int
-  public var matches: [CompletionMatch]
-  public var error: String?
+package struct CompletionAnswer: Codable, Sendable, Equatable {
+  package var id: Int
+  package var matches: [CompletionMatch]
+  package var error: String?
 
-  public init(id: Int, matches: [CompletionMatch], error: String? = nil) {
+  package init(id: Int, matches: [CompletionMatch], error: String? = nil) {
     self.id = id
     self.matches = matches
     self.error = error
@@ -61,8 +61,8 @@ public struct CompletionAnswer: Codable, Sendable, Equatable {
 /// `CompletionAnswer` frame on stdout, from the toolchain's SourceKit. SourceKit keeps the compiled
 /// imports between requests whose arguments and text outside the function body are the same (its
 /// "fast completion"), so completions in the same context cost milliseconds.
-public enum CompletionServer {
-  public static func main(library: String) -> Never {
+package enum CompletionServer {
+  package static func main(library: String) -> Never {
     signal(SIGPIPE, SIG_IGN)
     let kit: SourceKitD
     do {

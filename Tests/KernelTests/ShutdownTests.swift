@@ -27,13 +27,18 @@ import Testing
     #expect(h.executor.shutdowns == 1)
   }
 
-  @Test func requestsAfterShutdownAreNotServed() {
+  @Test func requestsQueuedBehindAShutdownAreNotServed() {
     let h = KernelHarness()
+    // While a cell runs, shell requests wait in the transport: this one is queued before the shutdown.
+    _ = h.execute("spin")
+    #expect(h.cellStarted())
+    let late = h.transport.deliver("kernel_info_request")
     let shutdown = h.transport.deliver("shutdown_request", ["restart": false], on: .control)
     #expect(h.hasStopped())
-    let late = h.transport.deliver("kernel_info_request")
     #expect(h.transport.reply(to: shutdown) != nil)
-    #expect(h.transport.reply(to: late, timeout: 0.2) == nil)
+    // The kernel has returned from `run`: nothing can take the request any more, so this is final.
+    #expect(h.transport.unread(on: .shell) == 1)
+    #expect(h.transport.records(for: late).isEmpty)
   }
 }
 

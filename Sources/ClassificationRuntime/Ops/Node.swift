@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// How a tensor was computed: its inputs and the map from its gradient to theirs.
 final class Node {
