@@ -132,14 +132,14 @@ def test_completion_offers_earlier_declarations_and_runtime_names(kc):
     reply = kc.get_shell_msg(timeout=10)
     assert reply["parent_header"]["msg_id"] == msg_id
     content = reply["content"]
-    # SourceKit offers a function as a call, with its argument labels.
+    # SourceKit offers a function without arguments as a whole call.
     assert {"learningRateSchedule", "learnSomething()"} <= set(content["matches"])
     assert (content["cursor_start"], content["cursor_end"]) == (0, 5)
     # Cursor positions count code points, not UTF-16 units or bytes.
     code = 'let é = "🎉"; disp'
     kc.complete(code, len(code))
     content = kc.get_shell_msg(timeout=10)["content"]
-    assert content["cursor_start"] == len(code) - 4 and "display(html: )" in content["matches"]
+    assert content["cursor_start"] == len(code) - 4 and "display(" in content["matches"]
 
 
 def test_the_runtime_does_not_make_cells_load_foundation():
@@ -170,11 +170,41 @@ def test_completion_knows_types_through_sourcekit(kc):
     ok(kc, "let regression = SoftmaxRegression(numOutputs: 10, lr: 0.1)")
     content = kc.complete("regression.tra", 14, reply=True, timeout=60)["content"]
     # Only its members: no `transposed()` of Tensor, no `trainDataloader()` of a data module.
-    assert set(content["matches"]) == {"trainer", "training", "trainingStep()"}
+    # A method with an unlabelled argument is offered up to its parenthesis, the argument kept in its signature.
+    assert set(content["matches"]) == {"trainer", "training", "trainingStep("}
+    kinds = {m["text"]: m["signature"] for m in content["metadata"]["_jupyter_types_experimental"]}
+    assert kinds["trainingStep("].startswith("(_ batch: ")
     content = kc.complete('"abc".upp', 9, reply=True, timeout=60)["content"]
     # `uppercased(with:)` too once a cell of this session has imported Foundation.
     assert content["matches"][0] == "uppercased()" and content["cursor_start"] == 6
     assert all(m.startswith("uppercased(") for m in content["matches"])
+
+
+def test_completion_offers_names_a_user_can_type_on(kc):
+    # ipykernel's way: the match is a name, its signatures (all the initialisers') are in the metadata.
+    content = kc.complete("let fashion = FashionMN", 23, reply=True, timeout=60)["content"]
+    assert content["matches"] == ["FashionMNIST"]
+    (entry,) = content["metadata"]["_jupyter_types_experimental"]
+    signatures = entry["signature"].split("\n")
+    assert entry["text"] == "FashionMNIST" and entry["type"] == "class"
+    assert "(batchSize: Int, resize: (Int, Int))" in signatures and any("directory: String?" in s for s in signatures)
+    # No placeholders and no `self` after a dot; each match, inserted and typed on, compiles.
+    ok(kc, "struct Counter { var count = 0; func doubled() -> Int { count * 2 }; func add(_ n: Int) -> Int { count + n } }")
+    ok(kc, "let counter = Counter()")
+    for code, typed_on in [
+        ("let fashion = FashionMN", {"FashionMNIST": ".self"}),
+        ("let c = counter.", {"add(": "1)"}),
+        ('let s = "abc".upp', {}),
+    ]:
+        content = kc.complete(code, len(code), reply=True, timeout=60)["content"]
+        assert content["matches"] and "self" not in content["matches"], content["matches"]
+        for match in content["matches"]:
+            assert ": )" not in match and ", )" not in match and "(, " not in match, match
+            if match.endswith("(") and match not in typed_on:
+                continue  # typed on with arguments only the cases above know
+            cell = code[: content["cursor_start"]] + match + typed_on.get(match, "")
+            reply, outputs = execute(kc, cell)
+            assert reply["status"] == "ok", (cell, reply, outputs)
 
 
 def _sourcekit_servers(km):
