@@ -2,7 +2,7 @@
 
 import pytest
 
-from kernel_helpers import collect_iopub, execute, ok, result_of, start, text_of, wait_reply
+from kernel_helpers import collect_iopub, execute, ok, result_of, start, text_of, until_file, wait_reply
 
 
 @pytest.fixture(scope="module")
@@ -261,10 +261,7 @@ def test_text_without_a_newline_streams_while_the_cell_runs(kc, tmp_path):
     # The cell waits (at most 30 s) for a file the test makes only once the text has arrived: text held
     # back until the cell ends would come after the wait, with " gave up" behind it.
     go = tmp_path / "go"
-    msg_id = kc.execute(
-        f'import Foundation\nprint("step 1...", terminator: "")\nvar tries = 0\n'
-        f'while !FileManager.default.fileExists(atPath: "{go}") && tries < 600 {{ Thread.sleep(forTimeInterval: 0.05); tries += 1 }}\n'
-        f'print(FileManager.default.fileExists(atPath: "{go}") ? " done" : " gave up")')
+    msg_id = kc.execute(until_file(go, 'print("step 1...", terminator: "")', " done"))
     first = None
     while first is None:
         msg = kc.get_iopub_msg(timeout=60)
