@@ -4,7 +4,7 @@ import Testing
 @testable import CellCompiler
 @testable import SourceKitCompletion
 
-@Suite struct CompletionServerTests {
+@Suite(.serialized) struct CompletionServerTests {
   @Test func matchesAreTextAUserCanTypeOn() {
     #expect(CompletionServer.typeable(source: "uppercased()", isConstructor: false) == "uppercased()")
     #expect(CompletionServer.typeable(source: "Point(x: <#T##Int#>, y: <#T##Int#>)", isConstructor: true) == "Point")
@@ -101,14 +101,25 @@ import Testing
     #expect(members.first { $0.text == "scaled(" }?.signature == "(_ factor: Int) -> Point")
   }
 
-  /// The real SourceKit of the toolchain the tests run with; nil (and an issue recorded) without one.
-  func sourceKit() throws -> SourceKitD? {
+  /// The real SourceKit of the toolchain the tests run with, loaded and initialised once for the process:
+  /// two tests initialising it at once crashed inside sourcekitd. Its requests are made one at a time
+  /// (the suite is serialised), as the completion server makes them.
+  nonisolated(unsafe) static let kit: Result<SourceKitD, any Error> = Result {
     let toolchain = try Toolchain.locate()
     guard FileManager.default.fileExists(atPath: toolchain.sourceKitLibrary) else {
-      Issue.record("the toolchain has no \(toolchain.sourceKitLibrary)")
-      return nil
+      throw SourceKitD.LoadError(description: "the toolchain has no \(toolchain.sourceKitLibrary)")
     }
     return try SourceKitD(path: toolchain.sourceKitLibrary)
+  }
+
+  /// The shared SourceKit; nil (and an issue recorded) without one.
+  func sourceKit() throws -> SourceKitD? {
+    switch Self.kit {
+    case .success(let kit): return kit
+    case .failure(let error):
+      Issue.record("no SourceKit: \(error)")
+      return nil
+    }
   }
 
   @Test func aMissingLibraryIsAnErrorNotACrash() {
