@@ -1,5 +1,8 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
+
+// The project's own targets build without warnings: a warning fails the build, clean or incremental.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
   name: "swift-kernel",
@@ -19,52 +22,62 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // Pure values: the connection file, the wire format, signing, messages.
-    .target(name: "JupyterProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+    .target(
+      name: "JupyterProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+      swiftSettings: strict),
     // The kernel's channels over libzmq, behind `Kernel`'s transport seam.
-    .target(name: "ZeroMQTransport", dependencies: ["CZeroMQ", "JupyterProtocol", "Kernel"]),
+    .target(name: "ZeroMQTransport", dependencies: ["CZeroMQ", "JupyterProtocol", "Kernel"], swiftSettings: strict),
     // Child processes with posix_spawn.
-    .target(name: "ProcessSupport"),
+    .target(name: "ProcessSupport", swiftSettings: strict),
     .target(
       name: "CellCompiler",
       dependencies: [
-        "ProcessSupport",
+        "ExecutorWire", "ProcessSupport",
         .product(name: "SwiftParser", package: "swift-syntax"),
         .product(name: "SwiftSyntax", package: "swift-syntax"),
-      ]),
+      ], swiftSettings: strict),
     // These two call C stdio (`stdout`, `stderr`), which Swift 6 mode treats as shared mutable state.
-    .target(name: "Executor", dependencies: ["ExecutorWire", "CellGuard"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .target(
+      name: "Executor", dependencies: ["ExecutorWire", "CellGuard"], swiftSettings: strict + [.swiftLanguageMode(.v5)]),
     // Runs a cell on a thread of its own, where a trap ends the cell and not the executor (C: sigsetjmp).
-    .target(name: "CellGuard"),
-    .target(name: "ExecutorWire"),
+    .target(name: "CellGuard", cSettings: [.treatAllWarnings(as: .error)]),
+    .target(name: "ExecutorWire", swiftSettings: strict),
     // Line charts and image grids as SVG strings; no dependencies.
-    .target(name: "SVGPlot"),
+    .target(name: "SVGPlot", swiftSettings: strict),
     // The protocol's books (bracket, counts, history, stdin) behind two seams: transport and execution.
-    .target(name: "Kernel", dependencies: ["JupyterProtocol", "ExecutorWire"]),
+    .target(name: "Kernel", dependencies: ["JupyterProtocol", "ExecutorWire"], swiftSettings: strict),
     // History in SQLite (IPython's schema), behind `Kernel`'s HistoryStore.
-    .target(name: "SQLiteHistory", dependencies: ["CSQLite", "Kernel"]),
+    .target(name: "SQLiteHistory", dependencies: ["CSQLite", "ExecutorWire", "Kernel"], swiftSettings: strict),
     // The execution seam's real side: compiles cells and drives the executor child.
     .target(
       name: "ExecutorHost",
-      dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport", "SourceKitCompletion"]),
+      dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport", "SourceKitCompletion"],
+      swiftSettings: strict),
     // Code completion from the toolchain's SourceKit, in a server process of its own (`swift-kernel sourcekit`).
     .systemLibrary(name: "CSourceKitD"),
-    .target(name: "SourceKitCompletion", dependencies: ["CSourceKitD", "ExecutorWire"]),
-    .target(name: "NotebookRunner", dependencies: ["JupyterProtocol", "ZeroMQTransport"]),
+    .target(name: "SourceKitCompletion", dependencies: ["CSourceKitD", "ExecutorWire"], swiftSettings: strict),
+    .target(name: "NotebookRunner", dependencies: ["JupyterProtocol", "ZeroMQTransport"], swiftSettings: strict),
     .target(
       name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib", "SVGPlot"],
       // The runtime is built on the machine that runs it, so its loops may use every vector instruction
       // that CPU has (AVX2/AVX-512 here, instead of x86-64's baseline SSE2), as `-march=native` would.
-      swiftSettings: [.swiftLanguageMode(.v5), .unsafeFlags(["-target-cpu", "native"])]),
+      // Library evolution makes its `internal import`s (Foundation, zlib, its helpers) invisible to cells:
+      // without it a client still loads a module's internal imports, and cells would see Foundation.
+      swiftSettings: strict + [
+        .swiftLanguageMode(.v5), .unsafeFlags(["-target-cpu", "native", "-enable-library-evolution"]),
+      ]),
     .executableTarget(
       name: "swift-kernel",
       dependencies: [
-        "Kernel", "ExecutorHost", "ZeroMQTransport", "SQLiteHistory", "Executor", "JupyterProtocol", "CellCompiler",
+        "Kernel", "ExecutorHost", "ExecutorWire", "ZeroMQTransport", "SQLiteHistory", "Executor", "JupyterProtocol",
+        "CellCompiler",
         "SourceKitCompletion",
         "NotebookRunner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]),
+      ], swiftSettings: strict),
     // bench/train's Swift side: trains the book's models on the real data and prints its figures.
-    .executableTarget(name: "train-bench", dependencies: ["ClassificationRuntime"], path: "Sources/TrainBench"),
+    .executableTarget(
+      name: "train-bench", dependencies: ["ClassificationRuntime"], path: "Sources/TrainBench", swiftSettings: strict),
     .testTarget(
       name: "JupyterProtocolTests", dependencies: ["JupyterProtocol"], path: "Tests/JupyterProtocolTests"),
     .testTarget(
@@ -75,9 +88,11 @@ let package = Package(
     .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"], path: "Tests/SVGPlotTests"),
     // The kernel in memory: a recording transport and a scripted executor; no process is started.
     .testTarget(
-      name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire"], path: "Tests/KernelTests"),
+      name: "KernelTests", dependencies: ["Kernel", "JupyterProtocol", "ExecutorWire", "SQLiteHistory"],
+      path: "Tests/KernelTests"),
     .testTarget(
-      name: "SQLiteHistoryTests", dependencies: ["SQLiteHistory", "Kernel"], path: "Tests/SQLiteHistoryTests"),
+      name: "SQLiteHistoryTests", dependencies: ["SQLiteHistory", "Kernel", "JupyterProtocol"],
+      path: "Tests/SQLiteHistoryTests"),
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
     .testTarget(
       name: "ExecutorHostTests", dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler"],

@@ -1,37 +1,23 @@
+import ExecutorWire
 import Foundation
 import SwiftParser
 import SwiftSyntax
 
-/// Answers to `is_complete_request`.
-public enum Completeness: Equatable, Sendable {
-  case complete
-  case incomplete(indent: String)
-  case invalid
-
-  public var status: String {
-    switch self {
-    case .complete: "complete"
-    case .incomplete: "incomplete"
-    case .invalid: "invalid"
-    }
-  }
-}
-
 /// A declaration a user wrote in a cell, for completion and inspection.
-public struct CellDeclaration: Sendable, Equatable {
-  public var name: String
-  public var kind: String
+package struct CellDeclaration: Sendable, Equatable {
+  package var name: String
+  package var kind: String
   /// The declaration's signature: its text up to the body.
-  public var signature: String
-  public var documentation: String
+  package var signature: String
+  package var documentation: String
   /// The whole declaration as written, body included (inspection's `detail_level: 1`).
-  public var source: String = ""
+  package var source: String = ""
 }
 
 /// What the syntax of a cell tells without compiling it.
-public enum CellAnalysis {
+package enum CellAnalysis {
   /// Whether the code is a finished cell, needs more lines (unclosed brackets), or cannot parse.
-  public static func isComplete(_ code: String) -> Completeness {
+  package static func isComplete(_ code: String) -> CodeCompleteness {
     let tree = Parser.parse(source: code)
     var depth = 0
     var lastToken: TokenSyntax?
@@ -58,7 +44,7 @@ public enum CellAnalysis {
   }
 
   /// The top-level declarations of a cell (and the members of its types), with their doc comments.
-  public static func declarations(in code: String) -> [CellDeclaration] {
+  package static func declarations(in code: String) -> [CellDeclaration] {
     let tree = Parser.parse(source: code)
     var result: [CellDeclaration] = []
     func visit(_ decl: DeclSyntax) {

@@ -1,9 +1,9 @@
 import Foundation
 import ProcessSupport
 
-public enum CompileError: Error, CustomStringConvertible {
+package enum CompileError: Error, CustomStringConvertible {
   case toolchain(String)
-  public var description: String {
+  package var description: String {
     switch self {
     case .toolchain(let why): why
     }
@@ -11,36 +11,36 @@ public enum CompileError: Error, CustomStringConvertible {
 }
 
 /// A cell compiled into a shared library, ready for the executor.
-public struct CompiledCell: Sendable {
-  public var library: String
-  public var entryPoint: String
+package struct CompiledCell: Sendable {
+  package var library: String
+  package var entryPoint: String
   /// The label it was compiled with: its `<Cell N>` in traps (a re-run cell runs under another label).
-  public var label: Int
+  package var label: Int
   var declaredNames: [DeclaredName]
 }
 
 /// Why a cell did not compile: the traceback lines of its `error` output.
-public struct CompileFailure: Error, Sendable {
-  public var summary: String
-  public var traceback: [String]
+package struct CompileFailure: Error, Sendable {
+  package var summary: String
+  package var traceback: [String]
 }
 
 /// Compiles cells one at a time into shared libraries that import the earlier cells and the runtime.
-public final class CellCompiler {
-  public let toolchain: Toolchain
-  public let workDirectory: URL
+package final class CellCompiler {
+  package let toolchain: Toolchain
+  package let workDirectory: URL
   /// Folders with the runtime's `.swiftmodule` files.
-  public let moduleSearchPaths: [String]
+  package let moduleSearchPaths: [String]
   private(set) var scope = SessionScope()
   /// Libraries of the cells that compiled and declare something, oldest first (the executor loads them
   /// again after a restart).
-  public private(set) var libraries: [String] = []
-  public var optimization = "-Onone"
+  package private(set) var libraries: [String] = []
+  package var optimization = "-Onone"
   /// Search paths and module maps of packages `%install` built, given to every later compile.
-  public var packageArguments: [String] = []
+  package var packageArguments: [String] = []
   /// Told the pid of each compiler or linker run as it starts (nil when it ends), so that an interrupt
   /// can stop a compile.
-  public var toolStarted: ((pid_t?) -> Void)?
+  package var toolStarted: ((pid_t?) -> Void)?
   private var sources: [Int: String] = [:]
   private var nextCell = 1
   private let moduleCache: String
@@ -51,7 +51,7 @@ public final class CellCompiler {
   /// again instead of compiling it again.
   private var statementCells: [StatementKey: CompiledCell] = [:]
   /// Values of earlier cells that a restart of the executor lost, with the cell that defined them.
-  public private(set) var lostValues: [String: Int] = [:]
+  package private(set) var lostValues: [String: Int] = [:]
   /// The label each cell's module was compiled as.
   private var moduleLabels: [String: Int] = [:]
 
@@ -61,7 +61,7 @@ public final class CellCompiler {
     var optimization: String
   }
 
-  public init(
+  package init(
     toolchain: Toolchain, workDirectory: URL, moduleSearchPaths: [String], preloadedLibraries: Set<String> = []
   ) throws {
     self.toolchain = toolchain
@@ -75,7 +75,7 @@ public final class CellCompiler {
 
   /// The session's variables (top-level `let` and `var` of earlier cells, newest declaration of each
   /// name) whose values the executor still holds, sorted.
-  public var variables: [String] {
+  package var variables: [String] {
     scope.newest.filter { ($0.value.kind == .let || $0.value.kind == .var) && lostValues[$0.key] == nil }.keys.sorted()
   }
 
@@ -83,7 +83,7 @@ public final class CellCompiler {
   /// have (earlier cells it uses, the runtime, the user's imports), and the compiler's search paths.
   /// A non-empty `prefix` outside a member also imports the cells that declare names starting with it,
   /// so that SourceKit offers them with their types and initialisers.
-  public func completionContext(for code: String, prefix: String = "") -> (imports: [String], arguments: [String]) {
+  package func completionContext(for code: String, prefix: String = "") -> (imports: [String], arguments: [String]) {
     let candidates = prefix.isEmpty ? [] : scope.newest.keys.filter { $0.hasPrefix(prefix) }.sorted()
     let cell = CellRewriter(cellNumber: nextCell, label: 0).rewrite(
       code + "\n" + candidates.joined(separator: "\n"), scope: scope)
@@ -97,10 +97,10 @@ public final class CellCompiler {
   }
 
   /// The text of the cell the user knows as `<Cell label>`, for tracebacks.
-  public func source(ofCell label: Int) -> String? { sources[label] }
+  package func source(ofCell label: Int) -> String? { sources[label] }
 
   /// Forgets every earlier cell: after the executor restarts, their state is gone.
-  public func reset() {
+  package func reset() {
     scope = SessionScope()
     libraries = []
     statementCells = [:]
@@ -109,7 +109,7 @@ public final class CellCompiler {
 
   /// The executor restarted with the earlier libraries loaded again: their values are gone. Returns the
   /// names of those values; a later cell that uses one is told which cell to run again.
-  public func loseValues() -> [String] {
+  package func loseValues() -> [String] {
     statementCells = [:]
     for (name, origin) in scope.newest where origin.kind == .let || origin.kind == .var {
       lostValues[name] = moduleLabels[origin.module] ?? 0
@@ -118,7 +118,7 @@ public final class CellCompiler {
   }
 
   /// The libraries this process has loaded (from `/proc/self/maps`), as `-l` names.
-  public static func librariesOfThisProcess() -> Set<String> {
+  package static func librariesOfThisProcess() -> Set<String> {
     // /proc files report a size of 0, so read until the end rather than by the size.
     guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"), let data = try? handle.readToEnd() else {
       return []
@@ -135,7 +135,7 @@ public final class CellCompiler {
   }
 
   /// Compiles a cell; on failure the session's scope is left as it was.
-  public func compile(_ code: String, label: Int) throws -> Result<CompiledCell, CompileFailure> {
+  package func compile(_ code: String, label: Int) throws -> Result<CompiledCell, CompileFailure> {
     let number = nextCell
     nextCell += 1
     sources[label] = code
@@ -144,7 +144,7 @@ public final class CellCompiler {
     let ownNames = Set(cell.declaredNames.map(\.name))
     let lost = cell.symbols.used.subtracting(ownNames).filter { lostValues[$0] != nil }.sorted()
     if !lost.isEmpty {
-      let cells = Set(lost.compactMap { lostValues[$0] }).sorted().map { "<Cell \($0)>" }
+      let cells = Set(lost.compactMap { lostValues[$0] }).sorted().map { CellLabel($0).description }
       let which = lost.map { "'\($0)'" }.joined(separator: ", ")
       let summary = "\(which) \(lost.count == 1 ? "was" : "were") lost when the executor restarted"
       return .failure(
@@ -158,7 +158,7 @@ public final class CellCompiler {
       code: code, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
       optimization: optimization)
     if !cell.declaresAnything, let compiled = statementCells[key] {
-      StageClock().mark("the same cell of statements as <Cell \(compiled.label)>: not compiled again")
+      StageClock().mark("the same cell of statements as \(CellLabel(compiled.label)): not compiled again")
       return .success(compiled)
     }
     let base = workDirectory.appendingPathComponent(cell.moduleName).path

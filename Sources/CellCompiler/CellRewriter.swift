@@ -68,7 +68,7 @@ struct CellRewriter {
     self.runtimeModule = runtimeModule
   }
 
-  var fileName: String { "<Cell \(label)>" }
+  var fileName: String { CellLabel(label).description }
   var moduleName: String { "Cell_\(cellNumber)" }
 
   func rewrite(_ code: String, scope: SessionScope) -> RewrittenCell {

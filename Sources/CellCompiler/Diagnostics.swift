@@ -31,8 +31,7 @@ enum DiagnosticsMapper {
         continue
       }
       let file = parts[..<(parts.count - 2)].joined(separator: ":")
-      var cell: Int?
-      if file.hasPrefix("<Cell "), file.hasSuffix(">") { cell = Int(file.dropFirst(6).dropLast()) }
+      let cell = CellLabel.first(in: file)?.label.number
       result.append(
         Diagnostic(
           cell: cell, line: lineNumber, column: column, severity: Diagnostic.Severity(rawValue: severityText) ?? .error,
@@ -60,7 +59,7 @@ enum DiagnosticsMapper {
       }
       let key = "\(cell):\(d.line):\(d.column):\(d.message)"
       guard seen.insert(key).inserted else { continue }
-      lines.append("<Cell \(cell)>:\(d.line):\(d.column): \(d.severity.rawValue): \(d.message)")
+      lines.append("\(CellLabel(cell)):\(d.line):\(d.column): \(d.severity.rawValue): \(d.message)")
       if let text = source(cell) {
         let cellLines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if d.line >= 1, d.line <= cellLines.count {

@@ -1,15 +1,15 @@
-import Foundation
+import Dispatch
+import ExecutorWire
 
-/// Logs how long each stage of a compile took, when `SWIFT_KERNEL_TRACE` is set.
+/// Logs how long each stage of a compile took, at the debug level (`SWIFT_KERNEL_TRACE` or
+/// `SWIFT_KERNEL_LOG=debug`).
 final class StageClock {
-  static let enabled = ProcessInfo.processInfo.environment["SWIFT_KERNEL_TRACE"] != nil
   private var last = DispatchTime.now()
 
   func mark(_ stage: String) {
-    guard Self.enabled else { return }
+    guard Log.threshold <= .debug else { return }
     let now = DispatchTime.now()
-    FileHandle.standardError.write(
-      Data("[swift-kernel] \(stage): \((now.uptimeNanoseconds - last.uptimeNanoseconds) / 1_000_000) ms\n".utf8))
+    Log.debug("\(stage): \((now.uptimeNanoseconds - last.uptimeNanoseconds) / 1_000_000) ms")
     last = now
   }
 }

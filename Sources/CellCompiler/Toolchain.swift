@@ -1,26 +1,26 @@
 import Foundation
 
 /// The Swift toolchain pieces a cell needs: the frontend, lld, and the runtime libraries.
-public struct Toolchain: Sendable {
-  public var frontend: String
-  public var linker: String
+package struct Toolchain: Sendable {
+  package var frontend: String
+  package var linker: String
   /// `llvm-symbolizer`, which finds a trapped cell's line from its library and an offset.
-  public var symbolizer: String { URL(fileURLWithPath: linker).deletingLastPathComponent().path + "/llvm-symbolizer" }
+  package var symbolizer: String { URL(fileURLWithPath: linker).deletingLastPathComponent().path + "/llvm-symbolizer" }
   /// The in-process SourceKit library code completion loads (it may be missing: completion then keeps
   /// to the names the kernel knows); `SWIFT_KERNEL_SOURCEKIT` names another.
-  public var sourceKitLibrary: String {
+  package var sourceKitLibrary: String {
     if let chosen = ProcessInfo.processInfo.environment["SWIFT_KERNEL_SOURCEKIT"] { return chosen }
     return URL(fileURLWithPath: frontend).deletingLastPathComponent().deletingLastPathComponent().path
       + "/lib/libsourcekitdInProc.so"
   }
-  public var swiftLibraryDirectory: String
-  public var swiftrt: String
+  package var swiftLibraryDirectory: String
+  package var swiftrt: String
   /// Where the system's libraries are, for `-lm` and what a user's C imports ask for (the clang driver
   /// would add these; the kernel calls lld itself).
-  public var systemLibraryDirectories: [String]
+  package var systemLibraryDirectories: [String]
 
   /// Finds the toolchain from `SWIFT_TOOLCHAIN` (its `usr` folder or its root), else from `swift-frontend` on `PATH`.
-  public static func locate() throws -> Toolchain {
+  package static func locate() throws -> Toolchain {
     let environment = ProcessInfo.processInfo.environment
     var bin: String?
     if let root = environment["SWIFT_TOOLCHAIN"] {

@@ -38,7 +38,8 @@ static uintptr_t range_start[max_ranges], range_end[max_ranges];
 static atomic_int range_count;
 
 static sem_t hard_stop_requested;
-static _Atomic double hard_stop_seconds;
+// How long the watchdog keeps trying to stop the cell after SIGUSR2.
+static const double hard_stop_seconds = 2.5;
 
 static int in_cell_code(uintptr_t pc) {
   int count = atomic_load(&range_count);
@@ -113,8 +114,7 @@ static void *watchdog(void *unused) {
   for (;;) {
     while (sem_wait(&hard_stop_requested) != 0 && errno == EINTR) {
     }
-    double seconds = atomic_load(&hard_stop_seconds);
-    long tries = (long)(seconds / 0.005);
+    long tries = (long)(hard_stop_seconds / 0.005);
     struct timespec pause = {0, 5 * 1000 * 1000};
     for (long i = 0; i < tries && atomic_load(&guarded_active); i++) {
       pthread_kill(guarded_thread, SIGUSR1);
@@ -134,7 +134,6 @@ void cell_guard_install(void) {
   sigaction(SIGUSR1, &action, NULL);
 
   sem_init(&hard_stop_requested, 0, 0);
-  atomic_store(&hard_stop_seconds, 2.5);
   struct sigaction stop;
   memset(&stop, 0, sizeof stop);
   stop.sa_handler = hard_stop_handler;
@@ -175,11 +174,6 @@ int cell_guard_locate(uintptr_t address, const char **library, uintptr_t *offset
   *library = info.dli_fname;
   *offset = address - (uintptr_t)info.dli_fbase;
   return 1;
-}
-
-void cell_guard_request_hard_stop(double seconds) {
-  atomic_store(&hard_stop_seconds, seconds);
-  sem_post(&hard_stop_requested);
 }
 
 typedef struct {

@@ -30,9 +30,9 @@ private final class GuardedCall {
 }
 
 /// The executor child process: runs compiled cells; a trap in a cell ends only this process.
-public enum Executor {
+package enum Executor {
   /// Runs until the command pipe closes. `runtimePath` is the runtime's shared library.
-  public static func main(runtimePath: String?) -> Never {
+  package static func main(runtimePath: String?) -> Never {
     setvbuf(stdout, nil, _IOLBF, 0)
     setvbuf(stderr, nil, _IONBF, 0)
     // Cells must not read the kernel's stdin: `readLine()` goes through the runtime instead.
@@ -42,11 +42,11 @@ public enum Executor {
     // Cells compiled -Onone use SwiftOnoneSupport's specialisations; loaded here once, cells need not
     // name it when they are linked.
     if dlopen("libswiftSwiftOnoneSupport.so", RTLD_NOW | RTLD_GLOBAL) == nil {
-      fputs("executor: cannot load SwiftOnoneSupport: \(String(cString: dlerror()))\n", stderr)
+      Log.error("executor: cannot load SwiftOnoneSupport: \(String(cString: dlerror()))")
     }
     if let runtimePath {
       guard let handle = dlopen(runtimePath, RTLD_NOW | RTLD_GLOBAL) else {
-        fputs("executor: cannot load the runtime: \(String(cString: dlerror()))\n", stderr)
+        Log.error("executor: cannot load the runtime: \(String(cString: dlerror()))")
         exit(2)
       }
       hooks.beginCell = symbol(handle, "swift_kernel_begin_cell")
@@ -78,7 +78,7 @@ public enum Executor {
         var failure: String?
         if dlopen(library, RTLD_NOW | RTLD_GLOBAL) == nil {
           failure = String(cString: dlerror())
-          fputs("executor: cannot load \(library): \(failure!)\n", stderr)
+          Log.error("executor: cannot load \(library): \(failure!)")
         } else {
           registerCellCode(library)
         }
@@ -96,7 +96,7 @@ public enum Executor {
         if let value { setenv(name, value, 1) } else { unsetenv(name) }
       case .changeDirectory(let path):
         if chdir(path) != 0 {
-          fputs("executor: cannot change to \(path): \(String(cString: strerror(errno)))\n", stderr)
+          Log.error("executor: cannot change to \(path): \(String(cString: strerror(errno)))")
         }
       }
     }

@@ -12,9 +12,9 @@ import Synchronization
 /// The kernel's executing side: compiles each cell into a library, has the executor child process
 /// run it, relays what it prints and displays, and turns how it ended into one `ExecutionOutcome`.
 /// Traps, stderr bookkeeping and restarts of the executor all stay on this side of the seam.
-public final class ExecutorHost: CellExecuting, @unchecked Sendable {
+package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// Seconds a cell has to stop after an interrupt before its executor is restarted.
-  public var interruptGrace: TimeInterval = 2
+  let interruptGrace: TimeInterval
   let compiler: CellCompiler
   let launch: ExecutorLaunch
   let names: NameIndex
@@ -52,9 +52,10 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var shellGroup: pid_t?
   }
 
-  public init(compiler: CellCompiler, launch: ExecutorLaunch) throws {
+  package init(compiler: CellCompiler, launch: ExecutorLaunch, interruptGrace: TimeInterval = 2) throws {
     self.compiler = compiler
     self.launch = launch
+    self.interruptGrace = interruptGrace
     names = NameIndex(
       runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
     wakePipe = try Subprocess.pipe()
@@ -72,7 +73,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   // MARK: CellExecuting
 
-  public func execute(_ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
+  package func execute(_ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
     work.lock()
     defer { work.unlock() }
     noticeExitBetweenCells(output)
@@ -115,7 +116,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// All of a request's expressions in one compile, each in a call of the runtime's `__userExpression`
   /// that reports its value or error by index; when that compile fails, each on its own, so each gets
   /// its own error.
-  public func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult] {
+  package func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionOutcome] {
     guard !expressions.isEmpty else { return [:] }
     work.lock()
     defer { work.unlock() }
@@ -126,12 +127,10 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     if case .success(let compiled) = compile(combined.joined(separator: "\n"), label: 0) {
       expressionValues = [:]
       let outcome = run(compiled, label: 0, allowStdin: false, output: output)
-      var results: [String: ExpressionResult] = [:]
+      var results: [String: ExpressionOutcome] = [:]
       for (index, key) in keys.enumerated() {
         switch (expressionValues[index], outcome) {
-        case (.value(let bundle)?, _): results[key] = .value(bundle)
-        case (.error(let name, let value)?, _):
-          results[key] = .failed(CellError(name: name, value: value, traceback: ["\(name): \(value)"]))
+        case (let value?, _): results[key] = value
         case (nil, .failed(let error)): results[key] = .failed(error)
         case (nil, .ok):
           results[key] = .failed(CellError(name: "NoValue", value: "the expression gave no value", traceback: []))
@@ -139,7 +138,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
       }
       return results
     }
-    var results: [String: ExpressionResult] = [:]
+    var results: [String: ExpressionOutcome] = [:]
     for key in keys {
       let outcome: ExecutionOutcome
       switch compile(expressions[key]!, label: 0) {
@@ -167,7 +166,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     }
   }
 
-  public func interrupt() {
+  package func interrupt() {
     let pid = control.withLock { state -> pid_t? in
       guard state.busy else { return nil }
       state.interrupted = true
@@ -181,7 +180,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     wake()
   }
 
-  public func shutdown() {
+  package func shutdown() {
     let pid = control.withLock { state in
       state.shutDown = true
       return state.pid
@@ -191,12 +190,8 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     wake()
   }
 
-  public func isComplete(_ code: String) -> CodeCompleteness {
-    switch CellAnalysis.isComplete(Magics.swiftOnly(code)) {
-    case .complete: .complete
-    case .incomplete(let indent): .incomplete(indent: indent)
-    case .invalid: .invalid
-    }
+  package func isComplete(_ code: String) -> CodeCompleteness {
+    CellAnalysis.isComplete(Magics.swiftOnly(code))
   }
 
   // MARK: Running a compiled cell
@@ -239,7 +234,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
         case .display(let bundle): output.emit(.display(bundle))
         case .updateDisplay(let bundle): output.emit(.updateDisplay(bundle))
         case .clearOutput(let wait): output.emit(.clearOutput(wait: wait))
-        case .stream(let name, let text): output.emit(.stream(name: name == "stderr" ? .stderr : .stdout, text: text))
+        case .stream(let name, let text): output.emit(.stream(name: name, text: text))
         case .result(let bundle): result = bundle
         case .expression(let index, let outcome): expressionValues[index] = outcome
         case .usage(let usage): lastUsage = usage
@@ -348,7 +343,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
   private func traceback(for report: TrapReport, message: String) -> [String] {
     var traceback = ["Fatal error: \(message)"]
     if let label = report.cell, let line = report.line {
-      traceback.append("  at <Cell \(label)>:\(line)")
+      traceback.append("  at \(CellLabel(label)):\(line)")
       if let source = compiler.source(ofCell: label) {
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         if line >= 1, line <= lines.count {
@@ -409,7 +404,7 @@ public final class ExecutorHost: CellExecuting, @unchecked Sendable {
     do {
       executor = try ExecutorProcess(launch, generation: generation)
     } catch {
-      FileHandle.standardError.write(Data("[swift-kernel] \(error)\n".utf8))
+      Log.error("cannot start the executor: \(error)")
       executor = nil
     }
     let pid = executor?.pid

@@ -7,13 +7,13 @@ import ProcessSupport
 #endif
 
 /// Where the executor and the runtime it loads live.
-public struct ExecutorLaunch: Sendable {
+package struct ExecutorLaunch: Sendable {
   /// The program to start, with the arguments that make it an executor (`swift-kernel executor …`).
-  public var program: String
-  public var arguments: [String]
-  public var workDirectory: URL
+  package var program: String
+  package var arguments: [String]
+  package var workDirectory: URL
 
-  public init(program: String, arguments: [String], workDirectory: URL) {
+  package init(program: String, arguments: [String], workDirectory: URL) {
     self.program = program
     self.arguments = arguments
     self.workDirectory = workDirectory
@@ -107,8 +107,6 @@ final class ExecutorProcess {
   func send(_ command: ExecutorCommand) -> Bool { PipeFraming.write(command, to: commandFD) }
 
   func reply(input: String?) { PipeFraming.write(InputReply(value: input), to: inputFD) }
-
-  func interrupt() { kill(pid, SIGINT) }
 
   /// Reads what is there without blocking; nil at end of file, [] when nothing is there yet.
   static func readAvailable(_ fd: Int32) -> [UInt8]? {

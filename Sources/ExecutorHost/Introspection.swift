@@ -7,7 +7,7 @@ import SourceKitCompletion
 // Completion and inspection: declarations from the names in scope (see `NameIndex`), a variable's
 // type and value from the executor.
 extension ExecutorHost {
-  public func complete(_ code: String, cursor: Int) -> Completion {
+  package func complete(_ code: String, cursor: Int) -> Completion {
     let scalars = Array(code.unicodeScalars)
     let cursor = min(max(cursor, 0), scalars.count)
     var start = cursor
@@ -78,7 +78,7 @@ extension ExecutorHost {
     return Completion(matches: names, cursorStart: start, cursorEnd: cursor)
   }
 
-  public func inspect(_ code: String, cursor: Int, detailLevel: Int) -> Inspection? {
+  package func inspect(_ code: String, cursor: Int, detailLevel: Int) -> Inspection? {
     let scalars = Array(code.unicodeScalars)
     let cursor = min(max(cursor, 0), scalars.count)
     var start = cursor

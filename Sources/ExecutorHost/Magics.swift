@@ -1,3 +1,4 @@
+import ExecutorWire
 import Kernel
 
 /// One step of a cell that uses magics, in the order the cell gives them.

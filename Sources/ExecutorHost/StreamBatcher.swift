@@ -1,3 +1,4 @@
+import ExecutorWire
 import Foundation
 import Kernel
 

@@ -1,3 +1,4 @@
+import CellCompiler
 import ExecutorWire
 import Foundation
 import ProcessSupport
@@ -18,9 +19,9 @@ struct TrapReport {
     let crashed = threads.first { $0["crashed"] as? Bool == true } ?? threads.first
     for frame in crashed?["frames"] as? [[String: Any]] ?? [] {
       guard let location = frame["sourceLocation"] as? [String: Any], let file = location["file"] as? String,
-        let range = file.range(of: #"<Cell (\d+)>"#, options: .regularExpression)
+        let label = CellLabel.first(in: file)?.label
       else { continue }
-      cell = Int(file[range].dropFirst(6).dropLast())
+      cell = label.number
       line = location["line"] as? Int
       column = location["column"] as? Int
       return
@@ -53,10 +54,8 @@ extension TrapReport {
   /// `<Cell 3>:2:25` (after any folder) in llvm-symbolizer's output.
   static func cellLocation(inSymbolizerOutput output: String) -> (cell: Int, line: Int, column: Int?)? {
     for line in output.split(separator: "\n") {
-      guard let range = line.range(of: #"<Cell (\d+)>:(\d+)(:(\d+))?"#, options: .regularExpression) else { continue }
-      let parts = line[range].dropFirst(6).split(separator: ":")
-      guard parts.count >= 2, let cell = Int(parts[0].dropLast()), let number = Int(parts[1]) else { continue }
-      return (cell, number, parts.count > 2 ? Int(parts[2]) : nil)
+      guard let found = CellLabel.first(in: line), let number = found.line else { continue }
+      return (found.label.number, number, found.column)
     }
     return nil
   }

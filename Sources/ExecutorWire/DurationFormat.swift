@@ -3,8 +3,8 @@ import Foundation
 /// Durations as IPython's `%time` and `%timeit` print them (`_format_time`): three significant digits
 /// in s, ms, µs or ns, and `1min 5s` from a minute on. The kernel (`%time`) and the runtime
 /// (`%timeit`) both print them, and this module is what the two share.
-public enum DurationFormat {
-  public static func string(_ seconds: Double, precision: Int = 3) -> String {
+package enum DurationFormat {
+  package static func string(_ seconds: Double, precision: Int = 3) -> String {
     if seconds >= 60 {
       var parts: [String] = []
       var left = seconds

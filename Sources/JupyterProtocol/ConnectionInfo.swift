@@ -1,28 +1,28 @@
 import Foundation
 
 /// The connection file Jupyter writes before it starts a kernel.
-public struct ConnectionInfo: Sendable, Equatable {
-  public enum Transport: String, Sendable { case tcp, ipc }
+package struct ConnectionInfo: Sendable, Equatable {
+  package enum Transport: String, Sendable { case tcp, ipc }
 
-  public var transport: Transport
-  public var ip: String
-  public var shellPort: Int
-  public var iopubPort: Int
-  public var stdinPort: Int
-  public var controlPort: Int
-  public var hbPort: Int
-  public var key: String
-  public var signatureScheme: String
+  package var transport: Transport
+  package var ip: String
+  package var shellPort: Int
+  package var iopubPort: Int
+  package var stdinPort: Int
+  package var controlPort: Int
+  package var hbPort: Int
+  package var key: String
+  package var signatureScheme: String
   /// CurveZMQ keys (Z85, 40 characters) when the client asked for transport encryption
   /// (jupyter_client's `transport_encryption`): every socket is then a CURVE server with them.
-  public var curve: CurveKeys?
+  package var curve: CurveKeys?
 
-  public struct CurveKeys: Sendable, Equatable {
-    public var publicKey: String
-    public var secretKey: String
+  package struct CurveKeys: Sendable, Equatable {
+    package var publicKey: String
+    package var secretKey: String
   }
 
-  public init(json: JSON) throws {
+  package init(json: JSON) throws {
     guard case .object = json else { throw ConnectionError.invalid("the connection file is not a JSON object") }
     let transportName = json["transport"]?.string ?? "tcp"
     guard let transport = Transport(rawValue: transportName) else {
@@ -53,7 +53,7 @@ public struct ConnectionInfo: Sendable, Equatable {
   }
 
   /// A connection over ipc sockets named after `path` (no ports to pick), for a kernel in this process.
-  public init(ipcPath path: String, key: String) {
+  package init(ipcPath path: String, key: String) {
     transport = .ipc
     ip = path
     (shellPort, iopubPort, stdinPort, controlPort, hbPort) = (1, 2, 3, 4, 5)
@@ -62,7 +62,7 @@ public struct ConnectionInfo: Sendable, Equatable {
     curve = nil
   }
 
-  public init(contentsOfFile path: String) throws {
+  package init(contentsOfFile path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ConnectionError.invalid("cannot read connection file \(path)")
     }
@@ -70,7 +70,7 @@ public struct ConnectionInfo: Sendable, Equatable {
   }
 
   /// The ZeroMQ endpoint for a port; port 0 asks ZeroMQ for a free one (tcp only).
-  public func endpoint(port: Int) -> String {
+  package func endpoint(port: Int) -> String {
     switch transport {
     case .tcp: "tcp://\(ip):\(port == 0 ? "*" : String(port))"
     // jupyter_client names ipc endpoints "<ip>-<port>".
@@ -79,9 +79,9 @@ public struct ConnectionInfo: Sendable, Equatable {
   }
 }
 
-public enum ConnectionError: Error, CustomStringConvertible {
+package enum ConnectionError: Error, CustomStringConvertible {
   case invalid(String)
-  public var description: String {
+  package var description: String {
     switch self {
     case .invalid(let why): why
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value: what travels in Jupyter message frames and `.ipynb` files.
-public enum JSON: Sendable, Equatable {
+package enum JSON: Sendable, Equatable {
   case null
   case bool(Bool)
   case int(Int)
@@ -10,7 +10,7 @@ public enum JSON: Sendable, Equatable {
   case array([JSON])
   case object([String: JSON])
 
-  public subscript(key: String) -> JSON? {
+  package subscript(key: String) -> JSON? {
     get { if case .object(let o) = self { return o[key] } else { return nil } }
     set {
       guard case .object(var o) = self else { return }
@@ -19,43 +19,43 @@ public enum JSON: Sendable, Equatable {
     }
   }
 
-  public var string: String? { if case .string(let s) = self { s } else { nil } }
-  public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
-  public var int: Int? {
+  package var string: String? { if case .string(let s) = self { s } else { nil } }
+  package var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+  package var int: Int? {
     switch self {
     case .int(let i): i
     case .double(let d) where d == d.rounded() && abs(d) < 1e15: Int(d)
     default: nil
     }
   }
-  public var double: Double? {
+  package var double: Double? {
     switch self {
     case .int(let i): Double(i)
     case .double(let d): d
     default: nil
     }
   }
-  public var array: [JSON]? { if case .array(let a) = self { a } else { nil } }
-  public var object: [String: JSON]? { if case .object(let o) = self { o } else { nil } }
+  package var array: [JSON]? { if case .array(let a) = self { a } else { nil } }
+  package var object: [String: JSON]? { if case .object(let o) = self { o } else { nil } }
 }
 
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
   ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral,
   ExpressibleByFloatLiteral
 {
-  public init(stringLiteral value: String) { self = .string(value) }
-  public init(integerLiteral value: Int) { self = .int(value) }
-  public init(floatLiteral value: Double) { self = .double(value) }
-  public init(booleanLiteral value: Bool) { self = .bool(value) }
-  public init(arrayLiteral elements: JSON...) { self = .array(elements) }
-  public init(dictionaryLiteral elements: (String, JSON)...) {
+  package init(stringLiteral value: String) { self = .string(value) }
+  package init(integerLiteral value: Int) { self = .int(value) }
+  package init(floatLiteral value: Double) { self = .double(value) }
+  package init(booleanLiteral value: Bool) { self = .bool(value) }
+  package init(arrayLiteral elements: JSON...) { self = .array(elements) }
+  package init(dictionaryLiteral elements: (String, JSON)...) {
     self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
   }
-  public init(nilLiteral: ()) { self = .null }
+  package init(nilLiteral: ()) { self = .null }
 }
 
 extension JSON: Codable {
-  public init(from decoder: Decoder) throws {
+  package init(from decoder: Decoder) throws {
     let c = try decoder.singleValueContainer()
     if c.decodeNil() {
       self = .null
@@ -74,7 +74,7 @@ extension JSON: Codable {
     }
   }
 
-  public func encode(to encoder: Encoder) throws {
+  package func encode(to encoder: Encoder) throws {
     var c = encoder.singleValueContainer()
     switch self {
     case .null: try c.encodeNil()
@@ -88,29 +88,29 @@ extension JSON: Codable {
   }
 }
 
-public struct JSONParseError: Error, CustomStringConvertible {
-  public var description: String
+package struct JSONParseError: Error, CustomStringConvertible {
+  package var description: String
 }
 
 extension JSON {
   /// Parses UTF-8 JSON text; a malformed document is a `JSONParseError` naming the problem.
-  public init(parsing data: Data) throws {
+  package init(parsing data: Data) throws {
     do { self = try JSONDecoder().decode(JSON.self, from: data) } catch {
       throw JSONParseError(description: "invalid JSON: \(error)")
     }
   }
 
-  public init(parsing text: String) throws { try self.init(parsing: Data(text.utf8)) }
+  package init(parsing text: String) throws { try self.init(parsing: Data(text.utf8)) }
 
   /// Compact JSON text with keys sorted, so equal values serialise to equal bytes.
-  public var serialized: String {
+  package var serialized: String {
     var out = ""
     write(to: &out, indent: nil, level: 0)
     return out
   }
 
   /// Indented JSON text (nbformat files use one space per level).
-  public func pretty(indent: Int = 1) -> String {
+  package func pretty(indent: Int = 1) -> String {
     var out = ""
     write(to: &out, indent: indent, level: 0)
     return out

@@ -1,14 +1,14 @@
 import Foundation
 
 /// One Jupyter message, without its routing identities.
-public struct Message: Sendable {
-  public var header: JSON
-  public var parentHeader: JSON
-  public var metadata: JSON
-  public var content: JSON
-  public var buffers: [Data]
+package struct Message: Sendable {
+  package var header: JSON
+  package var parentHeader: JSON
+  package var metadata: JSON
+  package var content: JSON
+  package var buffers: [Data]
 
-  public init(header: JSON, parentHeader: JSON = [:], metadata: JSON = [:], content: JSON, buffers: [Data] = []) {
+  package init(header: JSON, parentHeader: JSON = [:], metadata: JSON = [:], content: JSON, buffers: [Data] = []) {
     self.header = header
     self.parentHeader = parentHeader
     self.metadata = metadata
@@ -16,12 +16,12 @@ public struct Message: Sendable {
     self.buffers = buffers
   }
 
-  public var type: String { header["msg_type"]?.string ?? "" }
-  public var id: String { header["msg_id"]?.string ?? "" }
-  public var session: String { header["session"]?.string ?? "" }
+  package var type: String { header["msg_type"]?.string ?? "" }
+  package var id: String { header["msg_id"]?.string ?? "" }
+  package var session: String { header["session"]?.string ?? "" }
 
   /// A fresh header for a message this kernel sends.
-  public static func header(type: String, session: String, username: String = "kernel") -> JSON {
+  package static func header(type: String, session: String, username: String = "kernel") -> JSON {
     [
       "msg_id": .string(UUID().uuidString.lowercased()),
       "session": .string(session),
@@ -33,7 +33,7 @@ public struct Message: Sendable {
   }
 
   /// ISO 8601 in UTC with microseconds and a `Z`, as jupyter_client writes it.
-  public static func isoNow() -> String {
+  package static func isoNow() -> String {
     var tv = timeval()
     gettimeofday(&tv, nil)
     var t = time_t(tv.tv_sec)
@@ -46,25 +46,25 @@ public struct Message: Sendable {
 }
 
 /// A message as it arrived: the routing identities it came with, and the message.
-public struct Envelope: Sendable {
-  public var identities: [Data]
-  public var message: Message
+package struct Envelope: Sendable {
+  package var identities: [Data]
+  package var message: Message
   /// The HMAC signature it arrived with (empty when the connection has no key).
-  public var signature: String = ""
+  package var signature: String = ""
 
-  public init(identities: [Data], message: Message) {
+  package init(identities: [Data], message: Message) {
     self.identities = identities
     self.message = message
   }
 }
 
-public enum WireError: Error, CustomStringConvertible, Equatable {
+package enum WireError: Error, CustomStringConvertible, Equatable {
   case missingDelimiter
   case tooFewFrames(Int)
   case badSignature
   case invalidJSON(frame: String)
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .missingDelimiter: "no <IDS|MSG> delimiter"
     case .tooFewFrames(let n): "only \(n) frames after the delimiter (need 5)"
@@ -75,20 +75,20 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Encodes and decodes the multipart frames of the Jupyter wire protocol.
-public struct WireCodec: Sendable {
-  public static let delimiter = Data("<IDS|MSG>".utf8)
-  public let signer: Signer
+package struct WireCodec: Sendable {
+  package static let delimiter = Data("<IDS|MSG>".utf8)
+  package let signer: Signer
 
-  public init(signer: Signer) { self.signer = signer }
+  package init(signer: Signer) { self.signer = signer }
 
-  public func encode(_ message: Message, identities: [Data] = []) -> [Data] {
+  package func encode(_ message: Message, identities: [Data] = []) -> [Data] {
     let parts = [message.header, message.parentHeader, message.metadata, message.content]
       .map { Data($0.serialized.utf8) }
     return identities + [Self.delimiter, Data(signer.signature(for: parts).utf8)] + parts + message.buffers
   }
 
   /// Splits, verifies and parses frames; the signature is checked before any JSON is parsed.
-  public func decode(_ frames: [Data]) throws -> Envelope {
+  package func decode(_ frames: [Data]) throws -> Envelope {
     guard let split = frames.firstIndex(of: Self.delimiter) else { throw WireError.missingDelimiter }
     let rest = Array(frames[(split + 1)...])
     guard rest.count >= 5 else { throw WireError.tooFewFrames(rest.count) }

@@ -1,17 +1,17 @@
 /// Remembers the signatures of the messages a kernel accepted, so that the same signed frames sent
 /// again (a replay) are refused, as jupyter_client's `Session` does with its digest history. It holds at
 /// most `capacity` signatures; when full, the oldest tenth is forgotten.
-public struct ReplayGuard: Sendable {
-  public let capacity: Int
+package struct ReplayGuard: Sendable {
+  package let capacity: Int
   private var seen: Set<String> = []
   private var order: [String] = []
   private var oldest = 0
 
-  public init(capacity: Int = 1 << 16) { self.capacity = max(capacity, 10) }
+  package init(capacity: Int = 1 << 16) { self.capacity = max(capacity, 10) }
 
   /// True for a signature not seen before (and remembers it); false for a replay. Unsigned messages
   /// (no key: every signature is empty) cannot be told apart and always pass.
-  public mutating func admit(signature: String) -> Bool {
+  package mutating func admit(signature: String) -> Bool {
     guard !signature.isEmpty else { return true }
     guard seen.insert(signature).inserted else { return false }
     order.append(signature)

@@ -2,18 +2,18 @@
 import Foundation
 
 /// Signs and verifies messages with HMAC-SHA256 over the four JSON frames.
-public struct Signer: Sendable {
+package struct Signer: Sendable {
   private let key: SymmetricKey?
 
   /// An empty key turns signing off, as the spec says.
-  public init(key: String) {
+  package init(key: String) {
     self.key = key.isEmpty ? nil : SymmetricKey(data: Data(key.utf8))
   }
 
-  public var isEnabled: Bool { key != nil }
+  package var isEnabled: Bool { key != nil }
 
   /// The hex digest for the frames, or "" when signing is off.
-  public func signature(for frames: [Data]) -> String {
+  package func signature(for frames: [Data]) -> String {
     guard let key else { return "" }
     var mac = HMAC<SHA256>(key: key)
     for frame in frames { mac.update(data: frame) }
@@ -21,7 +21,7 @@ public struct Signer: Sendable {
   }
 
   /// Checks a hex signature in constant time.
-  public func isValid(signature: String, for frames: [Data]) -> Bool {
+  package func isValid(signature: String, for frames: [Data]) -> Bool {
     guard let key else { return true }
     guard let expected = Data(hex: signature), expected.count == SHA256.byteCount else { return false }
     return HMAC<SHA256>.isValidAuthenticationCode(expected, authenticating: Data(frames.joined()), using: key)

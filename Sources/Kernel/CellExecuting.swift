@@ -3,66 +3,43 @@ import Foundation
 import JupyterProtocol
 
 /// A cell to compile and run, from an `execute_request`.
-public struct CellRequest: Sendable, Equatable {
-  public var code: String
+package struct CellRequest: Sendable, Equatable {
+  package var code: String
   /// The number the user knows the cell by: `<Cell N>` in its errors.
-  public var label: Int
-  public var allowStdin: Bool
+  package var label: Int
+  package var allowStdin: Bool
 
-  public init(code: String, label: Int, allowStdin: Bool) {
+  package init(code: String, label: Int, allowStdin: Bool) {
     self.code = code
     self.label = label
     self.allowStdin = allowStdin
   }
 }
 
-/// An error as the user sees it: the reply's `ename`/`evalue`/`traceback` and the iopub `error`.
-public struct CellError: Error, Sendable, Equatable {
-  public var name: String
-  public var value: String
-  public var traceback: [String]
-
-  public init(name: String, value: String, traceback: [String]) {
-    self.name = name
-    self.value = value
-    self.traceback = traceback
-  }
-}
-
 /// How a cell ended: the one value the dispatcher turns into the reply.
-public enum ExecutionOutcome: Sendable, Equatable {
+package enum ExecutionOutcome: Sendable, Equatable {
   /// The cell ran to its end; `result` is its last expression's value, if it has one.
   case ok(result: DisplayBundle?)
   case failed(CellError)
 }
 
-/// A user expression's value or error, for `user_expressions` in the reply.
-public enum ExpressionResult: Sendable, Equatable {
-  case value(DisplayBundle)
-  case failed(CellError)
-}
-
 /// Output a running cell produces, in the order it produced it.
-public enum CellOutput: Sendable, Equatable {
+package enum CellOutput: Sendable, Equatable {
   case stream(name: StreamName, text: String)
   case display(DisplayBundle)
   case updateDisplay(DisplayBundle)
   case clearOutput(wait: Bool)
 }
 
-public enum StreamName: String, Sendable {
-  case stdout, stderr
-}
-
 /// Where a running cell's output goes, and where it asks for input. The kernel makes one per request.
-public struct OutputSink: Sendable {
+package struct OutputSink: Sendable {
   /// Publishes output under the request (nothing for a silent request).
-  public var emit: @Sendable (CellOutput) -> Void
+  package var emit: @Sendable (CellOutput) -> Void
   /// Asks the client for a line (`input_request`), waiting for the answer; nil when the request did not
   /// allow input or the cell was interrupted.
-  public var readInput: @Sendable (_ prompt: String, _ password: Bool) -> String?
+  package var readInput: @Sendable (_ prompt: String, _ password: Bool) -> String?
 
-  public init(
+  package init(
     emit: @escaping @Sendable (CellOutput) -> Void,
     readInput: @escaping @Sendable (_ prompt: String, _ password: Bool) -> String?
   ) {
@@ -72,13 +49,13 @@ public struct OutputSink: Sendable {
 }
 
 /// Matches for `complete_request`; cursor positions count Unicode scalars.
-public struct Completion: Sendable, Equatable {
-  public var matches: [String]
-  public var cursorStart: Int
-  public var cursorEnd: Int
-  public var metadata: JSON
+package struct Completion: Sendable, Equatable {
+  package var matches: [String]
+  package var cursorStart: Int
+  package var cursorEnd: Int
+  package var metadata: JSON
 
-  public init(matches: [String], cursorStart: Int, cursorEnd: Int, metadata: JSON = [:]) {
+  package init(matches: [String], cursorStart: Int, cursorEnd: Int, metadata: JSON = [:]) {
     self.matches = matches
     self.cursorStart = cursorStart
     self.cursorEnd = cursorEnd
@@ -87,18 +64,10 @@ public struct Completion: Sendable, Equatable {
 }
 
 /// What `inspect_request` shows, by MIME type.
-public struct Inspection: Sendable, Equatable {
-  public var data: [String: String]
+package struct Inspection: Sendable, Equatable {
+  package var data: [String: String]
 
-  public init(data: [String: String]) { self.data = data }
-}
-
-/// The answer to `is_complete_request`.
-public enum CodeCompleteness: Sendable, Equatable {
-  case complete
-  case incomplete(indent: String)
-  case invalid
-  case unknown
+  package init(data: [String: String]) { self.data = data }
 }
 
 /// What runs cells for the kernel: the kernel keeps the protocol's books, this side compiles and runs.
@@ -106,11 +75,11 @@ public enum CodeCompleteness: Sendable, Equatable {
 /// `execute` and `evaluate` are called on the kernel's execution thread, one call at a time, and
 /// return only when the work is over; every output they produce goes through `output` before they
 /// return. The other methods are called on the dispatcher thread, possibly while a cell runs.
-public protocol CellExecuting: AnyObject, Sendable {
+package protocol CellExecuting: AnyObject, Sendable {
   /// Compiles and runs a cell.
   func execute(_ cell: CellRequest, output: OutputSink) -> ExecutionOutcome
   /// Evaluates a successful cell's user expressions, keyed as the request keyed them.
-  func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult]
+  func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionOutcome]
   /// Asks the running cell (or compile) to stop; nothing happens when none runs.
   func interrupt()
   func complete(_ code: String, cursor: Int) -> Completion

@@ -2,13 +2,13 @@ import JupyterProtocol
 
 /// One stored execution: its session, its line (the execution count), its input, and the text of its
 /// result when it had one.
-public struct HistoryRow: Sendable, Equatable {
-  public var session: Int
-  public var line: Int
-  public var input: String
-  public var output: String?
+package struct HistoryRow: Sendable, Equatable {
+  package var session: Int
+  package var line: Int
+  package var input: String
+  package var output: String?
 
-  public init(session: Int, line: Int, input: String, output: String? = nil) {
+  package init(session: Int, line: Int, input: String, output: String? = nil) {
     self.session = session
     self.line = line
     self.input = input
@@ -17,7 +17,7 @@ public struct HistoryRow: Sendable, Equatable {
 }
 
 /// What a `history_request` asks for, as IPython's history manager reads it.
-public enum HistoryQuery: Sendable, Equatable {
+package enum HistoryQuery: Sendable, Equatable {
   /// The last `n` rows, across sessions, oldest first.
   case tail(n: Int)
   /// Lines `start..<stop` (no `stop`: to the end) of one session: 0 is the current one, a negative
@@ -43,9 +43,9 @@ public enum HistoryQuery: Sendable, Equatable {
   }
 }
 
-/// Where the kernel keeps what was executed: `SQLiteHistory` (persistent, shared by kernels), or
-/// `MemoryHistory` (this session only: tests, and the fallback when the database cannot be used).
-public protocol HistoryStore: AnyObject, Sendable {
+/// Where the kernel keeps what was executed: `SQLiteHistory` (a file shared by kernels, or this
+/// session's memory when the file cannot be used, and in tests).
+package protocol HistoryStore: AnyObject, Sendable {
   /// This kernel's session number.
   var session: Int { get }
   func append(line: Int, input: String)

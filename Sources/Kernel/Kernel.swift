@@ -10,7 +10,7 @@ import Synchronization
 /// One dispatcher thread (the one that calls `run`) owns all of this state. A cell runs on the
 /// execution thread and reports back with one `ExecutionOutcome`; while it runs, the dispatcher still
 /// serves control (interrupt, shutdown) and stdin, and leaves shell requests queued.
-public final class Kernel: @unchecked Sendable {
+package final class Kernel: @unchecked Sendable {
   let transport: any KernelTransport
   let executing: any CellExecuting
   let session = UUID().uuidString.lowercased()
@@ -29,7 +29,7 @@ public final class Kernel: @unchecked Sendable {
   private let executionQueue = DispatchQueue(label: "swift-kernel.execution")
 
   enum Event {
-    case finished(ExecutionOutcome, [String: ExpressionResult])
+    case finished(ExecutionOutcome, [String: ExpressionOutcome])
     case inputRequested(prompt: String, password: Bool, InputSlot)
     case interrupt
     /// Stop as after a shutdown request, with no request to answer (the client is gone).
@@ -56,9 +56,9 @@ public final class Kernel: @unchecked Sendable {
     ["exit", "quit", "exit()", "quit()"].contains(code.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
-  public init(
-    transport: any KernelTransport, executing: any CellExecuting, history: any HistoryStore = MemoryHistory(),
-    log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
+  package init(
+    transport: any KernelTransport, executing: any CellExecuting, history: any HistoryStore,
+    log: @escaping @Sendable (String) -> Void = { Log.info($0) }
   ) {
     self.transport = transport
     self.executing = executing
@@ -67,7 +67,7 @@ public final class Kernel: @unchecked Sendable {
   }
 
   /// Serves requests until a shutdown request, then stops the executing side.
-  public func run() {
+  package func run() {
     transport.start()
     publish("status", content: ["execution_state": "starting"], parent: [:])
     while !stopping {
@@ -102,7 +102,7 @@ public final class Kernel: @unchecked Sendable {
   }
 
   /// Interrupts the running cell, as `interrupt_request` does; safe from any thread.
-  public func interrupt() { post(.interrupt) }
+  package func interrupt() { post(.interrupt) }
 
   private func handle(_ event: Event) {
     switch event {
@@ -214,7 +214,7 @@ public final class Kernel: @unchecked Sendable {
     executionQueue.async { [executing] in
       let outcome =
         code.allSatisfy(\.isWhitespace) || asksExit ? .ok(result: nil) : executing.execute(cell, output: output)
-      var values: [String: ExpressionResult] = [:]
+      var values: [String: ExpressionOutcome] = [:]
       if case .ok = outcome, !expressions.isEmpty { values = executing.evaluate(expressions, output: output) }
       self.post(.finished(outcome, values))
     }
@@ -240,7 +240,7 @@ public final class Kernel: @unchecked Sendable {
   /// Turns a cell's outcome into its outputs, reply and idle. After an error with `stop_on_error`, the
   /// execute requests already queued are aborted first: a request sent once the client has this
   /// reply must run.
-  private func finishExecution(_ outcome: ExecutionOutcome, userExpressions: [String: ExpressionResult]) {
+  private func finishExecution(_ outcome: ExecutionOutcome, userExpressions: [String: ExpressionOutcome]) {
     guard let cell = running else { return }
     running = nil
     let parent = cell.request.message.header

@@ -24,10 +24,10 @@ enum KernelInfo {
   }
 }
 
-public let swiftKernelVersion = "0.1.0"
+package let swiftKernelVersion = "0.1.0"
 
 /// The language version the cells compile with (the toolchain the kernel was built with).
-public let swiftLanguageVersion: String = {
+package let swiftLanguageVersion: String = {
   #if swift(>=6.3)
     "6.3"
   #elseif swift(>=6.2)

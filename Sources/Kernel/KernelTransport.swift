@@ -2,7 +2,7 @@ import Foundation
 import JupyterProtocol
 
 /// The three request channels of a kernel (iopub and heartbeat are the transport's own business).
-public enum Channel: String, Sendable, CaseIterable {
+package enum Channel: String, Sendable, CaseIterable {
   case shell, control, stdin
 }
 
@@ -11,7 +11,7 @@ public enum Channel: String, Sendable, CaseIterable {
 /// The kernel calls `receive`, `send` and `wake` from its dispatcher thread; `publish` and `wake` may
 /// be called from any thread. ZeroMQ is one implementation (`ZeroMQTransport`); tests use one that
 /// records in memory.
-public protocol KernelTransport: AnyObject, Sendable {
+package protocol KernelTransport: AnyObject, Sendable {
   /// Starts whatever runs on its own (the heartbeat). Called once, before the first `receive`.
   func start()
   /// The next verified message on one of `channels`, control first when several are ready. Waits at

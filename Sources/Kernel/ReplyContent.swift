@@ -37,7 +37,7 @@ extension CellError {
   }
 }
 
-extension ExpressionResult {
+extension ExpressionOutcome {
   var json: JSON {
     switch self {
     case .value(let bundle): ["status": "ok", "data": bundle.dataJSON, "metadata": bundle.metadataJSON]

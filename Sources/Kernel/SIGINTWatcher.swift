@@ -11,7 +11,7 @@ extension Kernel {
   /// Makes SIGINT to this process interrupt the running cell, as `interrupt_request` does (the
   /// kernelspec's `interrupt_mode` is "message", but `jupyter console` and people send the signal).
   /// The handler only writes a byte; a thread turns it into an interrupt. Call once per process.
-  public func interruptOnSIGINT() {
+  package func interruptOnSIGINT() {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { return log("cannot watch SIGINT: \(String(cString: strerror(errno)))") }
     for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }

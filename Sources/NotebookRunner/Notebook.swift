@@ -1,12 +1,12 @@
 import Foundation
 import JupyterProtocol
 
-public enum NotebookError: Error, CustomStringConvertible {
+package enum NotebookError: Error, CustomStringConvertible {
   case unreadable(String, String)
   case notANotebook(String, String)
   case unwritable(String, String)
 
-  public var description: String {
+  package var description: String {
     switch self {
     case .unreadable(let path, let why): "cannot read \(path): \(why)"
     case .notANotebook(let path, let why): "\(path) is not a Jupyter notebook (nbformat 4): \(why)"
@@ -16,10 +16,10 @@ public enum NotebookError: Error, CustomStringConvertible {
 }
 
 /// An `.ipynb` file (nbformat 4) as JSON, with what batch execution needs.
-public struct Notebook {
-  public var json: JSON
+package struct Notebook {
+  package var json: JSON
 
-  public init(contentsOf path: String) throws {
+  package init(contentsOf path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw NotebookError.unreadable(
         path, FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
@@ -42,22 +42,22 @@ public struct Notebook {
     json = parsed
   }
 
-  public var cells: [JSON] {
+  package var cells: [JSON] {
     get { json["cells"]?.array ?? [] }
     set { json["cells"] = .array(newValue) }
   }
 
   /// A cell's source: nbformat allows a string or a list of lines.
-  public static func source(of cell: JSON) -> String {
+  package static func source(of cell: JSON) -> String {
     if let text = cell["source"]?.string { return text }
     return (cell["source"]?.array ?? []).compactMap(\.string).joined()
   }
 
-  public static func tags(of cell: JSON) -> [String] { (cell["metadata"]?["tags"]?.array ?? []).compactMap(\.string) }
+  package static func tags(of cell: JSON) -> [String] { (cell["metadata"]?["tags"]?.array ?? []).compactMap(\.string) }
 
   /// Injects the parameters as papermill does: a cell tagged `injected-parameters` after the cell tagged
   /// `parameters` (or first, when there is none), declaring each name again.
-  public mutating func inject(parameters: [(name: String, value: String)]) {
+  package mutating func inject(parameters: [(name: String, value: String)]) {
     guard !parameters.isEmpty else { return }
     var cells = self.cells
     cells.removeAll { Self.tags(of: $0).contains("injected-parameters") }
@@ -82,7 +82,7 @@ public struct Notebook {
   }
 
   /// Writes nbformat 4.5 atomically: a temporary file beside the target, then a rename.
-  public func write(to path: String) throws {
+  package func write(to path: String) throws {
     var json = self.json
     json["nbformat"] = 4
     json["nbformat_minor"] = .int(max(json["nbformat_minor"]?.int ?? 5, 5))

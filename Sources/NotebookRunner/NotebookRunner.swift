@@ -6,21 +6,21 @@ import ZeroMQTransport
 ///
 /// It is a Jupyter client in Swift: the same kernel as JupyterLab's, over ipc sockets, so a headless
 /// run produces the outputs an interactive one would.
-public final class NotebookRunner {
-  public struct Options {
-    public var allowErrors = false
+package final class NotebookRunner {
+  package struct Options {
+    package var allowErrors = false
     /// Seconds a cell may run before it is interrupted; nil for no limit.
-    public var timeout: Double?
-    public var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-    public init() {}
+    package var timeout: Double?
+    package var progress: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    package init() {}
   }
 
   /// How a run ended.
-  public struct Report {
-    public var executed = 0
-    public var skipped = 0
+  package struct Report {
+    package var executed = 0
+    package var skipped = 0
     /// The first cell whose error stopped the run (1-based), with its error.
-    public var failure: (cell: Int, ename: String, evalue: String)?
+    package var failure: (cell: Int, ename: String, evalue: String)?
   }
 
   let codec: WireCodec
@@ -29,9 +29,9 @@ public final class NotebookRunner {
   let control: ZMQSocket
   let iopub: ZMQSocket
   let session = UUID().uuidString.lowercased()
-  public private(set) var languageInfo: JSON = ["name": "swift"]
+  package private(set) var languageInfo: JSON = ["name": "swift"]
 
-  public init(connection: ConnectionInfo) throws {
+  package init(connection: ConnectionInfo) throws {
     codec = WireCodec(signer: Signer(key: connection.key))
     shell = try ZMQSocket(context, .dealer)
     control = try ZMQSocket(context, .dealer)
@@ -43,7 +43,7 @@ public final class NotebookRunner {
   }
 
   /// Waits until the kernel answers kernel_info and its iopub messages reach us (ZeroMQ's slow joiner).
-  public func waitForKernel(timeout: Double = 60) throws {
+  package func waitForKernel(timeout: Double = 60) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
       let id = try send("kernel_info_request", content: [:], on: shell)
@@ -63,7 +63,7 @@ public final class NotebookRunner {
 
   /// Runs every code cell in order; stops at the first error unless errors are allowed (or the cell is
   /// tagged `raises-exception`); cells tagged `skip-execution` are left as they are.
-  public func run(_ notebook: inout Notebook, options: Options) throws -> Report {
+  package func run(_ notebook: inout Notebook, options: Options) throws -> Report {
     var report = Report()
     var cells = notebook.cells
     let codeCells = cells.indices.filter { cells[$0]["cell_type"]?.string == "code" }
@@ -100,7 +100,7 @@ public final class NotebookRunner {
   }
 
   /// Asks the kernel to shut down and waits for its reply.
-  public func shutdown() {
+  package func shutdown() {
     guard let id = try? send("shutdown_request", content: ["restart": false], on: control) else { return }
     let deadline = Date().addingTimeInterval(5)
     while Date() < deadline {

@@ -5,19 +5,19 @@ import Foundation
 #endif
 
 /// Why a child process could not be started.
-public struct SubprocessError: Error, CustomStringConvertible {
-  public var description: String
-  public init(description: String) { self.description = description }
+package struct SubprocessError: Error, CustomStringConvertible {
+  package var description: String
+  package init(description: String) { self.description = description }
 }
 
 /// Starting child processes with `posix_spawn`: Foundation's `Process` costs ~40 ms a launch on
 /// Linux, which is a third of a cell's budget.
-public enum Subprocess {
+package enum Subprocess {
   /// The output of a finished child process.
-  public struct Result {
-    public var status: Int32
-    public var stdout: String
-    public var stderr: String
+  package struct Result {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
   }
 
   /// Starts `program` with `fds` mapped into the child (child fd ← parent fd) and stdin from /dev/null.
@@ -26,7 +26,7 @@ public enum Subprocess {
   /// blocks SIGINT to wait for it on a thread of its own).
   /// With `newProcessGroup`, the child leads a process group of its own, so that a signal to the group
   /// (`kill(-pid, …)`) reaches what it starts too.
-  public static func spawn(
+  package static func spawn(
     _ program: String, _ arguments: [String], environment: [String: String]? = nil,
     fds: [(child: Int32, parent: Int32)],
     newProcessGroup: Bool = false
@@ -65,7 +65,7 @@ public enum Subprocess {
   }
 
   /// A pipe whose two ends are close-on-exec.
-  public static func pipe() throws -> (read: Int32, write: Int32) {
+  package static func pipe() throws -> (read: Int32, write: Int32) {
     var fds: [Int32] = [0, 0]
     guard Glibc.pipe(&fds) == 0 else { throw SubprocessError(description: "pipe: \(String(cString: strerror(errno)))") }
     for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -74,7 +74,7 @@ public enum Subprocess {
 
   /// Runs a program to completion, draining stdout and stderr together so neither pipe fills up.
   /// `started` learns the child's pid (to stop it from another thread), and nil once it has ended.
-  public static func run(_ program: String, _ arguments: [String], started: ((pid_t?) -> Void)? = nil) throws -> Result
+  package static func run(_ program: String, _ arguments: [String], started: ((pid_t?) -> Void)? = nil) throws -> Result
   {
     let out = try pipe()
     let err = try pipe()
@@ -115,7 +115,7 @@ public enum Subprocess {
   }
 
   /// Waits for a child and returns its exit code as a shell gives it (128 + the signal when killed).
-  public static func wait(for pid: pid_t) -> Int32 {
+  package static func wait(for pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)

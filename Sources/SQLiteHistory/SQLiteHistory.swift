@@ -1,4 +1,5 @@
 import CSQLite
+import ExecutorWire
 import Foundation
 import Kernel
 import Synchronization
@@ -6,14 +7,14 @@ import Synchronization
 /// History in SQLite, as IPython keeps it in `history.sqlite`: every kernel start is a new session
 /// with a number that keeps growing, and every stored execution a row of `history` (with its text
 /// result in `output_history`). Write-ahead logging and a busy timeout let several kernels share it.
-public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
-  public let session: Int
+package final class SQLiteHistory: HistoryStore, @unchecked Sendable {
+  package let session: Int
   /// The connection; SQLite is built thread-safe, but statements are prepared and stepped one at a time.
   private let database: Mutex<OpaquePointer>
 
   /// Where the kernels of this user keep their history: `$JUPYTER_DATA_DIR/swift-kernel/history.sqlite`,
   /// else under `~/.local/share/jupyter`.
-  public static var defaultPath: String {
+  package static var defaultPath: String {
     let environment = ProcessInfo.processInfo.environment
     if let path = environment["SWIFT_KERNEL_HISTORY"] { return path }
     let data = environment["JUPYTER_DATA_DIR"] ?? NSHomeDirectory() + "/.local/share/jupyter"
@@ -21,9 +22,10 @@ public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
   }
 
   /// Opens (or creates) the database and starts a session. A file that is not a database, or a
-  /// damaged one, is moved aside (`history-corrupt-DATE.sqlite`) and a new one started; nil when the
-  /// history cannot be kept here at all (an unwritable folder), with the reason in `log`.
-  public static func open(at path: String = defaultPath, log: (String) -> Void) -> SQLiteHistory? {
+  /// damaged one, is moved aside (`history-corrupt-DATE.sqlite`) and a new one started; when the
+  /// history cannot be kept here at all (an unwritable folder), it is kept in SQLite's memory for this
+  /// session, with the reason in `log`. Throws only when not even that can be opened.
+  package static func open(at path: String = defaultPath, log: (String) -> Void) throws -> SQLiteHistory {
     do {
       return try SQLiteHistory(path: path)
     } catch let error as SQLiteError where error.isDamage && FileManager.default.fileExists(atPath: path) {
@@ -35,17 +37,24 @@ public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
         return try SQLiteHistory(path: path)
       } catch {
         log("history: \(path) is damaged and cannot be replaced (\(error)); history is kept in memory only")
-        return nil
+        return try inMemory()
       }
     } catch {
       log("history: cannot use \(path) (\(error)); history is kept in memory only")
-      return nil
+      return try inMemory()
     }
   }
 
+  /// This session's history only, in an SQLite database in memory: the same queries, nothing kept.
+  package static func inMemory() throws -> SQLiteHistory { try SQLiteHistory(path: memoryPath) }
+
+  private static let memoryPath = ":memory:"
+
   init(path: String) throws {
-    try FileManager.default.createDirectory(
-      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    if path != Self.memoryPath {
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    }
     var handle: OpaquePointer?
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
     let opened = sqlite3_open_v2(path, &handle, flags, nil)
@@ -87,20 +96,20 @@ public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
     }
   }
 
-  public func append(line: Int, input: String) {
+  package func append(line: Int, input: String) {
     write(
       "INSERT OR REPLACE INTO history (session, line, source, source_raw) VALUES (?, ?, ?, ?)",
       [.int(session), .int(line), .text(input), .text(input)])
     write("UPDATE sessions SET num_cmds = ? WHERE session = ?", [.int(line), .int(session)])
   }
 
-  public func setOutput(line: Int, output: String) {
+  package func setOutput(line: Int, output: String) {
     write(
       "INSERT OR REPLACE INTO output_history (session, line, output) VALUES (?, ?, ?)",
       [.int(session), .int(line), .text(output)])
   }
 
-  public func rows(_ query: HistoryQuery) -> [HistoryRow] {
+  package func rows(_ query: HistoryQuery) -> [HistoryRow] {
     let select = """
       SELECT history.session, history.line, history.source_raw, output_history.output FROM history
       LEFT JOIN output_history USING (session, line)
@@ -135,7 +144,7 @@ public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
         ).reversed()
       }
     } catch {
-      FileHandle.standardError.write(Data("[swift-kernel] history: \(error)\n".utf8))
+      Log.error("history: \(error)")
       return []
     }
   }
@@ -151,7 +160,7 @@ public final class SQLiteHistory: HistoryStore, @unchecked Sendable {
     do {
       try database.withLock { try Self.run($0, sql, values) }
     } catch {
-      FileHandle.standardError.write(Data("[swift-kernel] history: \(error)\n".utf8))
+      Log.error("history: \(error)")
     }
   }
 

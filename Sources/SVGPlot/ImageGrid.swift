@@ -1,38 +1,38 @@
 /// A grid of grayscale images with titles, as standalone SVG; each image is an embedded PNG (no external
 /// references), drawn with crisp pixels.
-public struct ImageGrid: Sendable {
+package struct ImageGrid: Sendable {
   /// Pixel rows of an image, values in [0, 1] (0 black, 1 white).
-  public struct Image: Sendable {
-    public var width: Int
-    public var height: Int
-    public var pixels: [Float]
-    public var title: String
+  package struct Image: Sendable {
+    package var width: Int
+    package var height: Int
+    package var pixels: [Float]
+    package var title: String
 
-    public init(width: Int, height: Int, pixels: [Float], title: String = "") {
+    package init(width: Int, height: Int, pixels: [Float], title: String = "") {
       precondition(pixels.count == width * height, "an image of \(width)×\(height) needs \(width * height) pixels")
       (self.width, self.height, self.pixels, self.title) = (width, height, pixels, title)
     }
   }
 
-  public var images: [Image]
-  public var columns: Int
+  package var images: [Image]
+  package var columns: Int
   /// The side of one image in user units.
-  public var cell = 84.0
+  package var cell = 84.0
 
-  public init(images: [Image], columns: Int) {
+  package init(images: [Image], columns: Int) {
     self.images = images
     self.columns = max(1, columns)
   }
 
-  public func svg() -> String {
+  package func svg() -> String {
     let rows = (images.count + columns - 1) / columns
     let titleHeight = images.contains { !$0.title.isEmpty } ? 18.0 : 0
     let gap = 8.0
     let width = Double(columns) * (cell + gap) + gap
     let height = Double(max(rows, 1)) * (cell + titleHeight + gap) + gap
     var out = """
-      <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" viewBox="0 0 \(f(width)) \(f(height))" width="\(f(width))" height="\(f(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">
-      <rect x="0" y="0" width="\(f(width))" height="\(f(height))" fill="#ffffff"/>
+      <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1" viewBox="0 0 \(svgNumber(width)) \(svgNumber(height))" width="\(svgNumber(width))" height="\(svgNumber(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="11">
+      <rect x="0" y="0" width="\(svgNumber(width))" height="\(svgNumber(height))" fill="#ffffff"/>
 
       """
     for (i, image) in images.enumerated() {
@@ -40,12 +40,12 @@ public struct ImageGrid: Sendable {
       let y = gap + Double(i / columns) * (cell + titleHeight + gap)
       if !image.title.isEmpty {
         out +=
-          "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + 12))\" text-anchor=\"middle\">\(escape(image.title))</text>\n"
+          "<text x=\"\(svgNumber(x + cell / 2))\" y=\"\(svgNumber(y + 12))\" text-anchor=\"middle\">\(xmlEscaped(image.title))</text>\n"
       }
       let png = PNG.grayscale(
         width: image.width, height: image.height, pixels: image.pixels.map { UInt8(max(0, min(1, $0)) * 255) })
       out +=
-        "<image class=\"sample\" x=\"\(f(x))\" y=\"\(f(y + titleHeight))\" width=\"\(f(cell))\" height=\"\(f(cell))\" "
+        "<image class=\"sample\" x=\"\(svgNumber(x))\" y=\"\(svgNumber(y + titleHeight))\" width=\"\(svgNumber(cell))\" height=\"\(svgNumber(cell))\" "
         + "preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,\(Base64.encode(png))\"/>\n"
     }
     out += "</svg>\n"

@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A line chart rendered to standalone SVG 1.1: axes with ticks at round numbers, axis labels, a legend
 /// beside the plot (so it never covers a curve), line styles, linear or log scales.
-public struct LineChart: Sendable {
-  public enum LineStyle: String, Sendable, CaseIterable {
+package struct LineChart: Sendable {
+  package enum LineStyle: String, Sendable, CaseIterable {
     case solid, dashed, dashDot, dotted
 
     /// The SVG `stroke-dasharray`, nil for solid.
@@ -15,42 +21,42 @@ public struct LineChart: Sendable {
     }
   }
 
-  public enum Scale: Sendable { case linear, log }
+  package enum Scale: Sendable { case linear, log }
 
-  public struct Series: Sendable {
-    public var label: String
-    public var points: [(x: Double, y: Double)]
-    public var color: String
-    public var style: LineStyle
+  package struct Series: Sendable {
+    package var label: String
+    package var points: [(x: Double, y: Double)]
+    package var color: String
+    package var style: LineStyle
 
-    public init(label: String, points: [(x: Double, y: Double)], color: String, style: LineStyle = .solid) {
+    package init(label: String, points: [(x: Double, y: Double)], color: String, style: LineStyle = .solid) {
       (self.label, self.points, self.color, self.style) = (label, points, color, style)
     }
   }
 
   /// Matplotlib's default colour cycle (C0, C1, …).
-  public static let palette = [
+  package static let palette = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
   ]
 
-  public var series: [Series]
-  public var xLabel: String
-  public var yLabel: String?
-  public var title: String?
-  public var xScale = Scale.linear
-  public var yScale = Scale.linear
+  package var series: [Series]
+  package var xLabel: String
+  package var yLabel: String?
+  package var title: String?
+  package var xScale = Scale.linear
+  package var yScale = Scale.linear
   /// Fixed limits; automatic (from the data, widened to round numbers) when nil.
-  public var xLimits: (Double, Double)?
-  public var yLimits: (Double, Double)?
+  package var xLimits: (Double, Double)?
+  package var yLimits: (Double, Double)?
   /// Size in user units; the SVG scales to the notebook's width through its viewBox.
-  public var width = 600.0
-  public var height = 360.0
+  package var width = 600.0
+  package var height = 360.0
 
-  public init(series: [Series], xLabel: String = "", yLabel: String? = nil, title: String? = nil) {
+  package init(series: [Series], xLabel: String = "", yLabel: String? = nil, title: String? = nil) {
     (self.series, self.xLabel, self.yLabel, self.title) = (series, xLabel, yLabel, title)
   }
 
-  public func svg() -> String {
+  package func svg() -> String {
     let legendWidth = series.isEmpty ? 0 : 24 + 7.0 * Double(series.map(\.label.count).max() ?? 0) + 28
     let left = 62.0
     let right = 16 + legendWidth
@@ -64,51 +70,51 @@ public struct LineChart: Sendable {
     func py(_ y: Double) -> Double { top + plotHeight * (1 - fraction(y, yRange, yScale)) }
 
     var out = """
-      <svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 \(f(width)) \(f(height))" width="\(f(width))" height="\(f(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
-      <rect x="0" y="0" width="\(f(width))" height="\(f(height))" fill="#ffffff"/>
+      <svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 \(svgNumber(width)) \(svgNumber(height))" width="\(svgNumber(width))" height="\(svgNumber(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
+      <rect x="0" y="0" width="\(svgNumber(width))" height="\(svgNumber(height))" fill="#ffffff"/>
 
       """
     if let title {
       out +=
-        "<text x=\"\(f(left + plotWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
+        "<text x=\"\(svgNumber(left + plotWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(xmlEscaped(title))</text>\n"
     }
     // Grid and ticks.
     for t in xTicks {
       let x = px(t)
       out +=
-        "<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotHeight))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
+        "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(top))\" x2=\"\(svgNumber(x))\" y2=\"\(svgNumber(top + plotHeight))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
       out +=
-        "<line x1=\"\(f(x))\" y1=\"\(f(top + plotHeight))\" x2=\"\(f(x))\" y2=\"\(f(top + plotHeight + 5))\" stroke=\"#333333\"/>\n"
-      out += "<text x=\"\(f(x))\" y=\"\(f(top + plotHeight + 18))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
+        "<line x1=\"\(svgNumber(x))\" y1=\"\(svgNumber(top + plotHeight))\" x2=\"\(svgNumber(x))\" y2=\"\(svgNumber(top + plotHeight + 5))\" stroke=\"#333333\"/>\n"
+      out += "<text x=\"\(svgNumber(x))\" y=\"\(svgNumber(top + plotHeight + 18))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
     }
     for t in yTicks {
       let y = py(t)
       out +=
-        "<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
-      out += "<line x1=\"\(f(left - 5))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333333\"/>\n"
-      out += "<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>\n"
+        "<line x1=\"\(svgNumber(left))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(left + plotWidth))\" y2=\"\(svgNumber(y))\" stroke=\"#e6e6e6\" stroke-width=\"1\"/>\n"
+      out += "<line x1=\"\(svgNumber(left - 5))\" y1=\"\(svgNumber(y))\" x2=\"\(svgNumber(left))\" y2=\"\(svgNumber(y))\" stroke=\"#333333\"/>\n"
+      out += "<text x=\"\(svgNumber(left - 8))\" y=\"\(svgNumber(y + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>\n"
     }
     out +=
-      "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\" fill=\"none\" stroke=\"#333333\"/>\n"
+      "<rect x=\"\(svgNumber(left))\" y=\"\(svgNumber(top))\" width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\" fill=\"none\" stroke=\"#333333\"/>\n"
     out +=
-      "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+      "<text x=\"\(svgNumber(left + plotWidth / 2))\" y=\"\(svgNumber(height - 12))\" text-anchor=\"middle\">\(xmlEscaped(xLabel))</text>\n"
     if let yLabel {
       out +=
-        "<text x=\"16\" y=\"\(f(top + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + plotHeight / 2)))\">\(escape(yLabel))</text>\n"
+        "<text x=\"16\" y=\"\(svgNumber(top + plotHeight / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(svgNumber(top + plotHeight / 2)))\">\(xmlEscaped(yLabel))</text>\n"
     }
     // Curves, clipped to the plot area.
     out +=
-      "<clipPath id=\"plot-area\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotWidth))\" height=\"\(f(plotHeight))\"/></clipPath>\n"
+      "<clipPath id=\"plot-area\"><rect x=\"\(svgNumber(left))\" y=\"\(svgNumber(top))\" width=\"\(svgNumber(plotWidth))\" height=\"\(svgNumber(plotHeight))\"/></clipPath>\n"
     for s in series where !s.points.isEmpty {
       let points = s.points.filter {
         $0.x.isFinite && $0.y.isFinite && (xScale == .linear || $0.x > 0) && (yScale == .linear || $0.y > 0)
       }
-      let path = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+      let path = points.map { "\(svgNumber(px($0.x))),\(svgNumber(py($0.y)))" }.joined(separator: " ")
       let dash = s.style.dashArray.map { " stroke-dasharray=\"\($0)\"" } ?? ""
       out +=
-        "<polyline class=\"series\" data-label=\"\(escape(s.label))\" points=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash) clip-path=\"url(#plot-area)\"/>\n"
+        "<polyline class=\"series\" data-label=\"\(xmlEscaped(s.label))\" points=\"\(path)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash) clip-path=\"url(#plot-area)\"/>\n"
       if points.count == 1, let p = points.first {
-        out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(s.color)\"/>\n"
+        out += "<circle cx=\"\(svgNumber(px(p.x)))\" cy=\"\(svgNumber(py(p.y)))\" r=\"3\" fill=\"\(s.color)\"/>\n"
       }
     }
     // Legend, to the right of the plot.
@@ -117,8 +123,8 @@ public struct LineChart: Sendable {
       let y = top + 14 + Double(i) * 20
       let dash = s.style.dashArray.map { " stroke-dasharray=\"\($0)\"" } ?? ""
       out +=
-        "<line x1=\"\(f(legendX))\" y1=\"\(f(y - 4))\" x2=\"\(f(legendX + 24))\" y2=\"\(f(y - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash)/>\n"
-      out += "<text x=\"\(f(legendX + 30))\" y=\"\(f(y))\">\(escape(s.label))</text>\n"
+        "<line x1=\"\(svgNumber(legendX))\" y1=\"\(svgNumber(y - 4))\" x2=\"\(svgNumber(legendX + 24))\" y2=\"\(svgNumber(y - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\"\(dash)/>\n"
+      out += "<text x=\"\(svgNumber(legendX + 30))\" y=\"\(svgNumber(y))\">\(xmlEscaped(s.label))</text>\n"
     }
     out += "</svg>\n"
     return out
@@ -159,7 +165,7 @@ public struct LineChart: Sendable {
   func tickLabel(_ v: Double) -> String {
     if v == 0 { return "0" }
     let magnitude = abs(v)
-    if magnitude >= 1e5 || magnitude < 1e-3 { return escape(scientific(v)) }
+    if magnitude >= 1e5 || magnitude < 1e-3 { return xmlEscaped(scientific(v)) }
     var text = String(format4(v))
     while text.contains(".") && (text.hasSuffix("0") || text.hasSuffix(".")) { text.removeLast() }
     return text
@@ -167,8 +173,8 @@ public struct LineChart: Sendable {
 }
 
 /// Ticks at round numbers: steps of 1, 2 or 5 times a power of ten.
-public enum Ticks {
-  public static func nice(lower: Double, upper: Double, target: Int = 6) -> [Double] {
+package enum Ticks {
+  package static func nice(lower: Double, upper: Double, target: Int = 6) -> [Double] {
     guard upper > lower, lower.isFinite, upper.isFinite else { return [lower] }
     let rough = (upper - lower) / Double(target)
     let power = pow10((log10(rough)).rounded(.down))
@@ -200,7 +206,7 @@ public enum Ticks {
 }
 
 /// Text safe inside SVG/XML content and attributes.
-public func escape(_ text: String) -> String {
+func xmlEscaped(_ text: String) -> String {
   var out = ""
   for c in text {
     switch c {

@@ -7,15 +7,15 @@ import Foundation
 
 /// What the kernel asks the completion server: complete `text` at `offset` (UTF-8 bytes, at the start
 /// of the identifier being typed), keeping the matches that start with `prefix`.
-public struct CompletionQuery: Codable, Sendable, Equatable {
-  public var id: Int
-  public var file: String
-  public var text: String
-  public var offset: Int
-  public var prefix: String
-  public var arguments: [String]
+package struct CompletionQuery: Codable, Sendable, Equatable {
+  package var id: Int
+  package var file: String
+  package var text: String
+  package var offset: Int
+  package var prefix: String
+  package var arguments: [String]
 
-  public init(id: Int, file: String, text: String, offset: Int, prefix: String, arguments: [String]) {
+  package init(id: Int, file: String, text: String, offset: Int, prefix: String, arguments: [String]) {
     self.id = id
     self.file = file
     self.text = text
@@ -26,18 +26,18 @@ public struct CompletionQuery: Codable, Sendable, Equatable {
 }
 
 /// One completion, as the kernel shows it.
-public struct CompletionMatch: Codable, Sendable, Equatable {
-  /// What is inserted: the name, with a call's argument labels (`combinations(ofCount: )`).
-  public var text: String
+package struct CompletionMatch: Codable, Sendable, Equatable {
+  /// What is inserted: a name a user can type on (`FashionMNIST`, `trainDataloader()`, `fit(`).
+  package var text: String
   /// IPython's kinds for `_jupyter_types_experimental`: function, property, instance, class, module,
   /// keyword, statement.
-  public var kind: String
-  /// The Swift type: a property's type, a function's `(labels) -> result`.
-  public var signature: String
+  package var kind: String
+  /// The Swift type: a property's type, a function's `(labels) -> result`, one line per overload.
+  package var signature: String
   /// Bytes before the identifier the match replaces too (`?.x` replaces the `.` of `value.`).
-  public var erase: Int
+  package var erase: Int
 
-  public init(text: String, kind: String, signature: String, erase: Int = 0) {
+  package init(text: String, kind: String, signature: String, erase: Int = 0) {
     self.text = text
     self.kind = kind
     self.signature = signature
@@ -45,12 +45,12 @@ public struct CompletionMatch: Codable, Sendable, Equatable {
   }
 }
 
-public struct CompletionAnswer: Codable, Sendable, Equatable {
-  public var id: Int
-  public var matches: [CompletionMatch]
-  public var error: String?
+package struct CompletionAnswer: Codable, Sendable, Equatable {
+  package var id: Int
+  package var matches: [CompletionMatch]
+  package var error: String?
 
-  public init(id: Int, matches: [CompletionMatch], error: String? = nil) {
+  package init(id: Int, matches: [CompletionMatch], error: String? = nil) {
     self.id = id
     self.matches = matches
     self.error = error
@@ -61,8 +61,8 @@ public struct CompletionAnswer: Codable, Sendable, Equatable {
 /// `CompletionAnswer` frame on stdout, from the toolchain's SourceKit. SourceKit keeps the compiled
 /// imports between requests whose arguments and text outside the function body are the same (its
 /// "fast completion"), so completions in the same context cost milliseconds.
-public enum CompletionServer {
-  public static func main(library: String) -> Never {
+package enum CompletionServer {
+  package static func main(library: String) -> Never {
     signal(SIGPIPE, SIG_IGN)
     let kit: SourceKitD
     do {
@@ -100,26 +100,54 @@ public enum CompletionServer {
       ("key.codecomplete.options", .dictionary([("key.codecomplete.addinitstotoplevel", .int(1))])),
     ]) { response in
       var ranked: [(rank: Int, match: CompletionMatch)] = []
-      var seen = Set<String>()
+      var index: [String: Int] = [:]
+      var signatures: [String: [String]] = [:]
+      /// Texts that stand for a type's initialisers: their signatures, not the type's name, are listed.
+      var initialised = Set<String>()
       for result in response.array("key.results") where result.string("key.name", hasPrefix: prefix) {
         guard let name = result.string("key.name") else { continue }
         if name.hasPrefix("_") && !query.prefix.hasPrefix("_") { continue }
+        // Cells are compiled inside a free function: there is no `self`, and `.self` is never wanted.
+        if name == "self" { continue }
         let kind = result.uid("key.kind") ?? ""
-        let text = insertion(source: result.string("key.sourcetext") ?? name)
-        guard !text.isEmpty, seen.insert(text).inserted else { continue }
+        let source = result.string("key.sourcetext") ?? name
+        let isConstructor = kind.hasSuffix(".constructor")
+        let text = typeable(source: source, isConstructor: isConstructor)
+        guard !text.isEmpty else { continue }
         let type = result.string("key.typename") ?? ""
-        let description = result.string("key.description") ?? name
+        let isCall = kind.contains(".function.") || isConstructor
         let signature =
-          kind.contains(".function.") || kind.hasSuffix(".constructor")
-          ? String(description.drop(while: { $0 != "(" })) + (type.isEmpty || type == "Void" ? "" : " -> " + type)
+          isCall
+          ? Self.signature(
+            source: source, description: result.string("key.description") ?? name, type: isConstructor ? "" : type)
           : type
+        let rank = rank(context: result.uid("key.context") ?? "")
+        // One match per text a user can type on: `fit(` for every overload of `fit`, `FashionMNIST` for the
+        // type and its initialisers, whose signatures the metadata lists, one a line.
+        if let at = index[text] {
+          ranked[at].rank = min(ranked[at].rank, rank)
+          if isConstructor && !initialised.contains(text) {
+            initialised.insert(text)
+            signatures[text] = []
+          }
+          if !signature.isEmpty, isConstructor || !initialised.contains(text), !signatures[text]!.contains(signature) {
+            signatures[text]!.append(signature)
+          }
+          continue
+        }
+        if isConstructor { initialised.insert(text) }
+        index[text] = ranked.count
+        signatures[text] = signature.isEmpty ? [] : [signature]
         ranked.append(
           (
-            rank(context: result.uid("key.context") ?? ""),
+            rank,
             CompletionMatch(
-              text: text, kind: jupyterKind(kind), signature: String(signature),
+              text: text, kind: isConstructor ? "class" : jupyterKind(kind), signature: "",
               erase: Int(result.int("key.num_bytes_to_erase")))
           ))
+      }
+      for at in ranked.indices {
+        ranked[at].match.signature = signatures[ranked[at].match.text]!.joined(separator: "\n")
       }
       ranked.sort {
         ($0.rank, $0.match.text.lowercased(), $0.match.text) < ($1.rank, $1.match.text.lowercased(), $1.match.text)
@@ -128,16 +156,55 @@ public enum CompletionServer {
     }
   }
 
-  /// SourceKit's text to insert with its placeholders (`<#T##Int#>`) left empty.
-  static func insertion(source: String) -> String {
-    var text = ""
+  /// What a user can type on from SourceKit's text: a call without arguments whole (`uppercased()`),
+  /// one with arguments up to its parenthesis (`fit(`), an initialiser as its type's name
+  /// (`FashionMNIST`); never empty placeholders (`<#T##Int#>`), which would not compile.
+  static func typeable(source: String, isConstructor: Bool) -> String {
+    if isConstructor { return String(source.prefix { $0 != "(" }) }
+    guard let placeholder = source.range(of: "<#") else { return source }
+    let before = source[..<placeholder.lowerBound]
+    if let open = before.firstIndex(of: "(") { return String(before[...open]) }
+    return String(before.prefix { $0 != " " && $0 != "{" })
+  }
+
+  /// A call's parameters with their argument labels as a caller writes them (`_ batch: Batch` for an
+  /// unlabelled one, which SourceKit's description shows as `batch: Batch`), its effects and result type:
+  /// `(_ yHat: Tensor, averaged: Bool) throws -> Tensor`.
+  static func signature(source: String, description: String, type: String) -> String {
+    var parameters: [String] = []
     var rest = Substring(source)
     while let open = rest.range(of: "<#") {
-      text += rest[..<open.lowerBound]
-      guard let close = rest[open.upperBound...].range(of: "#>") else { return text }
+      guard let close = rest[open.upperBound...].range(of: "#>") else { break }
+      var inside = rest[open.upperBound..<close.lowerBound]
+      if inside.hasPrefix("T##") { inside = inside.dropFirst(3) }
+      let shown = inside.components(separatedBy: "##").first ?? String(inside)
+      let lead = rest[..<open.lowerBound]
+      let labelled = lead.hasSuffix(": ")
+      if labelled {
+        let label = lead.dropLast(2).reversed().prefix { $0.isLetter || $0.isNumber || $0 == "_" }.reversed()
+        parameters.append("\(String(label)): \(shown)")
+      } else {
+        parameters.append("_ \(shown)")
+      }
       rest = rest[close.upperBound...]
     }
-    return text + rest
+    // What follows the parameter list in the description: `throws`, `async`.
+    var depth = 0
+    var effects = ""
+    if let open = description.firstIndex(of: "(") {
+      for index in description[open...].indices {
+        if description[index] == "(" { depth += 1 }
+        if description[index] == ")" {
+          depth -= 1
+          if depth == 0 {
+            effects = String(description[description.index(after: index)...])
+            break
+          }
+        }
+      }
+    }
+    let result = type.isEmpty || type == "Void" ? "" : " -> " + type
+    return "(" + parameters.joined(separator: ", ") + ")" + effects + result
   }
 
   /// Nearer first: what the expression expects, locals, the type's own members, then farther away.

@@ -2,9 +2,9 @@ import CZeroMQ
 import Foundation
 import JupyterProtocol
 
-public struct ZMQError: Error, CustomStringConvertible {
-  public let code: Int32
-  public let operation: String
+package struct ZMQError: Error, CustomStringConvertible {
+  package let code: Int32
+  package let operation: String
   private let reason: String?
   init(_ operation: String) {
     code = zmq_errno()
@@ -17,25 +17,25 @@ public struct ZMQError: Error, CustomStringConvertible {
     operation = ""
     self.reason = reason
   }
-  public var description: String { reason ?? "\(operation): \(String(cString: zmq_strerror(code)))" }
+  package var description: String { reason ?? "\(operation): \(String(cString: zmq_strerror(code)))" }
 }
 
 /// A ZeroMQ context; sockets live no longer than it.
-public final class ZMQContext: @unchecked Sendable {
+package final class ZMQContext: @unchecked Sendable {
   let handle: UnsafeMutableRawPointer
 
-  public init() { handle = zmq_ctx_new() }
+  package init() { handle = zmq_ctx_new() }
 
   deinit { zmq_ctx_term(handle) }
 }
 
 /// One ZeroMQ socket. It is owned by one thread at a time, as libzmq requires.
-public final class ZMQSocket: @unchecked Sendable {
-  public enum Kind { case router, pub, rep, dealer, req, sub }
+package final class ZMQSocket: @unchecked Sendable {
+  package enum Kind { case router, pub, rep, dealer, req, sub }
 
   let handle: UnsafeMutableRawPointer
 
-  public init(_ context: ZMQContext, _ kind: Kind) throws {
+  package init(_ context: ZMQContext, _ kind: Kind) throws {
     let type: Int32 =
       switch kind {
       case .router: ZMQ_ROUTER
@@ -54,11 +54,11 @@ public final class ZMQSocket: @unchecked Sendable {
   deinit { zmq_close(handle) }
 
   /// Whether this libzmq was built with CURVE security (libsodium or its own tweetnacl).
-  public static var hasCurve: Bool { zmq_has("curve") == 1 }
+  package static var hasCurve: Bool { zmq_has("curve") == 1 }
 
   /// Makes this socket a CURVE server with the kernel's keys: peers must know the public key, and all
   /// traffic is encrypted. Call before `bind`.
-  public func makeCurveServer(publicKey: String, secretKey: String) throws {
+  package func makeCurveServer(publicKey: String, secretKey: String) throws {
     var on: Int32 = 1
     guard zmq_setsockopt(handle, ZMQ_CURVE_SERVER, &on, MemoryLayout<Int32>.size) == 0,
       zmq_setsockopt(handle, ZMQ_CURVE_SECRETKEY, secretKey, 40) == 0,
@@ -68,23 +68,23 @@ public final class ZMQSocket: @unchecked Sendable {
 
   /// Binds and returns the endpoint actually bound (a port of 0 becomes a free one).
   @discardableResult
-  public func bind(_ endpoint: String) throws -> String {
+  package func bind(_ endpoint: String) throws -> String {
     guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
     var buffer = [CChar](repeating: 0, count: 512)
     var size = buffer.count
     zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  public func connect(_ endpoint: String) throws {
+  package func connect(_ endpoint: String) throws {
     guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError("connect \(endpoint)") }
   }
 
-  public func subscribe(_ prefix: String = "") {
+  package func subscribe(_ prefix: String = "") {
     zmq_setsockopt(handle, ZMQ_SUBSCRIBE, prefix, prefix.utf8.count)
   }
 
-  public func send(_ frames: [Data]) throws {
+  package func send(_ frames: [Data]) throws {
     for (i, frame) in frames.enumerated() {
       let flags: Int32 = i == frames.count - 1 ? 0 : ZMQ_SNDMORE
       let rc = frame.withUnsafeBytes { raw in
@@ -95,7 +95,7 @@ public final class ZMQSocket: @unchecked Sendable {
   }
 
   /// Receives one multipart message; nil when `wait` is false and nothing is queued.
-  public func receive(wait: Bool = true) throws -> [Data]? {
+  package func receive(wait: Bool = true) throws -> [Data]? {
     var frames = [Data]()
     while true {
       var msg = zmq_msg_t()
@@ -114,14 +114,14 @@ public final class ZMQSocket: @unchecked Sendable {
 }
 
 /// Waits on sockets and plain file descriptors together.
-public enum ZMQPoller {
-  public enum Item {
+package enum ZMQPoller {
+  package enum Item {
     case socket(ZMQSocket)
     case fd(Int32)
   }
 
   /// Returns which items are readable; `timeout` in milliseconds, -1 waits forever.
-  public static func poll(_ items: [Item], timeout: Int) -> [Bool] {
+  package static func poll(_ items: [Item], timeout: Int) -> [Bool] {
     var raw = items.map { item -> zmq_pollitem_t in
       switch item {
       case .socket(let s): zmq_pollitem_t(socket: s.handle, fd: -1, events: Int16(ZMQ_POLLIN), revents: 0)
@@ -135,17 +135,17 @@ public enum ZMQPoller {
 }
 
 /// The heartbeat: a REP socket on its own thread that echoes every message unchanged.
-public final class Heartbeat: @unchecked Sendable {
+package final class Heartbeat: @unchecked Sendable {
   private let socket: ZMQSocket
   private var thread: Thread?
 
-  public init(context: ZMQContext, endpoint: String, curve: ConnectionInfo.CurveKeys? = nil) throws {
+  package init(context: ZMQContext, endpoint: String, curve: ConnectionInfo.CurveKeys? = nil) throws {
     socket = try ZMQSocket(context, .rep)
     if let curve { try socket.makeCurveServer(publicKey: curve.publicKey, secretKey: curve.secretKey) }
     try socket.bind(endpoint)
   }
 
-  public func start() {
+  package func start() {
     let socket = self.socket
     let thread = Thread {
       while true {

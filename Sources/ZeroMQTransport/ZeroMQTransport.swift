@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// The dispatcher thread alone receives and sends on the ROUTER sockets; iopub is shared under a lock,
 /// because cells publish from the execution thread.
-public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
+package final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
   private let codec: WireCodec
   private let context = ZMQContext()
   private let sockets: [Channel: ZMQSocket]
@@ -25,7 +25,7 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
   /// Signatures already accepted; the dispatcher thread alone receives, so it needs no lock.
   private var replays = ReplayGuard()
 
-  public init(connection: ConnectionInfo, log: @escaping @Sendable (String) -> Void) throws {
+  package init(connection: ConnectionInfo, log: @escaping @Sendable (String) -> Void) throws {
     codec = WireCodec(signer: Signer(key: connection.key))
     self.log = log
     let curve = connection.curve
@@ -62,9 +62,9 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
     (wakeRead, wakeWrite) = (fds[0], fds[1])
   }
 
-  public func start() { heartbeat.start() }
+  package func start() { heartbeat.start() }
 
-  public func receive(on channels: Set<Channel>, timeout: Double?) -> (channel: Channel, envelope: Envelope)? {
+  package func receive(on channels: Set<Channel>, timeout: Double?) -> (channel: Channel, envelope: Envelope)? {
     // Control first: an interrupt or a shutdown must not wait behind queued shell requests.
     let order = [Channel.control, .stdin, .shell].filter(channels.contains)
     let deadline = timeout.map { Date().addingTimeInterval($0) }
@@ -94,20 +94,20 @@ public final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
     }
   }
 
-  public func send(_ message: Message, to identities: [Data], on channel: Channel) {
+  package func send(_ message: Message, to identities: [Data], on channel: Channel) {
     do { try sockets[channel]!.send(codec.encode(message, identities: identities)) } catch {
       log("cannot send \(message.type) on \(channel.rawValue): \(error)")
     }
   }
 
-  public func publish(_ message: Message) {
+  package func publish(_ message: Message) {
     let frames = codec.encode(message, identities: [Data("kernel.\(message.type)".utf8)])
     iopub.withLock { socket in
       do { try socket.send(frames) } catch { log("cannot publish \(message.type): \(error)") }
     }
   }
 
-  public func wake() {
+  package func wake() {
     var byte: UInt8 = 1
     _ = write(wakeWrite, &byte, 1)
   }

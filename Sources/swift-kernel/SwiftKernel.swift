@@ -2,6 +2,7 @@ import ArgumentParser
 import CellCompiler
 import Executor
 import ExecutorHost
+import ExecutorWire
 import Foundation
 import JupyterProtocol
 import Kernel
@@ -30,10 +31,10 @@ enum Installation {
       preloadedLibraries: CellCompiler.librariesOfThisProcess().union(["swiftSwiftOnoneSupport"]))
     let launch = ExecutorLaunch(
       program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
-    let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("[swift-kernel] \($0)\n".utf8)) }
+    let log: @Sendable (String) -> Void = { Log.info($0) }
     let transport = try ZeroMQTransport(connection: connection, log: log)
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
-    let history: any HistoryStore = SQLiteHistory.open(log: log) ?? MemoryHistory()
+    let history = try SQLiteHistory.open(log: log)
     return (Kernel(transport: transport, executing: executing, history: history, log: log), work)
   }
 

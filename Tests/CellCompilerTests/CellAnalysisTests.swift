@@ -11,9 +11,9 @@ import Testing
   @Test func incompleteCodeAsksForIndentation() {
     #expect(CellAnalysis.isComplete("func f() {") == .incomplete(indent: "  "))
     #expect(CellAnalysis.isComplete("struct S {\n  func g() {") == .incomplete(indent: "    "))
-    #expect(CellAnalysis.isComplete("let a = [1, 2,").status == "incomplete")
-    #expect(CellAnalysis.isComplete("let s = \"\"\"\nabc").status == "incomplete")
-    #expect(CellAnalysis.isComplete("let x = 1 +").status == "incomplete")
+    #expect(CellAnalysis.isComplete("let a = [1, 2,") == .incomplete(indent: "  "))
+    #expect(CellAnalysis.isComplete("let s = \"\"\"\nabc") == .incomplete(indent: "  "))
+    #expect(CellAnalysis.isComplete("let x = 1 +") == .incomplete(indent: ""))
   }
 
   @Test(arguments: ["let = 5", "func 1x() {}", "1 +* 2 }"])

@@ -4,11 +4,29 @@ import Testing
 @testable import CellCompiler
 @testable import SourceKitCompletion
 
-@Suite struct CompletionServerTests {
-  @Test func placeholdersAreLeftEmpty() {
-    #expect(CompletionServer.insertion(source: "uppercased()") == "uppercased()")
-    #expect(CompletionServer.insertion(source: "Point(x: <#T##Int#>, y: <#T##Int#>)") == "Point(x: , y: )")
-    #expect(CompletionServer.insertion(source: "f(<#T##x: Int##Int#>") == "f(")
+@Suite(.serialized) struct CompletionServerTests {
+  @Test func matchesAreTextAUserCanTypeOn() {
+    #expect(CompletionServer.typeable(source: "uppercased()", isConstructor: false) == "uppercased()")
+    #expect(CompletionServer.typeable(source: "Point(x: <#T##Int#>, y: <#T##Int#>)", isConstructor: true) == "Point")
+    #expect(CompletionServer.typeable(source: "Point()", isConstructor: true) == "Point")
+    #expect(CompletionServer.typeable(source: "fit(<#T##model: Module##Module#>)", isConstructor: false) == "fit(")
+    #expect(CompletionServer.typeable(source: "display(html: <#T##String#>)", isConstructor: false) == "display(")
+    #expect(CompletionServer.typeable(source: "count", isConstructor: false) == "count")
+  }
+
+  @Test func signaturesKeepArgumentLabelsAsACallerWritesThem() {
+    #expect(
+      CompletionServer.signature(
+        source: "accuracy(<#T##yHat: Tensor##Tensor#>, <#T##y: Tensor##Tensor#>, averaged: <#T##Bool#>)",
+        description: "accuracy(yHat: Tensor, y: Tensor, averaged: Bool)", type: "Tensor")
+        == "(_ yHat: Tensor, _ y: Tensor, averaged: Bool) -> Tensor")
+    #expect(
+      CompletionServer.signature(
+        source: "FashionMNIST(batchSize: <#T##Int#>, resize: <#T##(Int, Int)#>, directory: <#T##String?#>)",
+        description: "FashionMNIST(batchSize: Int, resize: (Int, Int), directory: String?) throws", type: "")
+        == "(batchSize: Int, resize: (Int, Int), directory: String?) throws")
+    #expect(CompletionServer.signature(source: "area()", description: "area()", type: "Int") == "() -> Int")
+    #expect(CompletionServer.signature(source: "reset()", description: "reset()", type: "Void") == "()")
   }
 
   @Test func kindsInIPythonsWords() {
@@ -32,12 +50,7 @@ import Testing
   /// The real SourceKit of the toolchain the tests run with: members of a local struct after a dot,
   /// filtered by the prefix, with their types.
   @Test func sourceKitCompletesMembersOfALocalType() throws {
-    let toolchain = try Toolchain.locate()
-    guard FileManager.default.fileExists(atPath: toolchain.sourceKitLibrary) else {
-      Issue.record("the toolchain has no \(toolchain.sourceKitLibrary)")
-      return
-    }
-    let kit = try SourceKitD(path: toolchain.sourceKitLibrary)
+    guard let kit = try sourceKit() else { return }
     let head =
       "struct Point { var x: Int; var y: Int; func length() -> Double { 0 } }\nfunc f() {\nlet p = Point(x: 1, y: 2)\np."
     let text = head + "le\n}\n"
@@ -53,6 +66,60 @@ import Testing
       with: kit)
     #expect(Set(all.map(\.text)).isSuperset(of: ["x", "y", "length()"]))
     #expect(all.first { $0.text == "x" }?.signature == "Int")
+  }
+
+  /// A type's initialisers are its name, a method with arguments its name and parenthesis, and the
+  /// signatures keep an unlabelled argument's `_`; `self` is not offered after a dot.
+  @Test func sourceKitMatchesAreTextAUserCanTypeOn() throws {
+    guard let kit = try sourceKit() else { return }
+    let declarations = """
+      struct Point {
+        var x: Int
+        init(x: Int) { self.x = x }
+        init() { x = 0 }
+        func scaled(_ factor: Int) -> Point { Point(x: x * factor) }
+        func reset() {}
+      }
+      func f() {
+      let p = Point()
+
+      """
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("completion-test.swift").path
+    func complete(_ line: String, prefix: String) throws -> [CompletionMatch] {
+      let head = declarations + line
+      let query = CompletionQuery(
+        id: 1, file: file, text: head + prefix + "\n}\n", offset: head.utf8.count, prefix: prefix,
+        arguments: ["-module-name", "Test"])
+      return try CompletionServer.complete(query, with: kit)
+    }
+    let types = try complete("", prefix: "Poi")
+    #expect(types.map(\.text) == ["Point"])
+    #expect(types.first?.signature.split(separator: "\n").sorted() == ["()", "(x: Int)"])
+    let members = try complete("p.", prefix: "")
+    #expect(Set(members.map(\.text)).isSuperset(of: ["x", "scaled(", "reset()"]))
+    #expect(!members.contains { $0.text == "self" })
+    #expect(members.first { $0.text == "scaled(" }?.signature == "(_ factor: Int) -> Point")
+  }
+
+  /// The real SourceKit of the toolchain the tests run with, loaded and initialised once for the process:
+  /// two tests initialising it at once crashed inside sourcekitd. Its requests are made one at a time
+  /// (the suite is serialised), as the completion server makes them.
+  nonisolated(unsafe) static let kit: Result<SourceKitD, any Error> = Result {
+    let toolchain = try Toolchain.locate()
+    guard FileManager.default.fileExists(atPath: toolchain.sourceKitLibrary) else {
+      throw SourceKitD.LoadError(description: "the toolchain has no \(toolchain.sourceKitLibrary)")
+    }
+    return try SourceKitD(path: toolchain.sourceKitLibrary)
+  }
+
+  /// The shared SourceKit; nil (and an issue recorded) without one.
+  func sourceKit() throws -> SourceKitD? {
+    switch Self.kit {
+    case .success(let kit): return kit
+    case .failure(let error):
+      Issue.record("no SourceKit: \(error)")
+      return nil
+    }
   }
 
   @Test func aMissingLibraryIsAnErrorNotACrash() {

@@ -13,8 +13,7 @@ import Testing
   deinit { try? FileManager.default.removeItem(atPath: folder) }
 
   func open(log: (String) -> Void = { _ in }) throws -> SQLiteHistory {
-    let history = SQLiteHistory.open(at: path, log: log)
-    return try #require(history)
+    try SQLiteHistory.open(at: path, log: log)
   }
 
   @Test func sessionsGrowAcrossStartsAndRowsSurviveThem() throws {
@@ -72,14 +71,17 @@ import Testing
     #expect(FileManager.default.contents(atPath: folder + "/" + aside) == Data(repeating: 0x5a, count: 8192))
   }
 
-  @Test func anUnwritableFolderMeansNoDatabaseAndALogLine() throws {
+  @Test func anUnwritableFolderMeansAHistoryInMemoryAndALogLine() throws {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     // A regular file where the database's folder should be: nothing can be created under it.
     let blocked = folder + "/file"
     try Data("x".utf8).write(to: URL(fileURLWithPath: blocked))
     var logged: [String] = []
-    #expect(SQLiteHistory.open(at: blocked + "/history.sqlite", log: { logged.append($0) }) == nil)
+    let history = try SQLiteHistory.open(at: blocked + "/history.sqlite", log: { logged.append($0) })
     #expect(logged.count == 1 && logged[0].contains("kept in memory"))
+    history.append(line: 1, input: "6 * 7")
+    #expect(history.rows(.tail(n: 5)).map(\.input) == ["6 * 7"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["file"])
   }
 
   @Test func theFileIsInWriteAheadLogMode() throws {

@@ -1,6 +1,5 @@
 """Small helpers over jupyter_client for the kernel's end-to-end tests."""
 import time
-from queue import Empty
 
 from jupyter_client.manager import start_new_kernel
 
@@ -48,17 +47,22 @@ def collect_iopub(kc, msg_id, timeout=120):
         outputs.append((kind, msg["content"]))
 
 
-def no_iopub_for(kc, msg_id, seconds):
-    """True when nothing with this parent arrives on iopub within the time."""
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=0.2)
-        except Empty:
-            continue
-        if msg["parent_header"].get("msg_id") == msg_id:
-            return False
-    return True
+def until_file(path, first, then):
+    """A cell that does `first`, waits (at most 30 s) for a file the test makes at `path`, then prints `then`
+    (or "gave up"): the test makes the file once it has seen what it waits for, never after a fixed time."""
+    return (
+        f"import Foundation\n{first}\nvar tries = 0\n"
+        f'while !FileManager.default.fileExists(atPath: "{path}") && tries < 600 {{ Thread.sleep(forTimeInterval: 0.05); tries += 1 }}\n'
+        f'print(FileManager.default.fileExists(atPath: "{path}") ? "{then}" : "gave up")')
+
+
+def wait_for_output(kc, msg_id, timeout=120):
+    """Returns once the request has output (so its cell runs), reading iopub up to its first stream or display."""
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(deadline - time.time(), 0.1))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] in ("stream", "display_data"):
+            return msg
 
 
 def text_of(outputs, kind="stream"):

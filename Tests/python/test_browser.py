@@ -316,11 +316,9 @@ def test_the_stop_button_ends_a_long_training_and_the_kernel_is_idle_again(noteb
     assert prompt(driver, LONG) == "[*]:", outputs(driver, LONG)
     assert kernel_status(driver)[0] == f"{KERNEL_NAME} | Busy"
     driver.find_element(By.CSS_SELECTOR, '.jp-NotebookPanel jp-button[data-command="notebook:interrupt-kernel"]').click()
-    clicked = time.time()
     wait(driver, 15).until(lambda d: DONE.match(prompt(d, LONG)), "the cell still runs 15 s after the stop button")
     wait(driver, 15).until(lambda d: kernel_status(d) == [f"{KERNEL_NAME} | Idle", "idle"],
                            f"the kernel is not idle 15 s after the stop button: {kernel_status(driver)}")
-    assert time.time() - clicked < 15
     # The plot keeps what was learnt; the cell says it was interrupted (stderr), and has no history table:
     # the training did not run to its end.
     wait(driver, 10).until(

@@ -1,9 +1,8 @@
 """Cells behave as a Swift user expects across cells; errors are clear and leave state alone."""
-import time
 
 import pytest
 
-from kernel_helpers import collect_iopub, execute, ok, result_of, start, text_of, wait_reply
+from kernel_helpers import collect_iopub, execute, ok, result_of, start, text_of, until_file, wait_reply
 
 
 @pytest.fixture(scope="module")
@@ -133,20 +132,21 @@ def test_completion_offers_earlier_declarations_and_runtime_names(kc):
     reply = kc.get_shell_msg(timeout=10)
     assert reply["parent_header"]["msg_id"] == msg_id
     content = reply["content"]
-    # SourceKit offers a function as a call, with its argument labels.
+    # SourceKit offers a function without arguments as a whole call.
     assert {"learningRateSchedule", "learnSomething()"} <= set(content["matches"])
     assert (content["cursor_start"], content["cursor_end"]) == (0, 5)
     # Cursor positions count code points, not UTF-16 units or bytes.
     code = 'let é = "🎉"; disp'
     kc.complete(code, len(code))
     content = kc.get_shell_msg(timeout=10)["content"]
-    assert content["cursor_start"] == len(code) - 4 and "display(html: )" in content["matches"]
+    assert content["cursor_start"] == len(code) - 4 and "display(" in content["matches"]
 
 
 def test_the_runtime_does_not_make_cells_load_foundation():
     # Every cell imports the runtime; a public `import Foundation` in it would make every cell's compile
     # load Foundation and ten more modules (about 10 ms each time), and Foundation's members of String
-    # would then be found without an import. The runtime imports it implementation-only.
+    # would then be found without an import. The runtime imports it `internal` and is built with library
+    # evolution (without it, a client still loads a module's internal imports).
     km, kc = start()
     try:
         reply, _ = execute(kc, 'let parts = "a,b".components(separatedBy: ",")')
@@ -170,11 +170,41 @@ def test_completion_knows_types_through_sourcekit(kc):
     ok(kc, "let regression = SoftmaxRegression(numOutputs: 10, lr: 0.1)")
     content = kc.complete("regression.tra", 14, reply=True, timeout=60)["content"]
     # Only its members: no `transposed()` of Tensor, no `trainDataloader()` of a data module.
-    assert set(content["matches"]) == {"trainer", "training", "trainingStep()"}
+    # A method with an unlabelled argument is offered up to its parenthesis, the argument kept in its signature.
+    assert set(content["matches"]) == {"trainer", "training", "trainingStep("}
+    kinds = {m["text"]: m["signature"] for m in content["metadata"]["_jupyter_types_experimental"]}
+    assert kinds["trainingStep("].startswith("(_ batch: ")
     content = kc.complete('"abc".upp', 9, reply=True, timeout=60)["content"]
     # `uppercased(with:)` too once a cell of this session has imported Foundation.
     assert content["matches"][0] == "uppercased()" and content["cursor_start"] == 6
     assert all(m.startswith("uppercased(") for m in content["matches"])
+
+
+def test_completion_offers_names_a_user_can_type_on(kc):
+    # ipykernel's way: the match is a name, its signatures (all the initialisers') are in the metadata.
+    content = kc.complete("let fashion = FashionMN", 23, reply=True, timeout=60)["content"]
+    assert content["matches"] == ["FashionMNIST"]
+    (entry,) = content["metadata"]["_jupyter_types_experimental"]
+    signatures = entry["signature"].split("\n")
+    assert entry["text"] == "FashionMNIST" and entry["type"] == "class"
+    assert "(batchSize: Int, resize: (Int, Int))" in signatures and any("directory: String?" in s for s in signatures)
+    # No placeholders and no `self` after a dot; each match, inserted and typed on, compiles.
+    ok(kc, "struct Counter { var count = 0; func doubled() -> Int { count * 2 }; func add(_ n: Int) -> Int { count + n } }")
+    ok(kc, "let counter = Counter()")
+    for code, typed_on in [
+        ("let fashion = FashionMN", {"FashionMNIST": ".self"}),
+        ("let c = counter.", {"add(": "1)"}),
+        ('let s = "abc".upp', {}),
+    ]:
+        content = kc.complete(code, len(code), reply=True, timeout=60)["content"]
+        assert content["matches"] and "self" not in content["matches"], content["matches"]
+        for match in content["matches"]:
+            assert ": )" not in match and ", )" not in match and "(, " not in match, match
+            if match.endswith("(") and match not in typed_on:
+                continue  # typed on with arguments only the cases above know
+            cell = code[: content["cursor_start"]] + match + typed_on.get(match, "")
+            reply, outputs = execute(kc, cell)
+            assert reply["status"] == "ok", (cell, reply, outputs)
 
 
 def _sourcekit_servers(km):
@@ -187,13 +217,10 @@ def test_sourcekit_is_started_after_a_persons_first_cell_but_not_for_headless_ru
     # JupyterLab gives up on a completion after 1 s: SourceKit loads the modules before the first Tab.
     km, kc = start()
     try:
+        # The server is started (or not) before the cell's reply is sent, so the reply is the moment to look.
         ok(kc, "let warm = 1", allow_stdin=False)  # as nbclient and papermill send cells
-        time.sleep(0.5)
         assert _sourcekit_servers(km) == []
         ok(kc, "let person = 2")  # jupyter_client, JupyterLab and the console allow input
-        deadline = time.time() + 10
-        while not _sourcekit_servers(km) and time.time() < deadline:
-            time.sleep(0.1)
         assert _sourcekit_servers(km)
         content = kc.complete("per", 3, reply=True, timeout=60)["content"]
         assert "person" in content["matches"] and "_jupyter_types_experimental" in content["metadata"]
@@ -230,17 +257,20 @@ def test_inspect_shows_declaration_and_doc_comment(kc):
     assert kc.get_shell_msg(timeout=10)["content"]["found"] is False
 
 
-def test_text_without_a_newline_streams_while_the_cell_runs(kc):
-    msg_id = kc.execute('import Foundation\nprint("step 1...", terminator: "")\nThread.sleep(forTimeInterval: 2)\nprint(" done")')
+def test_text_without_a_newline_streams_while_the_cell_runs(kc, tmp_path):
+    # The cell waits (at most 30 s) for a file the test makes only once the text has arrived: text held
+    # back until the cell ends would come after the wait, with " gave up" behind it.
+    go = tmp_path / "go"
+    msg_id = kc.execute(until_file(go, 'print("step 1...", terminator: "")', " done"))
     first = None
-    started = time.time()
     while first is None:
-        msg = kc.get_iopub_msg(timeout=30)
+        msg = kc.get_iopub_msg(timeout=60)
         if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
             first = msg["content"]["text"]
-    assert first == "step 1..." and time.time() - started < 1.9
-    collect_iopub(kc, msg_id)
-    wait_reply(kc, msg_id)
+    go.touch()
+    assert first == "step 1..."
+    assert text_of(collect_iopub(kc, msg_id)) == " done\n"
+    assert wait_reply(kc, msg_id)["content"]["status"] == "ok"
 
 
 def test_unknown_comm_open_is_closed(kc):

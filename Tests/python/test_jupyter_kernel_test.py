@@ -11,10 +11,10 @@ class SwiftKernelTests(jupyter_kernel_test.KernelTests):
 
     code_hello_world = 'print("hello, world")'
     code_stderr = 'import Foundation\nFileHandle.standardError.write("oops\\n".data(using: .utf8)!)'
-    # SourceKit's completions: calls with their argument labels, and members of the value's type after
-    # a dot (here a literal's).
+    # SourceKit's completions, as text to type on: a whole call without arguments, a call with arguments
+    # up to its parenthesis; members of the value's type after a dot (here a literal's).
     completion_samples = [
-        {"text": "clearOut", "matches": {"clearOutput()", "clearOutput(wait: )"}},
+        {"text": "clearOut", "matches": {"clearOutput()", "clearOutput("}},
         # (`uppercased(with:)` is Foundation's, which a cell sees only after `import Foundation`.)
         {"text": '"abc".upp', "matches": {"uppercased()"}},
     ]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kernel_helpers import collect_iopub, execute, ok, result_of, start, wait_reply
+from kernel_helpers import collect_iopub, execute, ok, result_of, start, wait_for_output, wait_reply
 
 UNIT = r"(?:s|ms|µs|ns)"
 # Three significant digits, as Python's "%.3g" prints them (999.7 is "1e+03").
@@ -233,22 +233,25 @@ def test_shell_lines_between_swift_lines_run_in_order(kc):
     assert result_of(ok(kc, "afterShell")) == "3"
 
 
-def test_bash_cell_streams_as_it_runs(kc):
-    msg_id = kc.execute("%%bash\necho one\nsleep 0.7\necho two\nsleep 0.7\necho three")
-    arrivals = []
-    deadline = time.time() + 60
+def test_bash_cell_streams_as_it_runs(kc, tmp_path):
+    # The command waits (at most 30 s) for a file the test makes only once the first line has arrived:
+    # output held back until the command ends would come after the wait, with "gave up" in it.
+    go = tmp_path / "go"
+    msg_id = kc.execute(
+        f"%%bash\necho one\nfor i in $(seq 600); do [ -e {go} ] && break; sleep 0.05; done\n"
+        f"[ -e {go} ] && echo two || echo gave up")
+    texts = []
     while True:
-        msg = kc.get_iopub_msg(timeout=max(deadline - time.time(), 0.1))
+        msg = kc.get_iopub_msg(timeout=60)
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         if msg["msg_type"] == "stream":
-            arrivals.append((time.time(), msg["content"]["text"]))
+            texts.append(msg["content"]["text"])
+            go.touch()
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
     assert wait_reply(kc, msg_id)["content"]["status"] == "ok"
-    assert "".join(text for _, text in arrivals) == "one\ntwo\nthree\n"
-    assert len(arrivals) > 1, arrivals
-    assert arrivals[-1][0] - arrivals[0][0] > 1.0, "the first line came as it was printed, not at the end"
+    assert texts[0] == "one\n" and "".join(texts) == "one\ntwo\n", texts
 
 
 def test_much_stderr_after_some_stdout_does_not_hang(kernel):
@@ -272,12 +275,11 @@ def test_much_stderr_after_some_stdout_does_not_hang(kernel):
 def test_interrupt_stops_a_shell_command(kernel):
     km, kc = kernel
     ok(kc, "let beforeSleep = 11")
-    msg_id = kc.execute("!sleep 30")
-    time.sleep(1.0)
-    started = time.time()
+    msg_id = kc.execute("!echo started; sleep 30")
+    wait_for_output(kc, msg_id)
     km.interrupt_kernel()
-    reply = wait_reply(kc, msg_id, timeout=30)["content"]
-    assert time.time() - started < 10
+    # Not interrupted, the command would end after 30 s with status ok.
+    reply = wait_reply(kc, msg_id, timeout=60)["content"]
     assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
     collect_iopub(kc, msg_id)
     assert result_of(ok(kc, "beforeSleep + 1")) == "12"
@@ -286,13 +288,11 @@ def test_interrupt_stops_a_shell_command(kernel):
 def test_a_command_that_ignores_interrupts_is_killed_after_the_grace(kernel):
     km, kc = kernel
     msg_id = kc.execute("!trap '' INT; echo started; sleep 20; echo finished")
-    time.sleep(1.0)
-    started = time.time()
+    wait_for_output(kc, msg_id)
     km.interrupt_kernel()
-    reply = wait_reply(kc, msg_id, timeout=30)["content"]
-    elapsed = time.time() - started
+    # Not killed, the command would print "finished" after 20 s.
+    reply = wait_reply(kc, msg_id, timeout=60)["content"]
     outputs = collect_iopub(kc, msg_id)
-    assert elapsed < 10, f"the interrupt took {elapsed:.1f} s; printed {outputs}"
     assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
     assert "finished" not in stream(outputs, "stdout")
     assert result_of(ok(kc, "1 + 1")) == "2"
@@ -397,7 +397,6 @@ def install_kernel(cache):
 
 SHORT = "%install 'apple/swift-algorithms 1.2.1' Algorithms"
 # Seconds the first %install took, for the cached one to compare with.
-INSTALL_SECONDS = {}
 LONG = "%install '.package(url: \"https://github.com/apple/swift-algorithms\", from: \"1.2.1\")' Algorithms"
 USE = "import Algorithms\nArray([1, 2, 3].combinations(ofCount: 2))"
 
@@ -406,9 +405,7 @@ def test_install_builds_a_package_and_keeps_the_session(package_cache):
     km, kc = install_kernel(package_cache)
     try:
         ok(kc, "var before = 41\nfunc beforeHelper() -> Int { 1 }")
-        started = time.time()
         outputs = ok(kc, SHORT, timeout=600)
-        INSTALL_SECONDS["first"] = time.time() - started
         printed = stream(outputs, "stdout")
         assert "Installed Algorithms" in printed, outputs
         assert "Using the build" not in printed
@@ -422,12 +419,10 @@ def test_install_builds_a_package_and_keeps_the_session(package_cache):
 def test_a_second_kernel_uses_the_cached_build(package_cache):
     km, kc = install_kernel(package_cache)
     try:
-        started = time.time()
         outputs = ok(kc, SHORT, timeout=600)
-        cached = time.time() - started
-        assert "Using the build" in stream(outputs, "stdout"), outputs
-        first = INSTALL_SECONDS.get("first")
-        assert cached < 30 and (first is None or cached < first / 2), (cached, first)
+        # Built already: the kernel says so and builds nothing ("Building" is the first kernel's line).
+        printed = stream(outputs, "stdout")
+        assert "Using the build" in printed and "Building" not in printed, outputs
         assert result_of(ok(kc, USE)) == "[[1, 2], [1, 3], [2, 3]]"
         # The long form of the same dependency is the same build.
         outputs = ok(kc, LONG, timeout=600)

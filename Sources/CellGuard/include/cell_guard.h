@@ -35,8 +35,4 @@ int cell_guard_locate(uintptr_t address, const char **library, uintptr_t *offset
 /// of the process; what ended it is in `result`.
 int cell_guard_run(void (*body)(void *), void *context, size_t stack_size, cell_guard_result *result);
 
-/// Asks the running body to stop where it is (from a signal handler or another thread): it is tried
-/// every few milliseconds for `seconds`, and happens the first time the body is in cell code.
-void cell_guard_request_hard_stop(double seconds);
-
 #endif

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// OpenBLAS, loaded on first use so its kernel can be chosen first.
 ///

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Which implementation products and convolutions use: the runtime's own vector loops where they beat
 /// OpenBLAS (`NarrowProduct`, the direct stride-1 convolution of `ConvolutionLoops`), or OpenBLAS for every

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Sizes of a convolution, its scratch space and its two ways of computing.
 ///

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Tight loops of elementwise operations (`Ops`) over `Float` buffers: no per-element allocation, no
 /// bounds checks in the hot loops. The whole-array ones split large arrays across the cores.

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Elementwise math written so LLVM vectorises the loops that call it (libm's `expf` is a call per element).
 enum FastMath {

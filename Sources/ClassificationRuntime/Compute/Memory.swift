@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Allocation settings for a process that allocates and frees the same large buffers every batch.
 enum Memory {

@@ -1,5 +1,5 @@
-@_implementationOnly import Dispatch
-@_implementationOnly import Foundation
+internal import Dispatch
+internal import Foundation
 
 /// Splits large loops across the cores (2 here), as PyTorch does for its elementwise kernels.
 enum Parallel {

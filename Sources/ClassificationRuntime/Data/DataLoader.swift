@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Batches of a data set; a training loader reshuffles on every pass.
 public struct DataLoader: Sequence {

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// The real Fashion-MNIST: 60 000 training and 10 000 validation images of 28×28 clothing items in
 /// ten classes, from Debian's `dataset-fashion-mnist` (or `FASHION_MNIST_DIR`).

@@ -1,6 +1,6 @@
 // Implementation-only: cells import the runtime and must not need zlib's module map (no zlib type is stored).
-@_implementationOnly import CZlib
-@_implementationOnly import Foundation
+internal import CZlib
+internal import Foundation
 
 /// The IDX format of MNIST-like data sets (optionally gzip-compressed): a magic number giving the
 /// element type and rank, the dimensions as big-endian 32-bit integers, then the data.

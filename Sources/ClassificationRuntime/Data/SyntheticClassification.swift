@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Gaussian clusters, one per class: a small data set that needs no files (tests, examples).
 public final class SyntheticClassification: DataModule {

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Counts of (true class, predicted class) pairs over a data set, shown as a heat-map table.
 public struct ConfusionMatrix: NotebookDisplayable {

@@ -1,5 +1,5 @@
-@_implementationOnly import ExecutorWire
-@_implementationOnly import Foundation
+internal import ExecutorWire
+internal import Foundation
 
 @discardableResult
 public func display(svg: String) -> DisplayHandle { display(["image/svg+xml": svg, "text/plain": "<SVG image>"]) }

@@ -1,4 +1,4 @@
-@_implementationOnly import ExecutorWire
+internal import ExecutorWire
 
 /// A display in the notebook that can be replaced in place (`update_display_data`).
 public struct DisplayHandle: Sendable {

@@ -1,4 +1,4 @@
-@_implementationOnly import SVGPlot
+internal import SVGPlot
 
 extension FashionMNIST {
   /// Shows images of a batch with their text labels as an SVG grid (`nrows × ncols` images).

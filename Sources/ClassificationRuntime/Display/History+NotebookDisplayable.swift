@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension History: NotebookDisplayable {
   /// A table of epochs with their exact metrics.

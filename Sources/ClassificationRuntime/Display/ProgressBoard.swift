@@ -1,5 +1,5 @@
-@_implementationOnly import Foundation
-@_implementationOnly import SVGPlot
+internal import Foundation
+internal import SVGPlot
 
 /// Collects the points a model plots while it trains (the book's `ProgressBoard`).
 ///

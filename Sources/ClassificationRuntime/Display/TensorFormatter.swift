@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Text for a tensor: its shape, then its values with rows aligned, long dimensions elided.
 enum TensorFormatter {

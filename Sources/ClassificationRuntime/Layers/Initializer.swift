@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// How to fill a weight, given its fan-in and fan-out: `.xavierUniform`, `.normal(std:)`, `.zeros`.
 public struct Initializer {

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Finds parameters and layers inside an object by walking its stored properties (`Mirror`).
 enum Reflection {
@@ -21,7 +21,7 @@ enum Reflection {
         guard let unwrapped else { continue }
         if let tensor = unwrapped as? Tensor {
           if seen.insert(ObjectIdentifier(tensor)).inserted { found.append(tensor) }
-        } else if let object = unwrapped as? AnyObject, isModelObject(object) {
+        } else if case let object = unwrapped as AnyObject, isModelObject(object) {
           if seen.insert(ObjectIdentifier(object)).inserted {
             found.append(object)
             pending.append(object)

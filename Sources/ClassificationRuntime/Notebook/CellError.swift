@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Fails the running cell with a clear error without ending the session (no trap, state kept).
 ///

@@ -1,6 +1,6 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
-@_implementationOnly import ExecutorWire
+internal import ExecutorWire
 
 #if canImport(Glibc)
   import Glibc

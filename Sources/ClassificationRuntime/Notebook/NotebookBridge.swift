@@ -1,6 +1,6 @@
-@_implementationOnly import ExecutorWire
-@_implementationOnly import Foundation
-@_implementationOnly import Synchronization
+internal import ExecutorWire
+internal import Foundation
+internal import Synchronization
 
 #if canImport(Glibc)
   import Glibc

@@ -1,4 +1,4 @@
-@_implementationOnly import ExecutorWire
+internal import ExecutorWire
 
 /// Reads a line of input: in the kernel it asks the notebook (`input_request`); without stdin it returns nil at once.
 ///

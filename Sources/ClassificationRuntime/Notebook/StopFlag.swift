@@ -1,4 +1,4 @@
-@_implementationOnly import Synchronization
+internal import Synchronization
 
 /// Whether the user asked the running cell to stop (the toolbar's stop button, or SIGINT): long loops
 /// written in a cell check it, as `Trainer` does between batches.

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 // Elementwise operations as types. A closure passed into a parallel loop is called indirectly for every
 // element and blocks vectorisation; a generic parameter is specialised, so its body inlines into the loop.

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Whether operations record a graph; `withoutGrad` turns it off, like `torch.no_grad()`.
 /// Per thread, as in PyTorch: evaluation on one thread does not stop recording on another.

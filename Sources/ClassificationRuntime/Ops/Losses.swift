@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Cross-entropy between logits `[N, C]` and class indices `[N]`, fused with a stable log-softmax:
 /// exact at logits of ±1000, where softmax followed by log would give inf or nan.

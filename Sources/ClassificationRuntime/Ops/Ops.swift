@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 enum Ops {
   struct Add: BinaryOp { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b } }

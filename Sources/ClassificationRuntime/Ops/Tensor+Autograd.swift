@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Tensor {
   /// A result of an operation: it records its inputs when any of them needs a gradient.

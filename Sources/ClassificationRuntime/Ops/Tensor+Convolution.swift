@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Tensor {
   /// 2-D convolution of `[N, C, H, W]` with `weight` `[O, C, kh, kw]` (and `bias` `[O]`).

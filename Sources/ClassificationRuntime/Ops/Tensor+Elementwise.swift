@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Tensor {
   /// A binary operation with broadcasting; `da`/`db` give the local derivatives at each output element.

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// The matrix product of two 2-D tensors.
 public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor { a.matmul(b) }
@@ -44,7 +44,7 @@ extension Tensor {
     let (m, k, n) = (shape[0], shape[1], weight.shape[1])
     let rows = [Float](unsafeUninitializedCapacity: m * n) { rows, count in
       for i in 0..<m {
-        UnsafeMutableBufferPointer(rebasing: rows[(i * n)..<((i + 1) * n)]).initialize(from: bias.scalars)
+        _ = UnsafeMutableBufferPointer(rebasing: rows[(i * n)..<((i + 1) * n)]).initialize(from: bias.scalars)
       }
       count = m * n
     }

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Tensor {
   /// Average over `kernelSize × kernelSize` windows of `[N, C, H, W]`; with `padding`, the windows reach

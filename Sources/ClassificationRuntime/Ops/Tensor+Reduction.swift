@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Tensor {
   /// The tensor seen as `[outer, n, inner]` around `axis` (negative axes count from the end).

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Tensor {
   /// The same elements in another shape; one dimension may be -1 (inferred).

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// An n-dimensional array of `Float` (contiguous, row-major) that can record the operations on it
 /// for reverse-mode differentiation.

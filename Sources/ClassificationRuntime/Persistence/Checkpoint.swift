@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// A fit's state after an epoch, in one safetensors file (`epoch-<N>.safetensors` in the trainer's
 /// checkpoint folder): the model's tensors under their PyTorch names, the optimiser's buffers as

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 extension Module {
   /// Writes the model's weights as safetensors, named as PyTorch's `state_dict()` of the book's model

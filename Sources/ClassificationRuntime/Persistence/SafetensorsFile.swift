@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 #if canImport(Glibc)
   import Glibc

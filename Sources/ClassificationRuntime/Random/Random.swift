@@ -1,5 +1,5 @@
-@_implementationOnly import Foundation
-@_implementationOnly import Synchronization
+internal import Foundation
+internal import Synchronization
 
 /// The runtime's default random numbers: one seedable generator (`Xoshiro`) for the process, so a
 /// notebook's runs can be repeated, behind a lock so that threads drawing at the same time take turns

@@ -1,4 +1,4 @@
-@_implementationOnly import Synchronization
+internal import Synchronization
 
 /// A generator that one task uses in place of the default one (`Random.using`); locked, since the
 /// task's child tasks see it too.

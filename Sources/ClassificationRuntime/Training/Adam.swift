@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Adam (Kingma and Ba), with bias correction and optional L2 weight decay.
 public final class Adam: Optimizer {

@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// The base of every model, as in the d2l book: a network, a loss, an optimiser, and plotting.
 ///

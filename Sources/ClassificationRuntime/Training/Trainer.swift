@@ -1,4 +1,4 @@
-@_implementationOnly import Foundation
+internal import Foundation
 
 /// Fits a model to data: epochs of training steps, each followed by a validation pass.
 public final class Trainer {

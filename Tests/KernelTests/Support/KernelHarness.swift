@@ -1,5 +1,6 @@
 import Foundation
 import JupyterProtocol
+import SQLiteHistory
 import Testing
 
 @testable import Kernel
@@ -13,7 +14,9 @@ final class KernelHarness: @unchecked Sendable {
 
   init() {
     let box = LogBox()
-    kernel = Kernel(transport: transport, executing: executor, log: { box.append($0) })
+    // An in-memory SQLite database cannot fail to open short of running out of memory.
+    kernel = Kernel(
+      transport: transport, executing: executor, history: try! SQLiteHistory.inMemory(), log: { box.append($0) })
     logBox = box
     let kernel = self.kernel
     let stopped = self.stopped

@@ -105,6 +105,9 @@ final class RecordingTransport: KernelTransport, @unchecked Sendable {
 
   var all: [Record] { sync { records } }
 
+  /// How many delivered requests on a channel the kernel has not taken.
+  func unread(on channel: Channel) -> Int { sync { inbox[channel]?.count ?? 0 } }
+
   /// Everything sent in answer to one request, in order.
   func records(for id: String) -> [Record] { all.filter { $0.parentID == id } }
 

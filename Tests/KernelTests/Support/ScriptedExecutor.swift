@@ -61,7 +61,7 @@ final class ScriptedExecutor: CellExecuting, @unchecked Sendable {
     }
   }
 
-  func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionResult] {
+  func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionOutcome] {
     locked { _evaluated.append(expressions) }
     return expressions.mapValues { code in
       code == "fail" ? .failed(Self.boom) : .value(DisplayBundle(data: ["text/plain": "<\(code)>"]))
