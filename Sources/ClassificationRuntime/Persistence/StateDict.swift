@@ -93,7 +93,7 @@ enum StateDict {
       guard let value = Reflection.unwrapOptional(value) else { return }
       if let tensor = value as? Tensor {
         if seen.insert(ObjectIdentifier(tensor)).inserted { entries.append(.plain(name, tensor)) }
-      } else if let object = value as? AnyObject, Reflection.isModelObject(object) {
+      } else if case let object = value as AnyObject, Reflection.isModelObject(object) {
         if seen.insert(ObjectIdentifier(object)).inserted { visit(object: object, prefix: name + ".") }
       } else {
         // Arrays of layers or tensors, by index; a long [Float] is not walked (Mirror's children are lazy).
