@@ -33,6 +33,7 @@ extension ConvGeometry {
   /// edges.
   func im2colStrided(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
     let columns = images.count * span
+    if samePlane { return im2colSamePlane(images, from: input, into: cols) }
     for row in 0..<patch {
       let c = row / (kh * kw)
       let ky = row / kw % kh
@@ -60,10 +61,78 @@ extension ConvGeometry {
     }
   }
 
+  /// Whether the output plane is the input plane's size (stride 1, "same" padding: ResNet's, DenseNet's and
+  /// GoogLeNet's 3×3 and 5×5): then tap (ky, kx) is a shift of the whole plane by (ky − padding) rows and
+  /// (kx − padding) columns, and a row of the column matrix is one long run of the plane, but for the
+  /// `|kx − padding|` positions at each row's edge that the shift carries into the next row.
+  var samePlane: Bool { !runs && stride == 1 && outHeight == height && outWidth == width }
+
+  /// The valid output rows of tap row `ky`, and the long run of the flattened plane a tap's shift covers:
+  /// its start and length in output positions, and the shift.
+  @inline(__always)
+  func planeShift(ky: Int, kx: Int) -> (rows: Range<Int>, start: Int, count: Int, shift: Int, dx: Int) {
+    let (dy, dx) = (ky - padding, kx - padding)
+    // A tap that reaches past the whole plane (a 5×5 kernel over a 2×2 plane) reads only padding.
+    guard Swift.abs(dy) < height && Swift.abs(dx) < width else { return (0..<0, 0, 0, 0, 0) }
+    let rows = Swift.max(0, -dy)..<Swift.min(height, height - dy)
+    let start = rows.lowerBound * width + Swift.max(0, -dx)
+    let end = rows.upperBound * width - Swift.max(0, dx)
+    return (rows, start, Swift.max(0, end - start), dy * width + dx, dx)
+  }
+
+  /// `im2colStrided` for `samePlane`: each (row, image) one long copy of the shifted plane, then zeros where
+  /// the shift crossed a row's edge, and in the rows it left.
+  func im2colSamePlane(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+    let columns = images.count * span
+    let area = height * width
+    for row in 0..<patch {
+      let c = row / (kh * kw)
+      let (rows, start, count, shift, dx) = planeShift(ky: row / kw % kh, kx: row % kw)
+      for (j, n) in images.enumerated() {
+        let out = cols + row * columns + j * span
+        let plane = input + (n * channels + c) * area
+        (out).update(repeating: 0, count: start)
+        if count > 0 { (out + start).update(from: plane + start + shift, count: count) }
+        (out + start + count).update(repeating: 0, count: area - start - count)
+        if dx != 0 {
+          for oy in rows {
+            let edge = dx > 0 ? out + oy * width + width - dx : out + oy * width
+            edge.update(repeating: 0, count: Swift.abs(dx))
+          }
+        }
+      }
+    }
+  }
+
+  /// `col2im` for `samePlane`: the entries the shift carried across a row's edge are zeroed in the columns
+  /// (scratch), then each (row, image) is added back in one long run (adding those zeros changes nothing).
+  func col2imSamePlane(_ images: Range<Int>, from scratch: Scratch, into output: UnsafeMutablePointer<Float>) {
+    let columns = images.count * span
+    let area = height * width
+    for (j, n) in images.enumerated() {
+      for row in 0..<patch {
+        let c = row / (kh * kw)
+        let (rows, start, count, shift, dx) = planeShift(ky: row / kw % kh, kx: row % kw)
+        guard count > 0 else { continue }
+        let source = scratch.cols + row * columns + j * span
+        if dx != 0 {
+          for oy in rows {
+            let edge = dx > 0 ? source + oy * width + width - dx : source + oy * width
+            edge.update(repeating: 0, count: Swift.abs(dx))
+          }
+        }
+        let target = output + (n * channels + c) * area + start + shift
+        let from = source + start
+        for i in 0..<count { target[i] += from[i] }
+      }
+    }
+  }
+
   /// The adjoint of the column matrix for `images`: adds each entry of `scratch.cols` back into the input
   /// position it came from. `output` is the whole batch's `[N, C, H, W]` gradient, zero where these images
   /// are.
   func col2im(_ images: Range<Int>, from scratch: Scratch, into output: UnsafeMutablePointer<Float>) {
+    if samePlane { return col2imSamePlane(images, from: scratch, into: output) }
     let columns = images.count * span
     for (j, n) in images.enumerated() {
       let image = output + n * channels * height * width

@@ -82,6 +82,18 @@ final class CellResidual: Layer {
     checkGradients([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
   }
 
+  /// A wide convolution (sgemm's path) with "same" padding over planes smaller than its kernel (GoogLeNet's
+  /// 5×5 branch on a 2×2 plane at a small input): taps that reach past the whole plane read only padding.
+  @Test(arguments: [(5, 2, 2), (3, 1, 1), (3, 1, 4)])
+  func wideSamePaddingOnSmallPlanes(_ geometry: (Int, Int, Int)) {
+    let (k, padding, side) = geometry
+    let x = random([2, 3, side, side])
+    let w = random([40, 3, k, k], lower: -0.3, upper: 0.3)
+    let b = random([40])
+    #expect(ConvGeometry(input: x.shape, kernel: (k, k), outputs: 40, stride: 1, padding: padding).samePlane)
+    checkGradients([x, w, b]) { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: 1, padding: padding) }
+  }
+
   /// A grouped convolution equals its groups convolved apart, and its gradients match finite differences.
   @Test func groupedConvolution() {
     let conv = Conv2d(outputs: 4, kernelSize: 3, padding: 1, stride: 2, groups: 2)
