@@ -15,6 +15,15 @@ extension Tensor {
     eps: Float, activation: FusedActivation? = nil
   ) -> Tensor {
     require(rank == 2 || rank == 4, "BatchNorm expects [N, C] or [N, C, H, W], got \(shape)")
+    if rank == 2 {
+      // Per feature: the batch as one image of C channels of N values, [1, C, N, 1], so each feature's
+      // values are contiguous for the channel loops (in [N, C] they are C apart, one value per image).
+      let (n, c) = (shape[0], shape[1])
+      return transposed().reshaped([1, c, n, 1]).batchNormalized(
+        weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: training,
+        momentum: momentum, eps: eps, activation: activation
+      ).reshaped([c, n]).transposed()
+    }
     let (n, c) = (shape[0], shape[1])
     let spatial = rank == 4 ? shape[2] * shape[3] : 1
     require(
@@ -76,29 +85,37 @@ extension Tensor {
       written = count
     }
     return Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { outGrad in
-      // Through the activation first, its output recomputed from the input.
-      let grad =
-        activation.map {
-          Tensor.throughActivation(
-            $0, outGrad, input: self, channels: c, spatial: spatial, gamma: gamma, beta: beta, mean: mean,
-            invStd: invStd)
-        } ?? outGrad
+      // The gradient before the activation (its output recomputed from the input), stretch by stretch in
+      // the same pass as the sums below.
+      var activated = [Float](unsafeUninitializedCapacity: activation == nil ? 0 : outGrad.count) { $1 = $0.count }
       // Per channel: Σ dy and Σ dy · x̂; then dx = γ/σ · (dy − Σdy/M − x̂ · Σ(dy·x̂)/M) while training (the
       // statistics depend on x), dx = γ/σ · dy otherwise.
       var sumGrad = [Float](repeating: 0, count: c)
       var sumGradXHat = [Float](repeating: 0, count: c)
       let wantInput = self.requiresGrad
       var dx = [Float]()
-      grad.scalars.withUnsafeBufferPointer { g in
+      outGrad.scalars.withUnsafeBufferPointer { outG in
+        activated.withUnsafeMutableBufferPointer { activatedG in
+        let g = activation == nil ? outG.baseAddress! : UnsafePointer(activatedG.baseAddress!)
         self.scalars.withUnsafeBufferPointer { x in
           sumGrad.withUnsafeMutableBufferPointer { sg in
             sumGradXHat.withUnsafeMutableBufferPointer { sgx in
-              let (g, x, sg, sgx) = (g.baseAddress!, x.baseAddress!, sg.baseAddress!, sgx.baseAddress!)
+              let (x, sg, sgx) = (x.baseAddress!, sg.baseAddress!, sgx.baseAddress!)
+              let (outBase, activatedBase) = (outG.baseAddress!, activatedG.baseAddress)
               Parallel.chunks(c, work: self.count) { channels in
                 for ch in channels {
                   var (total, weighted) = (Double(0), Double(0))
+                  let scale = gamma[ch] * invStd[ch]
+                  let shift = beta[ch] - mean[ch] * scale
                   for image in 0..<n {
                     let offset = image * plane + ch * spatial
+                    if let activation, let target = activatedBase {
+                      // y = f(affine(x)), then g · f'(y), in place.
+                      let stretch = target + offset
+                      BatchNormLoops.affine(x + offset, into: stretch, count: spatial, scale: scale, shift: shift)
+                      activation.apply(stretch, count: spatial)
+                      activation.gradient(outBase + offset, output: stretch, into: stretch, count: spatial)
+                    }
                     let (t, w) = BatchNormLoops.gradientSums(
                       g + offset, x + offset, count: spatial, mean: mean[ch], invStd: invStd[ch])
                     total += t
@@ -112,7 +129,7 @@ extension Tensor {
           }
           if wantInput {
             dx = [Float](unsafeUninitializedCapacity: self.count) { dx, written in
-              let (g, x, d) = (g.baseAddress!, x.baseAddress!, dx.baseAddress!)
+              let (x, d) = (x.baseAddress!, dx.baseAddress!)
               Parallel.chunks(c, work: self.count) { channels in
                 for ch in channels {
                   let scale = gamma[ch] * invStd[ch]
@@ -131,6 +148,7 @@ extension Tensor {
             }
           }
         }
+        }
       }
       return [
         wantInput ? Tensor(shape: self.shape, scalars: dx) : nil,
@@ -138,41 +156,6 @@ extension Tensor {
         bias.requiresGrad ? Tensor(shape: [c], scalars: sumGrad) : nil,
       ]
     }
-  }
-}
-
-extension Tensor {
-  /// The gradient before `activation` from the one after it, where the activation's input is the affine
-  /// `x · scale + shift` of each channel (scale = γ/σ, shift = β − μ·scale) of `input`: recomputed here,
-  /// one channel's stretch at a time, instead of kept from the forward pass.
-  static func throughActivation(
-    _ activation: FusedActivation, _ grad: Tensor, input: Tensor, channels c: Int, spatial: Int, gamma: [Float],
-    beta: [Float], mean: [Float], invStd: [Float]
-  ) -> Tensor {
-    let n = input.shape[0]
-    let plane = c * spatial
-    let result = [Float](unsafeUninitializedCapacity: grad.count) { out, written in
-      grad.scalars.withUnsafeBufferPointer { g in
-        input.scalars.withUnsafeBufferPointer { x in
-          let (g, x, o) = (g.baseAddress!, x.baseAddress!, out.baseAddress!)
-          Parallel.chunks(c, work: grad.count) { channels in
-            for ch in channels {
-              let scale = gamma[ch] * invStd[ch]
-              let shift = beta[ch] - mean[ch] * scale
-              for image in 0..<n {
-                let offset = image * plane + ch * spatial
-                // y = f(affine(x)) into the output's place, then g · f'(y) in place of it.
-                BatchNormLoops.affine(x + offset, into: o + offset, count: spatial, scale: scale, shift: shift)
-                activation.apply(o + offset, count: spatial)
-                activation.gradient(g + offset, output: o + offset, into: o + offset, count: spatial)
-              }
-            }
-          }
-        }
-      }
-      written = grad.count
-    }
-    return Tensor(shape: grad.shape, scalars: result)
   }
 }
 
