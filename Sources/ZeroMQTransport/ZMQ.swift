@@ -1,6 +1,7 @@
 import CZeroMQ
 import Foundation
 import JupyterProtocol
+import Synchronization
 
 package struct ZMQError: Error, CustomStringConvertible {
   package let code: Int32
@@ -23,10 +24,24 @@ package struct ZMQError: Error, CustomStringConvertible {
 /// A ZeroMQ context; sockets live no longer than it.
 package final class ZMQContext: @unchecked Sendable {
   let handle: UnsafeMutableRawPointer
+  private let terminated = Mutex(false)
 
   package init() { handle = zmq_ctx_new() }
 
-  deinit { zmq_ctx_term(handle) }
+  /// Ends the context: blocking calls on its sockets return, and what their sockets still hold is sent
+  /// (within each socket's linger) once they are closed. Waits at most `seconds`.
+  func terminate(waiting seconds: Double) {
+    guard terminated.withLock({ done in defer { done = true }; return !done }) else { return }
+    zmq_ctx_shutdown(handle)
+    let finished = DispatchSemaphore(value: 0)
+    Thread.detachNewThread { [self] in
+      zmq_ctx_term(handle)
+      finished.signal()
+    }
+    _ = finished.wait(timeout: .now() + seconds)
+  }
+
+  deinit { if !terminated.withLock({ $0 }) { zmq_ctx_term(handle) } }
 }
 
 /// One ZeroMQ socket. It is owned by one thread at a time, as libzmq requires.
@@ -51,7 +66,15 @@ package final class ZMQSocket: @unchecked Sendable {
     zmq_setsockopt(handle, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
   }
 
-  deinit { zmq_close(handle) }
+  private let closed = Mutex(false)
+
+  /// Closes the socket now (what it still holds is sent within its linger); the socket's owner calls it.
+  package func close() {
+    guard closed.withLock({ done in defer { done = true }; return !done }) else { return }
+    zmq_close(handle)
+  }
+
+  deinit { close() }
 
   /// Whether this libzmq was built with CURVE security (libsodium or its own tweetnacl).
   package static var hasCurve: Bool { zmq_has("curve") == 1 }
@@ -149,7 +172,8 @@ package final class Heartbeat: @unchecked Sendable {
     let socket = self.socket
     let thread = Thread {
       while true {
-        guard let frames = try? socket.receive() else { return }
+        // (When the context ends, receive fails: the socket is closed so the context can finish.)
+        guard let frames = try? socket.receive() else { return socket.close() }
         try? socket.send(frames)
       }
     }

@@ -64,6 +64,15 @@ package final class ZeroMQTransport: KernelTransport, @unchecked Sendable {
 
   package func start() { heartbeat.start() }
 
+  /// Sends what the sockets still hold (a `shutdown_reply`, the last `status: idle`) before the process
+  /// exits: closes them and ends the context, waiting at most `seconds`. Exiting without it could drop the
+  /// reply to a shutdown request, and the client would wait for it in vain.
+  package func close(waiting seconds: Double) {
+    for socket in sockets.values { socket.close() }
+    iopub.withLock { $0.close() }
+    context.terminate(waiting: seconds)
+  }
+
   package func receive(on channels: Set<Channel>, timeout: Double?) -> (channel: Channel, envelope: Envelope)? {
     // Control first: an interrupt or a shutdown must not wait behind queued shell requests.
     let order = [Channel.control, .stdin, .shell].filter(channels.contains)

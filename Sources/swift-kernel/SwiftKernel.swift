@@ -20,7 +20,7 @@ enum Installation {
     ProcessInfo.processInfo.environment["SWIFT_KERNEL_RUNTIME"] ?? binDirectory + "/libClassificationRuntime.so"
   }
   /// A kernel for a connection, with its own work folder for compiled cells (the caller removes it).
-  static func makeKernel(connection: ConnectionInfo) throws -> (Kernel, URL) {
+  static func makeKernel(connection: ConnectionInfo) throws -> (Kernel, URL, ZeroMQTransport) {
     removeStaleWorkDirectories()
     let work = FileManager.default.temporaryDirectory.appendingPathComponent(
       "swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -35,7 +35,7 @@ enum Installation {
     let transport = try ZeroMQTransport(connection: connection, log: log)
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
     let history = try SQLiteHistory.open(log: log)
-    return (Kernel(transport: transport, executing: executing, history: history, log: log), work)
+    return (Kernel(transport: transport, executing: executing, history: history, log: log), work, transport)
   }
 
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.
@@ -74,14 +74,15 @@ struct KernelCommand: ParsableCommand {
   func run() throws {
     let connection: ConnectionInfo
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) } catch { throw ValidationError("\(error)") }
-    let (kernel, work) = try Installation.makeKernel(connection: connection)
+    let (kernel, work, transport) = try Installation.makeKernel(connection: connection)
     kernel.interruptOnSIGINT()
     if let parent = ProcessInfo.processInfo.environment["JPY_PARENT_PID"].flatMap(Int32.init), parent > 1 {
       kernel.stopWhenProcessEnds(parent)
     }
     kernel.run()
     try? FileManager.default.removeItem(at: work)
-    // Exit here: tearing down the ZeroMQ context would wait for the heartbeat thread's socket forever.
+    // The last replies go out before the process ends (a shutdown_reply was seen lost under load).
+    transport.close(waiting: 2)
     Foundation.exit(0)
   }
 }

@@ -41,18 +41,9 @@ enum FusedActivation {
 
   /// `gradient` over whole tensors, split across the cores when large.
   func gradient(_ grad: [Float], output y: [Float]) -> [Float] {
-    [Float](unsafeUninitializedCapacity: grad.count) { target, count in
-      grad.withUnsafeBufferPointer { g in
-        y.withUnsafeBufferPointer { y in
-          let (gradBase, yBase, targetBase) = (g.baseAddress!, y.baseAddress!, target.baseAddress!)
-          Parallel.chunks(g.count, work: g.count) { range in
-            gradient(
-              gradBase + range.lowerBound, output: yBase + range.lowerBound, into: targetBase + range.lowerBound,
-              count: range.count)
-          }
-        }
-      }
-      count = grad.count
+    switch self {
+    case .sigmoid: ElementwiseLoops.gradient(of: Ops.Sigmoid(), grad, output: y)
+    case .relu: ElementwiseLoops.gradient(of: Ops.ReLU(), grad, output: y)
     }
   }
 }

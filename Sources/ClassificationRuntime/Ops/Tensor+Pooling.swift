@@ -41,21 +41,32 @@ extension Tensor {
       }
       written = planes * oh * ow
     }
-    let inputShape = shape
-    return Tensor.result(shape: [shape[0], shape[1], oh, ow], scalars: out, inputs: [self]) { grad in
-      var dx = [Float](repeating: 0, count: planes * h * w)
+    return pooled(out, outputSize: (oh, ow)) { p, g, d in
+      for (i, r) in rows.enumerated() {
+        for (j, c) in columns.enumerated() {
+          let share = g[(p * oh + i) * ow + j] / Float(r.count * c.count)
+          for row in r { for col in c { d[(p * h + row) * w + col] += share } }
+        }
+      }
+    }
+  }
+
+  /// The result of a pooling of this tensor's planes into `out` (`outputSize` each), whose gradient `spread`
+  /// adds back plane by plane (plane, the output's gradient, the zeroed input gradient); the planes are split
+  /// across the cores, each adding into its own planes only.
+  private func pooled(
+    _ out: [Float], outputSize: (Int, Int),
+    _ spread: @escaping (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+  ) -> Tensor {
+    let (inputShape, planes, area) = (shape, shape[0] * shape[1], shape[2] * shape[3])
+    return Tensor.result(shape: [shape[0], shape[1], outputSize.0, outputSize.1], scalars: out, inputs: [self]) {
+      grad in
+      var dx = [Float](repeating: 0, count: planes * area)
       grad.scalars.withUnsafeBufferPointer { g in
         dx.withUnsafeMutableBufferPointer { dx in
           let (g, d) = (g.baseAddress!, dx.baseAddress!)
-          Parallel.chunks(planes, work: planes * h * w) { range in
-            for p in range {
-              for (i, r) in rows.enumerated() {
-                for (j, c) in columns.enumerated() {
-                  let share = g[(p * oh + i) * ow + j] / Float(r.count * c.count)
-                  for row in r { for col in c { d[(p * h + row) * w + col] += share } }
-                }
-              }
-            }
+          Parallel.chunks(planes, work: planes * area) { range in
+            for p in range { spread(p, g, d) }
           }
         }
       }
@@ -126,35 +137,22 @@ extension Tensor {
       }
       written = planes * oh * ow
     }
-    let inputShape = shape
-    return Tensor.result(shape: [shape[0], shape[1], oh, ow], scalars: out, inputs: [self]) { grad in
-      var dx = [Float](repeating: 0, count: planes * h * w)
-      grad.scalars.withUnsafeBufferPointer { g in
-        dx.withUnsafeMutableBufferPointer { dx in
-          let (g, d) = (g.baseAddress!, dx.baseAddress!)
-          // Planes are independent: each core adds into its own planes only.
-          Parallel.chunks(planes, work: planes * h * w) { range in
-            for p in range {
-              let base = p * h * w
-              for i in 0..<oh {
-                for j in 0..<ow {
-                  let o = (p * oh + i) * ow + j
-                  if maximum {
-                    let at = Int(winners[o])
-                    d[base + (i * s - pad + at / k) * w + j * s - pad + at % k] += g[o]
-                  } else {
-                    let share = g[o] / area
-                    for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
-                      for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
-                    }
-                  }
-                }
-              }
+    return pooled(out, outputSize: (oh, ow)) { p, g, d in
+      let base = p * h * w
+      for i in 0..<oh {
+        for j in 0..<ow {
+          let o = (p * oh + i) * ow + j
+          if maximum {
+            let at = Int(winners[o])
+            d[base + (i * s - pad + at / k) * w + j * s - pad + at % k] += g[o]
+          } else {
+            let share = g[o] / area
+            for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
+              for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
             }
           }
         }
       }
-      return [Tensor(shape: inputShape, scalars: dx)]
     }
   }
 

@@ -14,7 +14,7 @@ func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], gzip: Bool) {
     _ = data.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
     gzclose(file)
   } else {
-    FileManager.default.createFile(atPath: path, contents: Data(data))
+    #expect(FileManager.default.createFile(atPath: path, contents: Data(data)))
   }
 }
 
@@ -44,7 +44,7 @@ func labels(_ loader: DataLoader, _ generator: inout Xoshiro) -> [Float] {
   }
 
   @Test func rejectsMalformedIDX() {
-    FileManager.default.createFile(atPath: directory + "/bad", contents: Data([1, 2, 3, 4, 5]))
+    #expect(FileManager.default.createFile(atPath: directory + "/bad", contents: Data([1, 2, 3, 4, 5])))
     #expect(throws: DataSetError.self) { try IDX.read(directory + "/bad") }
     writeIDX(directory + "/short", shape: [10], bytes: [1, 2], gzip: false)
     #expect(throws: DataSetError.self) { try IDX.read(directory + "/short") }
