@@ -97,6 +97,8 @@ open class Module {
   /// The sizing pass evaluates (as if `training` were false): batch normalization's running statistics and
   /// dropout's random draws are left as they were, and a sample of one example is enough.
   public func applyInit(_ sampleInput: Tensor, _ initializer: Initializer) {
+    // A user's own `applyInit` (the book's `model.apply_init(...)`) wins over the model's first-batch one.
+    initializerOnFirstBatch = nil
     let modal = Reflection.objects(in: self).compactMap { $0 as? TrainingModeAware }
     let modes = modal.map(\.isTraining)
     for layer in modal { layer.isTraining = false }

@@ -143,3 +143,20 @@ final class CellResidual: Layer {
     #expect(accuracy >= 0.68, "validation accuracy \(accuracy)")
   }
 }
+
+@Suite(.seededRandom(4)) struct FirstBatchInitialisationTests {
+  /// The book's models Xavier-initialise on their first batch, unless the user ran `applyInit` first (the
+  /// book's `model.apply_init(...)`): then the user's initialiser stays.
+  @Test func aUsersApplyInitWinsOverTheFirstBatchOne() {
+    let model = LeNet()
+    model.applyInit(Tensor(zeros: [1, 1, 28, 28]), .zeros)
+    _ = withoutGrad { model(Tensor(zeros: [2, 1, 28, 28])) }
+    let weights = Reflection.objects(in: model).compactMap { ($0 as? Conv2d)?.weight }
+    #expect(weights.count == 2 && weights.allSatisfy { $0.scalars.allSatisfy { $0 == 0 } })
+    let fresh = LeNet()
+    _ = withoutGrad { fresh(Tensor(zeros: [2, 1, 28, 28])) }
+    let first = Reflection.objects(in: fresh).compactMap { ($0 as? Conv2d)?.weight }[0]
+    let bound = (6 / Float(25 + 6 * 25)).squareRoot()
+    #expect(first.scalars.contains { $0 != 0 } && first.scalars.allSatisfy { abs($0) <= bound })
+  }
+}
