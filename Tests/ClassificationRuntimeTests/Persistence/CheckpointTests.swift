@@ -99,7 +99,7 @@ final class DropoutNet: Classifier {
   }
 
   @Test func aCheckpointThatDoesNotFitChangesNothing() throws {
-    try withTemporaryDirectory { dir in
+    withTemporaryDirectory { dir in
       var generator = Xoshiro(seed: 5)
       Random.using(&generator) {
         let model = DropoutNet(adam: false)

@@ -39,11 +39,7 @@ open class DenseNet: Classifier {
   }
 
   /// ResNet's stem.
-  open func b1() -> Sequential {
-    Sequential(
-      Conv2d(outputs: 64, kernelSize: 7, padding: 3, stride: 2), BatchNorm(), ReLU(),
-      MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
-  }
+  open func b1() -> Sequential { ResNet.stem() }
 
   /// The book's `conv_block`: batch normalization, ReLU, a 3×3 convolution.
   public static func convBlock(numChannels: Int) -> Sequential {

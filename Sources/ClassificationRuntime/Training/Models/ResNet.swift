@@ -38,7 +38,10 @@ open class ResNet: Classifier {
   }
 
   /// The stem: a 7×7 convolution with stride 2, batch normalization, ReLU, 3×3 max pooling with stride 2.
-  open func b1() -> Sequential {
+  open func b1() -> Sequential { ResNet.stem() }
+
+  /// ResNet's stem, which DenseNet uses too.
+  public static func stem() -> Sequential {
     Sequential(
       Conv2d(outputs: 64, kernelSize: 7, padding: 3, stride: 2), BatchNorm(), ReLU(),
       MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
