@@ -168,7 +168,7 @@ def cnn_steps(args, python, bench, peak_gflops):
     print(f"{'model':<16} {'side':>4} {'swift s':>8} {'torch s':>8} {'ratio':>6} {'rounds':>14} {'swift MB':>9} "
           f"{'torch MB':>9} {'mem':>5} {'swift params':>13} {'torch params':>13}")
     for model, side, s_time, t_time, s_params, t_params, s_mb, t_mb, ratios in rows:
-        target = TARGET_RATIO.get(model, 1.0) if model not in ("bnlenet",) else 1.0
+        target = 1.0  # a step of every model; BNLeNet's 0.6x is its full epoch's target, above
         print(f"{model:<16} {side:>4} {s_time:>8.3f} {t_time:>8.3f} {s_time / t_time:>5.2f}x "
               f"{' '.join(f'{r:.2f}' for r in ratios):>14} {s_mb:>9.0f} {t_mb:>9.0f} {s_mb / t_mb:>4.2f}x "
               f"{s_params:>13,} {t_params:>13,}   time {'met' if s_time / t_time <= target else 'NOT met'}, "

@@ -51,4 +51,40 @@ enum SIMDLanes {
       for x in 0..<count { target[x] = source[x] + shift }
     }
   }
+
+  /// Σ (x − shift) in 16 lanes (a scalar loop of Float additions is not vectorised: it would reorder them).
+  @inline(__always)
+  static func sum(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
+    var (lanes, i) = (Vector(repeating: 0), 0)
+    let s = Vector(repeating: shift)
+    while i + width <= count {
+      lanes += load(x + i) - s
+      i += width
+    }
+    var result = Self.total(lanes)
+    while i < count {
+      result += x[i] - shift
+      i += 1
+    }
+    return result
+  }
+
+  /// Σ (x − shift)².
+  @inline(__always)
+  static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
+    var (lanes, i) = (Vector(repeating: 0), 0)
+    let s = Vector(repeating: shift)
+    while i + width <= count {
+      let d = load(x + i) - s
+      lanes += d * d
+      i += width
+    }
+    var result = Self.total(lanes)
+    while i < count {
+      let d = x[i] - shift
+      result += d * d
+      i += 1
+    }
+    return result
+  }
 }

@@ -165,50 +165,14 @@ enum BatchNormLoops {
   /// Double across stretches: the sums of a large batch lose Float's precision).
   static func statistics(_ x: UnsafePointer<Float>, images: Int, pitch: Int, count: Int) -> (Float, Float) {
     var total = Double(0)
-    for image in 0..<images { total += Double(sum(x + image * pitch, count: count, shift: 0)) }
+    for image in 0..<images { total += Double(SIMDLanes.sum(x + image * pitch, count: count, shift: 0)) }
     let m = total / Double(images * count)
     var squares = Double(0)
-    for image in 0..<images { squares += Double(sumOfSquares(x + image * pitch, count: count, shift: Float(m))) }
+    for image in 0..<images { squares += Double(SIMDLanes.sumOfSquares(x + image * pitch, count: count, shift: Float(m))) }
     return (Float(m), Float(squares / Double(images * count)))
   }
 
   typealias Vector = SIMDLanes.Vector
-
-  /// Σ (x − shift) in 16 lanes (a scalar loop of Float additions is not vectorised: it would reorder them).
-  @inline(__always)
-  static func sum(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
-    var (lanes, i) = (Vector(repeating: 0), 0)
-    let s = Vector(repeating: shift)
-    while i + SIMDLanes.width <= count {
-      lanes += SIMDLanes.load(x + i) - s
-      i += SIMDLanes.width
-    }
-    var total = SIMDLanes.total(lanes)
-    while i < count {
-      total += x[i] - shift
-      i += 1
-    }
-    return total
-  }
-
-  /// Σ (x − shift)².
-  @inline(__always)
-  static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int, shift: Float) -> Float {
-    var (lanes, i) = (Vector(repeating: 0), 0)
-    let s = Vector(repeating: shift)
-    while i + SIMDLanes.width <= count {
-      let d = SIMDLanes.load(x + i) - s
-      lanes += d * d
-      i += SIMDLanes.width
-    }
-    var total = SIMDLanes.total(lanes)
-    while i < count {
-      let d = x[i] - shift
-      total += d * d
-      i += 1
-    }
-    return total
-  }
 
   @inline(__always)
   static func affine(

@@ -32,7 +32,7 @@ extension Tensor {
             for (i, r) in rows.enumerated() {
               for (j, c) in columns.enumerated() {
                 var total: Float = 0
-                for row in r { total += BatchNormLoops.sum(x + (p * h + row) * w + c.lowerBound, count: c.count, shift: 0) }
+                for row in r { total += SIMDLanes.sum(x + (p * h + row) * w + c.lowerBound, count: c.count, shift: 0) }
                 y[(p * oh + i) * ow + j] = total / Float(r.count * c.count)
               }
             }
