@@ -335,8 +335,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
       ?? (trap.stackOverflow
         ? "Stack overflow: the recursion went too deep"
         : "signal \(trap.signal): \(String(cString: strsignal(trap.signal)))")
+    // A refused allocation is the user's mistake, as Python's MemoryError is; it gets that name.
+    let name = trap.signal == SIGABRT ? "MemoryError" : "FatalError"
     return .failed(
-      CellError(name: "FatalError", value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
+      CellError(name: name, value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
   }
 
   /// "Fatal error: …", then where in which cell, and that line of the cell.

@@ -238,13 +238,14 @@ package final class Kernel: @unchecked Sendable {
   }
 
   /// Turns a cell's outcome into its outputs, reply and idle. After an error with `stop_on_error`, the
-  /// execute requests already queued are aborted first: a request sent once the client has this
-  /// reply must run.
+  /// execute requests already queued are aborted: taken off the queue before this reply is sent (a
+  /// request sent once the client has this reply must run), answered after it.
   private func finishExecution(_ outcome: ExecutionOutcome, userExpressions: [String: ExpressionOutcome]) {
     guard let cell = running else { return }
     running = nil
     let parent = cell.request.message.header
     let content: JSON
+    var aborted: [Envelope] = []
     switch outcome {
     case .ok(let result):
       if let result {
@@ -263,26 +264,31 @@ package final class Kernel: @unchecked Sendable {
       ]
     case .failed(let error):
       if !cell.silent { publish("error", content: error.json, parent: parent) }
-      if cell.stopOnError { abortQueuedExecutions() }
+      // Taken before this reply goes out, answered after it: replies keep the order of the requests.
+      aborted = cell.stopOnError ? queuedExecutions() : []
       content = errorReply(error, count: cell.count)
     }
     close(cell.request, on: cell.channel, with: Answer(type: "execute_reply", content: content))
+    for request in aborted {
+      log("aborted execute_request \(request.message.id): an earlier cell failed (stop_on_error)")
+      publishStatus("busy", parent: request.message.header)
+      close(request, on: .shell, with: Answer(type: "execute_reply", content: ["status": "aborted"]))
+    }
   }
 
-  /// Answers the execute requests already queued on shell with an error, as `stop_on_error` asks;
-  /// other requests read on the way are kept to be served next.
-  private func abortQueuedExecutions() {
-    let aborted = CellError(
-      name: "ExecutionAborted", value: "an earlier cell failed", traceback: ["Not run: an earlier cell failed."])
+  /// The execute requests already queued on shell, which `stop_on_error` aborts: they are answered
+  /// `status: "aborted"`, as ipykernel answers them (clients take it as "not run"). Requests of other types
+  /// read on the way are kept to be served next.
+  private func queuedExecutions() -> [Envelope] {
+    var executions: [Envelope] = []
     while let (_, request) = transport.receive(on: [.shell], timeout: 0) {
-      guard request.message.type == "execute_request" else {
+      if request.message.type == "execute_request" {
+        executions.append(request)
+      } else {
         deferredShell.append(request)
-        continue
       }
-      publishStatus("busy", parent: request.message.header)
-      close(
-        request, on: .shell, with: Answer(type: "execute_reply", content: errorReply(aborted, count: executionCount)))
     }
+    return executions
   }
 
   private func errorReply(_ error: CellError, count: Int) -> JSON {

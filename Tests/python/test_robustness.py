@@ -72,6 +72,41 @@ def test_interrupt_message_stops_an_endless_loop_and_keeps_the_session(kernel):
     assert reply["status"] == "ok" and result_of(outputs) == "43"
 
 
+def test_an_interrupt_with_cells_queued_answers_in_request_order(kernel):
+    # The interrupted cell is answered first, then the cells queued behind it, "aborted" as ipykernel
+    # answers them (nbclient and JupyterLab take that as "not run").
+    km, kc = kernel
+    running = kc.execute('print("spinning")\nwhile true {}')
+    wait_for_output(kc, running)
+    queued = [kc.execute('print("queued 1")'), kc.execute('print("queued 2")')]
+    km.interrupt_kernel()
+    order = [kc.get_shell_msg(timeout=60) for _ in range(3)]
+    assert [msg["parent_header"]["msg_id"] for msg in order] == [running] + queued
+    assert order[0]["content"]["status"] == "error" and order[0]["content"]["ename"] == "Interrupted"
+    assert [msg["content"] for msg in order[1:]] == [{"status": "aborted"}] * 2
+    reply, outputs = execute(kc, "40 + 2")
+    assert reply["status"] == "ok" and result_of(outputs) == "42"
+
+
+def test_a_refused_allocation_is_a_memory_error_that_keeps_the_session(kernel):
+    # As Python's MemoryError: the user's mistake, not a crash. Values of earlier cells stay.
+    km, kc = kernel
+    execute(kc, "var kept = 41\nlet weights = Tensor(ones: [2, 2])")
+    pid = executor_pid(km)
+    reply, outputs = execute(kc, 'print("before")\nlet huge = [UInt8](repeating: 1, count: 1 << 42)\nprint(huge.count)')
+    assert reply["status"] == "error" and reply["ename"] == "MemoryError", reply
+    assert "failed to allocate 4398046511" in reply["evalue"]
+    traceback = "\n".join(reply["traceback"])
+    assert f"at <Cell {reply['execution_count']}>:2" in traceback and "state is kept" in traceback
+    assert text_of(outputs) == "before\n"
+    assert executor_pid(km) == pid, "the same executor, not a restarted one"
+    # A second failure is caught as the first was; then the session's values are all there.
+    reply, _ = execute(kc, "let again = [Double](repeating: 0, count: 1 << 41)")
+    assert reply["ename"] == "MemoryError"
+    reply, outputs = execute(kc, "kept += 1\nkept + Int(weights.sum().scalars[0])")
+    assert reply["status"] == "ok" and result_of(outputs) == "46"
+
+
 def test_an_interrupt_while_a_cell_compiles_stops_the_compile(kernel):
     km, kc = kernel
     execute(kc, "var kept = 7")
@@ -103,6 +138,15 @@ def _compiler_of(km, timeout=60):
                 pass
         time.sleep(0.01)
     raise AssertionError("no compiler started")
+
+
+def executor_pid(km):
+    """The pid of the kernel's executor child (`swift-kernel executor …`)."""
+    import psutil
+    kernel = psutil.Process(km.provisioner.process.pid)
+    pids = [c.pid for c in kernel.children() if c.cmdline()[1:2] == ["executor"]]
+    assert len(pids) == 1, [c.cmdline() for c in kernel.children()]
+    return pids[0]
 
 
 def test_a_shape_mismatch_names_both_shapes_and_keeps_the_session(kernel):
