@@ -56,6 +56,9 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     self.compiler = compiler
     self.launch = launch
     self.interruptGrace = interruptGrace
+    // A child that died since the last look (the executor killed between cells, the completion server)
+    // must cost a write's EPIPE, never this process: SIGPIPE's default would end the kernel in silence.
+    signal(SIGPIPE, SIG_IGN)
     names = NameIndex(
       runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
     wakePipe = try Subprocess.pipe()
@@ -204,9 +207,13 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     defer { batcher.flush() }
     let output = batcher.sink
     if executor == nil { startExecutor() }
-    guard let executor,
-      executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
-    else {
+    let command = ExecutorCommand.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin)
+    if let current = executor, !current.send(command) {
+      // It died since the last cell and its pipes had not told yet: a new one runs the cell.
+      noticeExitBetweenCells(output, knownDead: true)
+      _ = executor?.send(command)
+    }
+    guard let executor else {
       return .failed(
         CellError(
           name: "ExecutorError", value: "the executor is not running",
@@ -244,7 +251,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
         case .cellError(let name, let value):
           if reported == nil { reported = CellError(name: name, value: value, traceback: ["\(name): \(value)"]) }
         case .finished(let outcome):
-          let held = stderr.finish()
+          let held = stderr.finish(trapped: { if case .trapped = outcome { true } else { false } }())
           if !held.isEmpty { output.emit(.stream(name: .stderr, text: held)) }
           switch outcome {
           case .ok: return reported.map(ExecutionOutcome.failed) ?? .ok(result: result)
@@ -384,12 +391,13 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   /// An executor that ended between cells (killed from outside, a trap on a background thread) is
   /// reported on the next cell's stderr, with what it printed before it ended.
-  private func noticeExitBetweenCells(_ output: OutputSink) {
+  /// `knownDead`: a write to it failed, so it has ended even if its pipes have not said so yet.
+  private func noticeExitBetweenCells(_ output: OutputSink, knownDead: Bool = false) {
     guard let executor else { return }
     var stderr = StderrRelay()
     relayStreams(of: executor, stderr: &stderr, to: output)
     _ = executor.pendingEvents()
-    guard executor.eventsClosed else { return }
+    guard executor.eventsClosed || knownDead else { return }
     let status = executor.reap()
     let lost = restartExecutor()
     output.emit(

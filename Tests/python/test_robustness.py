@@ -149,6 +149,47 @@ def executor_pid(km):
     return pids[0]
 
 
+def test_a_lost_global_read_through_a_function_is_an_error_not_a_silent_rerun(kernel):
+    # After a restart, a function of an earlier cell that reads that cell's global would run its
+    # initialiser again in silence (with its side effects, and the first value, not the last).
+    km, kc = kernel
+    reply, outputs = execute(kc, 'var count: Int = { print("initialising count"); return 5 }()\nfunc peek() -> Int { count }')
+    defining = reply["execution_count"]
+    assert text_of(outputs) == "initialising count\n"
+    execute(kc, "count = 9")
+    # Killed between cells, and the next request sent at once: the kernel may write to the dead
+    # executor before its pipes say it ended (that write's SIGPIPE used to end the kernel in silence).
+    os.kill(executor_pid(km), signal.SIGKILL)
+    reply, outputs = execute(kc, "peek()")
+    assert "The executor stopped unexpectedly (signal 9: Killed)" in text_of(outputs)
+    assert reply["status"] == "error" and reply["ename"] == "FatalError", reply
+    assert f"'count' has no value: <Cell {defining}>" in reply["evalue"]
+    assert f"run <Cell {defining}> again" in reply["evalue"]
+    assert "initialising count" not in text_of(outputs)
+    # The same holds for a global its cell never reached, because it stopped before the line.
+    reply, _ = execute(kc, 'func readLater() -> Int { later }\nlet none: [Int] = []\nprint(none[1])\nlet later = 7')
+    assert reply["ename"] == "FatalError"
+    reply, _ = execute(kc, "readLater()")
+    assert reply["status"] == "error" and "'later' has no value" in reply["evalue"], reply
+    # Running the defining cell again gives the function its value back.
+    execute(kc, 'var count: Int = { print("initialising count"); return 5 }()\nfunc peek() -> Int { count }')
+    reply, outputs = execute(kc, "peek()")
+    assert reply["status"] == "ok" and result_of(outputs) == "5"
+
+
+def test_text_that_looks_like_a_trap_report_is_shown_when_no_trap_follows(kernel):
+    # The kernel holds back what follows "Fatal error" on stderr, a trap's message; a user's own line
+    # that only looks like one, and what follows it, are shown when the cell ends without a trap.
+    km, kc = kernel
+    reply, outputs = execute(
+        kc, 'import Foundation\nfunc err(_ s: String) { FileHandle.standardError.write(s.data(using: .utf8)!) }\n'
+            'err("Fatal error: only my log\\n")\nerr("after it\\n")\nprint("done")\n1 + 1')
+    assert reply["status"] == "ok", reply
+    stderr = "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stderr")
+    assert stderr == "Fatal error: only my log\nafter it\n"
+    assert result_of(outputs) == "2"
+
+
 def test_a_shape_mismatch_names_both_shapes_and_keeps_the_session(kernel):
     km, kc = kernel
     execute(kc, "var kept = 1")
