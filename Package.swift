@@ -95,7 +95,7 @@ let package = Package(
       path: "Tests/SQLiteHistoryTests"),
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
     .testTarget(
-      name: "ExecutorHostTests", dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler"],
+      name: "ExecutorHostTests", dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler", "Kernel"],
       path: "Tests/ExecutorHostTests"),
   ]
 )

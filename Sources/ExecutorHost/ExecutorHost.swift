@@ -45,6 +45,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     /// The compiler or linker running for a cell, which an interrupt stops.
     var tool: pid_t?
     var busy = false
+    /// The cell being worked on (`CellRequest.serial`), while `busy`.
+    var serial = 0
+    /// An interrupt for a cell the execution thread had not started yet; it applies when that one starts.
+    var pendingInterrupt: Int?
     var interrupted = false
     var interruptDeadline: Date?
     var shutDown = false
@@ -81,8 +85,9 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     defer { work.unlock() }
     noticeExitBetweenCells(output)
     inspected = [:]
-    beginWork()
+    beginWork(serial: cell.serial)
     defer { endWork() }
+    if control.withLock({ $0.interrupted }) { return .failed(Self.interruptedBeforeItStartedError) }
     let steps: [CellStep]?
     do {
       steps = try Magics.steps(of: cell.code)
@@ -169,9 +174,12 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     }
   }
 
-  package func interrupt() {
+  package func interrupt(serial: Int) {
     let pid = control.withLock { state -> pid_t? in
-      guard state.busy else { return nil }
+      guard state.busy, state.serial == serial else {
+        if serial > state.serial { state.pendingInterrupt = serial }  // not started yet
+        return nil
+      }
       state.interrupted = true
       if state.interruptDeadline == nil { state.interruptDeadline = Date().addingTimeInterval(interruptGrace) }
       return state.pid
@@ -304,6 +312,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
       "Interrupted: the cell was interrupted while it compiled, so it did not run; the session's state is kept."
     ])
 
+  static let interruptedBeforeItStartedError = CellError(
+    name: "Interrupted", value: "the cell was interrupted before it started",
+    traceback: ["Interrupted: the cell was interrupted before it started, so it did not run; the session's state is kept."])
+
   static let interruptedError = CellError(
     name: "Interrupted", value: "the cell was interrupted",
     traceback: ["Interrupted: the cell stopped early at your request; the session's state is kept."])
@@ -432,11 +444,21 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     return compiler.loseValues()
   }
 
-  private func beginWork() {
+  /// `serial` is the cell's; nil keeps the current one (a cell's user expressions, an inspection).
+  private func beginWork(serial: Int? = nil) {
     control.withLock { state in
       state.busy = true
       state.interrupted = false
       state.interruptDeadline = nil
+      if let serial {
+        state.serial = serial
+        // Interrupted before it started: it does not run (nor compile).
+        if state.pendingInterrupt == serial {
+          state.interrupted = true
+          state.interruptDeadline = Date().addingTimeInterval(interruptGrace)
+        }
+        state.pendingInterrupt = nil
+      }
     }
   }
 

@@ -22,6 +22,8 @@ package final class Kernel: @unchecked Sendable {
   private var running: RunningCell?
   /// Shell requests read while aborting after an error, served before any new one.
   private var deferredShell: [Envelope] = []
+  /// The serial of the last cell started (`CellRequest.serial`).
+  private var cellSerial = 0
   private var stopping = false
 
   /// What other threads tell the dispatcher; `post` wakes it.
@@ -44,6 +46,7 @@ package final class Kernel: @unchecked Sendable {
     var silent: Bool
     var storeHistory: Bool
     var stopOnError: Bool
+    var serial: Int
     /// `exit` or `quit` alone: nothing runs, and the reply asks the client to exit (IPython's `ask_exit`
     /// payload, which `jupyter console` acts on).
     var asksExit = false
@@ -205,12 +208,13 @@ package final class Kernel: @unchecked Sendable {
     }
     if storeHistory { history.append(line: count, input: code) }
     let asksExit = Self.asksExit(code)
+    cellSerial += 1
     running = RunningCell(
       request: request, channel: channel, count: count, silent: silent, storeHistory: storeHistory,
-      stopOnError: content["stop_on_error"]?.bool ?? true, asksExit: asksExit)
+      stopOnError: content["stop_on_error"]?.bool ?? true, serial: cellSerial, asksExit: asksExit)
 
     let output = sink(parent: parent, silent: silent, allowStdin: allowStdin)
-    let cell = CellRequest(code: code, label: count, allowStdin: allowStdin)
+    let cell = CellRequest(code: code, label: count, allowStdin: allowStdin, serial: cellSerial)
     executionQueue.async { [executing] in
       let outcome =
         code.allSatisfy(\.isWhitespace) || asksExit ? .ok(result: nil) : executing.execute(cell, output: output)
@@ -299,8 +303,10 @@ package final class Kernel: @unchecked Sendable {
   }
 
   private func interruptRunningCell() {
-    guard running != nil else { return }
-    executing.interrupt()
+    guard let cell = running else { return }
+    // The execution thread may not have started the cell yet: the executing side keeps the interrupt
+    // for it (it used to be lost, and the cell then ran to its end).
+    executing.interrupt(serial: cell.serial)
     running?.input?.fulfil(nil)
     running?.input = nil
   }

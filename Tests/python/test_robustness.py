@@ -107,6 +107,26 @@ def test_a_refused_allocation_is_a_memory_error_that_keeps_the_session(kernel):
     assert reply["status"] == "ok" and result_of(outputs) == "46"
 
 
+def test_an_interrupt_sent_right_after_its_cell_is_never_lost(kernel):
+    # The interrupt may reach the kernel before its execution thread has started the cell; it is kept
+    # for that cell (it used to be dropped, and the endless loop below then never ended).
+    km, kc = kernel
+    execute(kc, "var kept = 1")
+    for _ in range(5):
+        msg_id = kc.execute("while true {}")
+        # Once the kernel has taken the request (its execute_input), not necessarily started it. (An
+        # interrupt that overtakes its execute_request on another socket finds nothing to interrupt,
+        # as in ipykernel: the channels keep no order between them.)
+        wait_for(kc, msg_id, "execute_input")
+        km.interrupt_kernel()
+        reply = wait_reply(kc, msg_id, timeout=30)["content"]
+        assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
+    # An interrupt meant for a cell that has ended is not kept for the next one.
+    km.interrupt_kernel()
+    reply, outputs = execute(kc, "kept + 1")
+    assert reply["status"] == "ok" and result_of(outputs) == "2"
+
+
 def test_an_interrupt_while_a_cell_compiles_stops_the_compile(kernel):
     km, kc = kernel
     execute(kc, "var kept = 7")
@@ -138,6 +158,14 @@ def _compiler_of(km, timeout=60):
                 pass
         time.sleep(0.01)
     raise AssertionError("no compiler started")
+
+
+def wait_for(kc, msg_id, msg_type, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(deadline - time.time(), 0.1))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == msg_type:
+            return msg
 
 
 def executor_pid(km):
