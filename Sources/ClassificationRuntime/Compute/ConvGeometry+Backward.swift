@@ -1,8 +1,10 @@
 extension ConvGeometry {
   /// The gradients of the input (into `inputGrad`, zeroed by the caller) and of the weights (each core's
   /// partial sum into its slice of `weightPartials`, `weightGradientSize` apart), either may be nil.
+  /// A ReLU's output may come as its `positiveBits` (`outputBits`) instead of `output`.
   func backward(
-    outGrad: UnsafePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
+    outGrad: UnsafePointer<Float>, output: UnsafePointer<Float>, outputBits: UnsafePointer<UInt8>? = nil,
+    input: UnsafePointer<Float>,
     weights: UnsafePointer<Float>,
     weightPartials: UnsafeMutablePointer<Float>?, biasPartials: UnsafeMutablePointer<Float>?,
     inputGrad: UnsafeMutablePointer<Float>?
@@ -35,6 +37,9 @@ extension ConvGeometry {
             if pooled {
               activation.gradient(
                 inPlace: scratch.activated, output: output + first, count: images.count * outputs * hw)
+            } else if let outputBits {
+              ElementwiseLoops.reluGradient(
+                chunkGrad, bits: outputBits, from: first, into: scratch.activated, count: images.count * outputs * hw)
             } else {
               activation.gradient(
                 chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)

@@ -34,6 +34,21 @@ enum ElementwiseLoops {
     for i in 0..<count { values[i] = f.gradient(values[i], output: y[i]) }
   }
 
+  /// `grad[i] · f'(x)` from f's output `y[i]`, written over `grad` (split across the cores when large).
+  @inline(__always)
+  static func gradient<F: OutputDifferentiable>(of f: F, inPlace grad: inout [Float], output y: [Float]) {
+    require(grad.count == y.count)
+    let count = grad.count
+    grad.withUnsafeMutableBufferPointer { g in
+      y.withUnsafeBufferPointer { y in
+        let (gradBase, yBase) = (g.baseAddress!, y.baseAddress!)
+        Parallel.chunks(count, work: count) { range in
+          gradient(of: f, inPlace: gradBase + range.lowerBound, output: yBase + range.lowerBound, count: range.count)
+        }
+      }
+    }
+  }
+
   /// `grad[i] · f'(x)` from f's output `y[i]`, over whole arrays, split across the cores when large.
   @inline(__always)
   static func gradient<F: OutputDifferentiable>(of f: F, _ grad: [Float], output y: [Float]) -> [Float] {
@@ -50,6 +65,56 @@ enum ElementwiseLoops {
         }
       }
       count = grad.count
+    }
+  }
+
+  /// One bit per element, set where a ReLU's output is positive (element i is bit i % 8 of byte i / 8): all
+  /// its backward pass needs of the output, in a 32nd of the memory (split across the cores when large).
+  static func positiveBits(_ values: [Float]) -> [UInt8] {
+    let bytes = (values.count + 7) / 8
+    return [UInt8](unsafeUninitializedCapacity: bytes) { mask, count in
+      values.withUnsafeBufferPointer { values in
+        let (source, target, total) = (values.baseAddress!, mask.baseAddress!, values.count)
+        let weights = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+        Parallel.chunks(bytes, work: total) { range in
+          for byte in range {
+            let first = byte * 8
+            if first + 8 <= total {
+              let v = UnsafeRawPointer(source + first).loadUnaligned(as: SIMD8<Float>.self)
+              target[byte] = UInt8(truncatingIfNeeded: weights.replacing(with: 0, where: .!(v .> 0)).wrappedSum())
+            } else {
+              var bits: UInt8 = 0
+              for k in 0..<(total - first) where source[first + k] > 0 { bits |= 1 << UInt8(k) }
+              target[byte] = bits
+            }
+          }
+        }
+      }
+      count = bytes
+    }
+  }
+
+  /// ReLU's gradient from its output's `positiveBits`: `grad[i]` where bit `start + i` is set, else 0.
+  static func reluGradient(
+    _ grad: UnsafePointer<Float>, bits: UnsafePointer<UInt8>, from start: Int, into target: UnsafeMutablePointer<Float>,
+    count: Int
+  ) {
+    @inline(__always) func isSet(_ e: Int) -> Bool { bits[e >> 3] & (1 << UInt8(e & 7)) != 0 }
+    var i = 0
+    while i < count && (start + i) & 7 != 0 {
+      target[i] = isSet(start + i) ? grad[i] : 0
+      i += 1
+    }
+    let weights = SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
+    while i + 8 <= count {
+      let on = (SIMD8<Int32>(repeating: Int32(bits[(start + i) >> 3])) & weights) .!= 0
+      let g = UnsafeRawPointer(grad + i).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(target + i).storeBytes(of: g.replacing(with: 0, where: .!on), as: SIMD8<Float>.self)
+      i += 8
+    }
+    while i < count {
+      target[i] = isSet(start + i) ? grad[i] : 0
+      i += 1
     }
   }
 

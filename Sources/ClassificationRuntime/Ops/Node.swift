@@ -17,6 +17,10 @@ final class Node {
   /// Given the gradient of the output, the gradient of each input (nil where none flows).
   /// Optional so that a graph being released can drop it (it may hold inputs) before the nodes behind it.
   var backward: ((Tensor) -> [Tensor?])?
+  /// `backward` that may overwrite the output's gradient and return it as its input's: the backward pass
+  /// calls it instead when it holds the only reference to that gradient (never a user's tensor, nor one
+  /// shared with another input). Elementwise ops whose gradient is their incoming one, scaled, offer it.
+  var backwardInPlace: ((Tensor) -> [Tensor?])?
 
   init(inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
     inputNodes = inputs.map(\.node)
@@ -29,6 +33,7 @@ final class Node {
   /// Drops the closure and the edges (after the backward pass went through, or when the graph is released).
   func release() {
     backward = nil
+    backwardInPlace = nil
     inputNodes = []
     leaves = []
   }

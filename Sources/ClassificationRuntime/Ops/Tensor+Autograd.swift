@@ -47,8 +47,13 @@ extension Tensor {
     var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
     withoutGrad {
       for current in order.reversed() {
-        guard let outputGrad = grads.removeValue(forKey: ObjectIdentifier(current)) else { continue }
-        let inputGrads = current.backward?(outputGrad) ?? []
+        guard var outputGrad = grads.removeValue(forKey: ObjectIdentifier(current)) else { continue }
+        let inputGrads: [Tensor?]
+        if let inPlace = current.backwardInPlace, isKnownUniquelyReferenced(&outputGrad) {
+          inputGrads = inPlace(outputGrad)
+        } else {
+          inputGrads = current.backward?(outputGrad) ?? []
+        }
         for (i, inputGrad) in inputGrads.enumerated() where i < current.inputShapes.count {
           guard let inputGrad else { continue }
           if let input = current.inputNodes[i] {

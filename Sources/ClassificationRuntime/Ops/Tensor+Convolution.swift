@@ -41,9 +41,11 @@ extension Tensor {
     require(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
     // The convolution's (activated) output; with pooling it is kept for the backward pass only.
     // (Every element is written by `forward`.)
-    var pooledOut = [Float](
-      unsafeUninitializedCapacity: pooled ? g.batch * g.outputs * g.outHeight * g.outWidth / 4 : 0
-    ) { $1 = $0.count }
+    // (Not `unsafeUninitializedCapacity: 0`, which writes the count into the shared empty-array storage:
+    // ThreadSanitizer saw two cores' convolutions race on it.)
+    var pooledOut: [Float] =
+      pooled
+      ? [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth / 4) { $1 = $0.count } : []
     let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
       scalars.withUnsafeBufferPointer { x in
         g.prepared(weight.scalars) { weights in
@@ -61,7 +63,11 @@ extension Tensor {
     let inputs = bias.map { [self, weight, $0] } ?? [self, weight]
     // The output is read backward only through a fused activation or pooling; otherwise it is not kept (the
     // next layer keeps it if it needs it).
-    let kept = activation != nil || pooled ? out : []
+    // A ReLU's backward needs only where its output is positive: a bit each instead of the float (the next
+    // layer keeps the float if it needs it; max pooling keeps its winners, not its input).
+    let masked = activation == .relu && !pooled
+    let mask = masked ? ElementwiseLoops.positiveBits(out) : []
+    let kept = (activation != nil || pooled) && !masked ? out : []
     let shape =
       pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
     return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
@@ -71,13 +77,15 @@ extension Tensor {
       var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
       grad.scalars.withUnsafeBufferPointer { gradient in
         kept.withUnsafeBufferPointer { y in
+         mask.withUnsafeBufferPointer { mask in
           self.scalars.withUnsafeBufferPointer { x in
             g.prepared(weight.scalars) { weights in
               dx.withUnsafeMutableBufferPointer { dx in
                 weightPartials.withUnsafeMutableBufferPointer { dw in
                   biasPartials.withUnsafeMutableBufferPointer { db in
                     g.backward(
-                      outGrad: gradient.baseAddress!, output: y.baseAddress ?? gradient.baseAddress!, input: x.baseAddress!, weights: weights,
+                      outGrad: gradient.baseAddress!, output: y.baseAddress ?? gradient.baseAddress!,
+                      outputBits: masked ? mask.baseAddress : nil, input: x.baseAddress!, weights: weights,
                       // (An empty array's buffer may still have an address.)
                       weightPartials: wantWeight ? dw.baseAddress : nil, biasPartials: wantBias ? db.baseAddress : nil,
                       inputGrad: wantInput ? dx.baseAddress : nil)
@@ -86,6 +94,7 @@ extension Tensor {
               }
             }
           }
+         }
         }
       }
       var grads: [Tensor?] = [

@@ -82,12 +82,19 @@ extension Tensor {
 
   /// A unary operation whose derivative comes from its output: only the output is kept for the backward
   /// pass (ReLU's input, a batch normalization's output, is freed once ReLU has read it).
+  /// When the backward pass holds the only reference to the incoming gradient, the outgoing one is written
+  /// over it (`Node.backwardInPlace`): no second buffer of the activation's size at the peak.
   @inline(__always)
   func unary<F: OutputDifferentiable>(_ f: F) -> Tensor {
     let output = ElementwiseLoops.map(scalars, f)
-    return Tensor.result(shape: shape, scalars: output, inputs: [self]) { [output] grad in
+    let result = Tensor.result(shape: shape, scalars: output, inputs: [self]) { [output] grad in
       [Tensor(shape: grad.shape, scalars: ElementwiseLoops.gradient(of: f, grad.scalars, output: output))]
     }
+    result.node?.backwardInPlace = { [output] grad in
+      ElementwiseLoops.gradient(of: f, inPlace: &grad.scalars, output: output)
+      return [grad]
+    }
+    return result
   }
 
   public func exp() -> Tensor { unary(Ops.Exp()) }

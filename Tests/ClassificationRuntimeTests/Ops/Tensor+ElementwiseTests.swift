@@ -41,4 +41,17 @@ import Testing
   @Test func aTensorUsedTwiceAccumulatesBothPaths() {
     checkGradients([random([2, 3])]) { $0[0] * $0[0] + $0[0].exp() }
   }
+
+  /// ReLU, sigmoid, tanh and exp write their gradient over the incoming one when the backward pass holds
+  /// the only reference to it; a sum hands the same gradient to both its inputs, and the user's own
+  /// gradient belongs to the user: neither may be overwritten.
+  @Test func aGradientSharedByTwoBranchesIsNotOverwrittenByEither() {
+    checkGradients([Tensor([[-0.8, 0.6, -0.3], [0.9, -0.5, 0.4]])]) { $0[0].relu() + $0[0].tanh() }
+    checkGradients([Tensor([[-0.8, 0.6, -0.3], [0.9, -0.5, 0.4]])]) { ($0[0].sigmoid() + $0[0].relu()).exp() }
+    let x = Tensor([-1, 2, -3, 4], requiresGrad: true)
+    let seed = Tensor([1, 1, 1, 1])
+    x.relu().backward(seed)
+    #expect(seed.scalars == [1, 1, 1, 1])
+    #expect(x.grad?.scalars == [0, 1, 0, 1])
+  }
 }
