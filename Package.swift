@@ -51,7 +51,9 @@ let package = Package(
     // The execution seam's real side: compiles cells and drives the executor child.
     .target(
       name: "ExecutorHost",
-      dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport", "SourceKitCompletion"],
+      dependencies: [
+        "Kernel", "CellCompiler", "ExecutorWire", "JupyterProtocol", "ProcessSupport", "SourceKitCompletion",
+      ],
       swiftSettings: strict),
     // Code completion from the toolchain's SourceKit, in a server process of its own (`swift-kernel sourcekit`).
     .systemLibrary(name: "CSourceKitD"),
