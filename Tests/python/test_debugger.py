@@ -100,7 +100,8 @@ class Session:
                     if predicate(msg):
                         return self.messages.pop(i)
                 left = deadline - time.time()
-                assert left > 0, f"no {what} within {timeout} s; iopub had {[m['msg_type'] for m in self.messages]}"
+                assert left > 0, f"no {what} within {timeout} s; iopub had " + repr(
+                    [(m["msg_type"], m["content"]) for m in self.messages if m["msg_type"] != "status"])
                 self.arrived.wait(left)
 
     def wait_event(self, name):
@@ -273,3 +274,71 @@ def test_errors_and_traps_still_name_the_cell(session):
     msg_id = session.execute("let b = [1]\nlet k = 3\nprint(b[k])")
     reply = session.reply(msg_id)
     assert reply["ename"] == "FatalError" and "<Cell 2>:3" in "\n".join(reply["traceback"]), reply
+
+
+def children(pid, name):
+    """Pids of the live child processes of `pid` whose command line contains `name`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z" and name in command:
+            found.append(int(entry))
+    return found
+
+
+def wait_until(condition, what, timeout=60):
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.05)
+
+
+def test_a_restarted_executor_is_attached_again_with_its_breakpoints(session):
+    function = "func triple(_ x: Int) -> Int {\n  let y = x * 3\n  return y\n}"
+    session.run(function)
+    session.start_debugger()
+    path = session.ok("dumpCell", {"code": function})["sourcePath"]
+    session.ok("setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": 2}]})
+    kernel = session.km.provisioner.process.pid
+    [executor] = children(kernel, " executor ")
+    os.kill(executor, 9)
+    wait_until(lambda: not children(kernel, " executor "), "the executor's end")
+    msg_id = session.execute("print(triple(4))")
+    thread, frames = session.stopped_frame()
+    assert frames[0]["source"]["path"] == path and frames[0]["line"] == 2, frames[0]
+    session.ok("continue", {"threadId": thread})
+    assert session.reply(msg_id)["status"] == "ok"
+    assert session.stdout(msg_id) == "12\n"
+    session.ok("disconnect", {"restart": False, "terminateDebuggee": False})
+
+
+def test_lldb_dap_dying_restarts_the_executor_and_the_kernel_goes_on(session):
+    session.run("func seven() -> Int { 7 }")
+    session.start_debugger()
+    code = "var s = 0\ns += seven()\nprint(s)"
+    path = session.ok("dumpCell", {"code": code})["sourcePath"]
+    session.ok("setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": 2}]})
+    kernel = session.km.provisioner.process.pid
+    [adapter] = children(kernel, "lldb-dap")
+    [executor] = children(kernel, " executor ")
+    os.kill(adapter, 9)
+    # The kernel ends the executor, whose code may hold lldb-dap's breakpoint instructions.
+    wait_until(lambda: executor not in children(kernel, " executor "), "the executor's end")
+    msg_id = session.execute(code)
+    reply = session.reply(msg_id)
+    assert reply["status"] == "ok", reply
+    with session.arrived:
+        stderr = "".join(m["content"]["text"] for m in session.messages
+                         if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream"
+                         and m["content"]["name"] == "stderr")
+    assert "lldb-dap" in stderr and "restarted" in stderr, stderr
+    assert session.stdout(msg_id) == "7\n"
+    assert session.ok("debugInfo", {})["isStarted"] is False
