@@ -250,6 +250,15 @@ package final class Debugger: Debugging, @unchecked Sendable {
     case "scopes":
       let scopes = (response["body"]?["scopes"]?.array ?? []).filter { $0["name"]?.string != "Registers" }
       response["body"]?["scopes"] = .array(scopes)
+    case "variables":
+      // JupyterLab's tree shows a variable's type instead of its value unless the type is one of Python's
+      // scalars or absent: a value with nothing to expand (an Int, a String) is shown without its type.
+      let variables = (response["body"]?["variables"]?.array ?? []).map { variable -> JSON in
+        guard variable["variablesReference"]?.int == 0, case .object(var fields) = variable else { return variable }
+        fields["type"] = nil
+        return .object(fields)
+      }
+      response["body"]?["variables"] = .array(variables)
     case "continue", "next", "stepIn", "stepOut":
       state.withLock { $0.stoppedThreads = [] }
     default: break
