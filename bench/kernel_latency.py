@@ -10,7 +10,7 @@ Targets: Swift trivial cell p50 <= 150 ms, start-up <= 1 s (issue 2); trivial ce
 frontend's (issue 11).
 
 With --debugger: the cost of JupyterLab's debugger instead. Fresh cells (`N + 1`) on three kernels started
-side by side and taken in turn, so drift touches all alike: the build before the debugger (--before, a
+side by side and taken in turn (each round starting with the next one), so drift touches all alike: the build before the debugger (--before, a
 release build's swift-kernel with its runtime beside it), this build with the debugger not started, and this
 build with lldb-dap attached (initialize + attach through debug_request, as JupyterLab sends them). Target:
 debugger off costs what the build before did, within noise.
@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
 os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
 import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
 from jupyter_client.manager import KernelManager  # noqa: E402
-from kernel_client import run_cell  # noqa: E402
+from kernel_client import children, run_cell  # noqa: E402
 
 # ipykernel's spec lives in the venv: keep it findable next to ours.
 os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
@@ -119,8 +119,16 @@ def debugger_cost(runs, before):
     for _, (km, kc) in kernels.items():
         round_trip(kc, "1 + 1")  # warm-up
     for i in range(runs):
-        for label, _ in names:
+        # Each round starts with another kernel: none always follows the same one.
+        for label, _ in names[i % len(names):] + names[:i % len(names)]:
             times[label].append(round_trip(kernels[label][1], f"{i + 2} + 1"))
+    adapter_rss = 0
+    for pid in children(kernels["attached"][0].provisioner.process.pid):
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == "lldb-dap":
+                adapter_rss = rss_mb(pid) + sum(rss_mb(child) for child in children(pid))
+        except FileNotFoundError:
+            pass
     debug_request(kernels["attached"][1], 3, "disconnect", {"restart": False, "terminateDebuggee": False})
     for km, kc in kernels.values():
         kc.stop_channels()
@@ -133,7 +141,15 @@ def debugger_cost(runs, before):
     if before:
         print(f"debugger off / before: {off / percentile(times['before'], .5):.2f}x (target: 1.0x within noise)")
     print(f"attached / debugger off: {percentile(times['attached'], .5) / off:.2f}x; "
-          f"initialize + attach took {attach * 1000:.0f} ms")
+          f"initialize + attach took {attach * 1000:.0f} ms; lldb-dap and its children's resident memory: "
+          f"{adapter_rss:.0f} MB")
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
 
 
 def main():
