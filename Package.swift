@@ -97,7 +97,8 @@ let package = Package(
       path: "Tests/SQLiteHistoryTests"),
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
     .testTarget(
-      name: "ExecutorHostTests", dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler"],
+      name: "ExecutorHostTests",
+      dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler", "JupyterProtocol"],
       path: "Tests/ExecutorHostTests"),
   ]
 )

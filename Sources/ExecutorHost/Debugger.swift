@@ -44,6 +44,8 @@ package final class Debugger: Debugging, @unchecked Sendable {
     var initializedSeen = false
     /// The debuggee ended (the executor restarted): lldb-dap going away then is no loss.
     var debuggeeEnded = false
+    /// The `Globals` scope of the frame last asked for, and that frame: earlier cells' variables join it.
+    var globals: (reference: Int, frame: Int)?
   }
 
   package init(
@@ -250,7 +252,18 @@ package final class Debugger: Debugging, @unchecked Sendable {
     case "scopes":
       let scopes = (response["body"]?["scopes"]?.array ?? []).filter { $0["name"]?.string != "Registers" }
       response["body"]?["scopes"] = .array(scopes)
+      if let frame = request["arguments"]?["frameId"]?.int,
+        let reference = scopes.first(where: { $0["name"]?.string == "Globals" })?["variablesReference"]?.int
+      {
+        state.withLock { $0.globals = (reference, frame) }
+      }
     case "variables":
+      if let globals = state.withLock({ $0.globals }),
+        request["arguments"]?["variablesReference"]?.int == globals.reference
+      {
+        let shown = response["body"]?["variables"]?.array ?? []
+        response["body"]?["variables"] = .array(shown + sessionGlobals(besides: shown, frame: globals.frame))
+      }
       // JupyterLab's tree shows a variable's type instead of its value unless the type is one of Python's
       // scalars or absent: a value with nothing to expand (an Int, a String) is shown without its type.
       let variables = (response["body"]?["variables"]?.array ?? []).map { variable -> JSON in
@@ -265,6 +278,30 @@ package final class Debugger: Debugging, @unchecked Sendable {
     }
     return response
   }
+
+  /// The earlier cells' variables, as lldb evaluates them in `frame`: lldb-dap's `Globals` holds only those of
+  /// the frame's own cell. The caller holds `conversation`.
+  private func sessionGlobals(besides shown: [JSON], frame: Int) -> [JSON] {
+    guard let adapter = state.withLock({ $0.adapter }) else { return [] }
+    let known = Set(shown.compactMap { $0["name"]?.string })
+    let names = (host?.sessionVariables.withLock { $0 } ?? []).filter { !known.contains($0) }
+    return names.prefix(Self.sessionGlobalsShown).compactMap { name -> JSON? in
+      guard
+        let answer = adapter.request(
+          "evaluate", arguments: ["expression": .string(name), "frameId": .int(frame), "context": "variables"]),
+        answer["success"]?.bool == true, let body = answer["body"]
+      else { return nil }
+      var variable: JSON = [
+        "name": .string(name), "value": body["result"] ?? "", "evaluateName": .string(name),
+        "variablesReference": body["variablesReference"] ?? 0,
+      ]
+      if let type = body["type"] { variable["type"] = type }
+      return variable
+    }
+  }
+
+  /// At most this many earlier cells' variables are evaluated for the `Globals` scope (each costs lldb 10–20 ms).
+  static let sessionGlobalsShown = 100
 
   private func isCellFrame(_ frame: JSON) -> Bool {
     frame["source"]?["path"]?.string?.hasPrefix(files.prefix) ?? false

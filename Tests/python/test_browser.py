@@ -385,8 +385,10 @@ def test_the_debugger_stops_at_a_gutter_breakpoint_and_shows_the_locals(lab, bro
         "kernelspec": {"name": "swift", "display_name": KERNEL_NAME, "language": "swift"},
         "language_info": {"name": "swift"}})
     nbformat.write(nb, os.path.join(lab["root"], DEBUG_NOTEBOOK))
-    driver.get(f"{lab['url']}/lab/tree/{DEBUG_NOTEBOOK}")
-    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell")) == 2)
+    # `?reset`: a workspace with this notebook alone (the training notebook of the tests above stays closed).
+    driver.get(f"{lab['url']}/lab/tree/{DEBUG_NOTEBOOK}?reset")
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel")) == 1
+                       and len(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell")) == 2)
     wait(driver).until(lambda d: kernel_status(d)[0] == f"{KERNEL_NAME} | Idle",
                        f"the kernel did not start: {kernel_status(driver)}\n{lab['log']()}")
     run_cell(driver, 0)

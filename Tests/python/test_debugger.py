@@ -1,7 +1,10 @@
 """JupyterLab's debugger protocol, driven through jupyter_client as JupyterLab drives it: debug_request on
 control, debug_event on iopub, the real lldb-dap attached to the real executor."""
+import json
 import os
 import queue
+import shutil
+import subprocess
 import threading
 import time
 
@@ -198,6 +201,11 @@ def test_a_breakpoint_stops_the_cell_shows_its_locals_steps_and_continues(sessio
     locals_ = next(s for s in scopes if s["name"] == "Locals")
     variables = session.ok("variables", {"variablesReference": locals_["variablesReference"]})["variables"]
     assert {"name": "i", "value": "1"}.items() <= next(v for v in variables if v["name"] == "i").items(), variables
+    # The Globals scope has the cell's own globals and the session's, from earlier cells.
+    globals_ = next(s for s in scopes if s["name"] == "Globals")
+    variables = session.ok("variables", {"variablesReference": globals_["variablesReference"]})["variables"]
+    values = {v["name"]: v["value"] for v in variables}
+    assert values.get("offset") == "10" and values.get("total") == "0", variables
 
     result = session.ok("evaluate", {"expression": "i * 100 + offset", "frameId": frames[0]["id"], "context": "repl"})
     assert result["result"].strip().endswith("110"), result
@@ -342,3 +350,41 @@ def test_lldb_dap_dying_restarts_the_executor_and_the_kernel_goes_on(session):
     assert "lldb-dap" in stderr and "restarted" in stderr, stderr
     assert session.stdout(msg_id) == "7\n"
     assert session.ok("debugInfo", {})["isStarted"] is False
+
+
+def test_without_a_working_lldb_dap_the_debugger_is_off_and_says_why(tmp_path, monkeypatch):
+    """`install` where lldb-dap cannot start (no libpython3.10 on its path, none recorded by setup.sh): the
+    kernelspec says `debugger: false`, and the kernel answers debug requests with the reason."""
+    from conftest import BINARY
+    frontend = shutil.which("swift-frontend") or os.path.join(os.environ.get("SWIFT_TOOLCHAIN", ""), "bin", "swift-frontend")
+    lldb_dap = os.path.join(os.path.dirname(os.path.realpath(frontend)), "lldb-dap")
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "SWIFT_KERNEL_LLDB_DAP_LIBRARY_PATH")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # no folder recorded by setup.sh
+    if subprocess.run([lldb_dap, "--version"], env=env, capture_output=True).returncode == 0:
+        pytest.skip("this toolchain's lldb-dap runs without help: nothing to take away")
+    installed = subprocess.run([BINARY, "install", "--prefix", str(tmp_path), "--name", "swift-nodebug"], env=env,
+                               capture_output=True, text=True, check=True)
+    assert "debugger will be off" in installed.stdout, installed.stdout
+    spec_path = tmp_path / "share" / "jupyter" / "kernels" / "swift-nodebug" / "kernel.json"
+    spec = json.loads(spec_path.read_text())
+    assert spec["metadata"]["debugger"] is False and "lldb-dap" in spec["env"]["SWIFT_KERNEL_NO_DEBUGGER"], spec
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter") + os.pathsep + os.environ["JUPYTER_PATH"])
+    km = KernelManager(kernel_name="swift-nodebug")
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        kc.kernel_info()
+        info = kc.get_shell_msg(timeout=30)["content"]
+        assert info["debugger"] is False and "supported_features" not in info
+        msg = kc.session.msg("debug_request", {"type": "request", "seq": 1, "command": "initialize", "arguments": {}})
+        kc.control_channel.send(msg)
+        reply = kc.get_control_msg(timeout=30)
+        assert reply["msg_type"] == "debug_reply" and reply["content"]["success"] is False
+        assert "lldb-dap" in reply["content"]["message"], reply["content"]
+        kc.execute("print(1)")
+        assert kc.get_shell_msg(timeout=60)["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
