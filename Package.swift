@@ -98,7 +98,7 @@ let package = Package(
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
     .testTarget(
       name: "ExecutorHostTests",
-      dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler", "JupyterProtocol"],
+      dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler", "JupyterProtocol", "Kernel"],
       path: "Tests/ExecutorHostTests"),
   ]
 )

@@ -108,6 +108,13 @@ struct CellRewriter {
         + String(repeating: " ", count: padding) + prefix + text + suffix + "\n#sourceLocation()"
     }
 
+    /// `__global(N, "name", "<Cell L>", ` before a global's initialiser: see the runtime's `__global`.
+    func guardedOpening(_ pattern: PatternSyntax) -> String {
+      let name = pattern.trimmedDescription.replacingOccurrences(of: "\\", with: "\\\\")
+        .replacingOccurrences(of: "\"", with: "\\\"")
+      return "__global(\(cellNumber), \"\(name)\", \"\(fileName)\", "
+    }
+
     for (index, item) in items.enumerated() {
       switch item.item {
       case .decl(let decl):
@@ -129,14 +136,25 @@ struct CellRewriter {
             let annotation = binding.typeAnnotation.map { "Result<\($0.type.trimmedDescription), any Error>" }
             declarations.append(
               chunk(
-                initializer.value, prefix: "private let \(result)\(annotation.map { ": \($0)" } ?? "") = Result { ",
-                suffix: " }"))
+                initializer.value,
+                prefix: "private let \(result)\(annotation.map { ": \($0)" } ?? "") = "
+                  + guardedOpening(binding.pattern) + "Result { ",
+                suffix: " })"))
             let specifier = variable.bindingSpecifier.text
             let typeText = binding.typeAnnotation.map { ": " + $0.type.trimmedDescription } ?? ""
             declarations.append("\(specifier) \(binding.pattern.trimmedDescription)\(typeText) = try! \(result).get()")
             body.append("  _ = try \(result).get()")
           } else {
-            declarations.append(chunk(variable))
+            // Each stored global's initialiser runs only while this cell runs (`__global`).
+            let guarded = variable.bindings.filter { $0.accessorBlock == nil }.compactMap { binding in
+              binding.initializer.map { initializer in
+                [
+                  (initializer.value.positionAfterSkippingLeadingTrivia, guardedOpening(binding.pattern)),
+                  (initializer.value.endPositionBeforeTrailingTrivia, ")"),
+                ]
+              }
+            }
+            declarations.append(chunk(variable, insertions: guarded.flatMap { $0 }))
           }
           if !isComputed {
             // Globals initialise lazily; touching each one here keeps the order the user wrote.
@@ -173,7 +191,7 @@ struct CellRewriter {
       \(body.joined(separator: "\n"))
       }
       @_cdecl("\(entry)")
-      public func __cellEntry(_ report: __CellErrorReport) -> Int32 { __runCell(__cellStatements, reporting: report) }
+      public func __cellEntry(_ report: __CellErrorReport) -> Int32 { __runCell(\(cellNumber), __cellStatements, reporting: report) }
 
       """
     return RewrittenCell(

@@ -5,11 +5,18 @@
 // signal stack so that a stack overflow can be handled too. A hard interrupt is the same jump, taken from
 // SIGUSR1 only while the thread executes a cell's own code, never inside malloc, a lock or the runtime.
 // Faults on any other thread go to the handlers that were installed before (the Swift backtracer).
+//
+// One abort is a trap too: the Swift runtime's "failed to allocate N bytes" (an allocation the system
+// refused, a user's mistake as Python's MemoryError is). It reaches abort() from swift_slowAlloc after
+// malloc returned, with no lock held, and the runtime leaves its message in its fatal-error buffer, which
+// tells it from other aborts. Every other abort (a corrupt heap, where malloc may hold its lock) still
+// ends the process.
 #define _GNU_SOURCE
 #include "cell_guard.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <link.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -22,7 +29,7 @@
 #include <time.h>
 #include <ucontext.h>
 
-static const int trap_signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE};
+static const int trap_signals[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT};
 enum { trap_signal_count = sizeof(trap_signals) / sizeof(trap_signals[0]) };
 static struct sigaction previous[trap_signal_count];
 
@@ -37,6 +44,9 @@ static atomic_int guarded_active;
 enum { max_ranges = 8192 };
 static uintptr_t range_start[max_ranges], range_end[max_ranges];
 static atomic_int range_count;
+
+/// The Swift runtime's record of its last fatal error (`swift_getFatalErrorMessageBuffer`), or NULL.
+static _Atomic(const char *) *fatal_message;
 
 static sem_t hard_stop_requested;
 // How long the watchdog keeps trying to stop the cell after SIGUSR2.
@@ -74,14 +84,33 @@ static void record_frames(ucontext_t *context, cell_guard_result *result) {
   result->frame_count = n;
 }
 
+/// Hands a fault to whoever handled it before, by restoring their handler and returning, so the faulting
+/// instruction runs again and faults into it. abort() raised its signal once: it is raised again, to be
+/// delivered when this handler returns.
+static void pass_on(int signal) {
+  for (int i = 0; i < trap_signal_count; i++) {
+    if (trap_signals[i] == signal) sigaction(signal, &previous[i], NULL);
+  }
+  if (signal == SIGABRT) raise(SIGABRT);
+}
+
+/// Whether this abort is the Swift runtime refusing an allocation; its record is cleared for the next one.
+static int allocation_failed(void) {
+  if (fatal_message == NULL) return 0;
+  const char *message = atomic_load(fatal_message);
+  if (message == NULL || strstr(message, "failed to allocate") == NULL) return 0;
+  atomic_store(fatal_message, NULL);  // the runtime's copy leaks: a few bytes per failed allocation
+  return 1;
+}
+
 static void handler(int signal, siginfo_t *info, void *raw_context) {
   if (jump_back == NULL) {
     if (signal == SIGUSR1) return;  // a hard stop that arrived after its cell had ended
-    // Not a cell's thread: hand the fault to whoever handled it before, by restoring their handler and
-    // returning, so the faulting instruction runs again and faults into it.
-    for (int i = 0; i < trap_signal_count; i++) {
-      if (trap_signals[i] == signal) sigaction(signal, &previous[i], NULL);
-    }
+    pass_on(signal);  // not a cell's thread
+    return;
+  }
+  if (signal == SIGABRT && !allocation_failed()) {
+    pass_on(signal);
     return;
   }
   ucontext_t *context = raw_context;
@@ -99,7 +128,16 @@ static void handler(int signal, siginfo_t *info, void *raw_context) {
     uintptr_t address = (uintptr_t)info->si_addr;
     result->stack_overflow = address < stack_low + 65536 && address + 16 * 1024 * 1024 >= stack_low;
   }
-  record_frames(context, result);
+  if (signal == SIGABRT) {
+    // Raised by abort() inside the C library, whose frames keep no frame pointers: unwind with the
+    // unwind tables instead (safe here: the abort came from the runtime, outside malloc and any lock).
+    void *frames[64];
+    int count = backtrace(frames, 64);
+    for (int i = 0; i < count; i++) result->frames[i] = (uintptr_t)frames[i];
+    result->frame_count = count;
+  } else {
+    record_frames(context, result);
+  }
   sigjmp_buf *target = jump_back;
   jump_back = NULL;
   siglongjmp(*target, signal);
@@ -126,6 +164,13 @@ static void *watchdog(void *unused) {
 }
 
 void cell_guard_install(void) {
+  _Atomic(const char *) *(*message_buffer)(void) =
+      (_Atomic(const char *) * (*)(void)) dlsym(RTLD_DEFAULT, "swift_getFatalErrorMessageBuffer");
+  if (message_buffer != NULL) fatal_message = message_buffer();
+  // backtrace() loads its unwinder on first use: load it now, not in a signal handler.
+  void *warm[1];
+  (void)backtrace(warm, 1);
+
   struct sigaction action;
   memset(&action, 0, sizeof action);
   action.sa_sigaction = handler;

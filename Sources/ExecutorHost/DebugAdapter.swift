@@ -69,8 +69,7 @@ final class DebugAdapter: @unchecked Sendable {
   init(
     _ launch: DebugAdapterLaunch, onEvent: @escaping @Sendable (JSON) -> Void, onExit: @escaping @Sendable () -> Void
   ) throws {
-    // A write to an lldb-dap that just died must fail with EPIPE, not end the kernel.
-    signal(SIGPIPE, SIG_IGN)
+    // A write to an lldb-dap that just died fails with EPIPE: ExecutorHost ignores SIGPIPE for the process.
     let toChild = try Subprocess.pipe()
     let fromChild = try Subprocess.pipe()
     let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)

@@ -50,6 +50,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     /// The compiler or linker running for a cell, which an interrupt stops.
     var tool: pid_t?
     var busy = false
+    /// The cell being worked on (`CellRequest.serial`), while `busy`.
+    var serial = 0
+    /// An interrupt for a cell the execution thread had not started yet; it applies when that one starts.
+    var pendingInterrupt: Int?
     var interrupted = false
     var interruptDeadline: Date?
     var shutDown = false
@@ -63,6 +67,9 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     self.compiler = compiler
     self.launch = launch
     self.interruptGrace = interruptGrace
+    // A child that died since the last look (the executor killed between cells, the completion server)
+    // must cost a write's EPIPE, never this process: SIGPIPE's default would end the kernel in silence.
+    signal(SIGPIPE, SIG_IGN)
     names = NameIndex(
       runtimeModules: compiler.moduleSearchPaths, toolchain: compiler.toolchain, workDirectory: compiler.workDirectory)
     wakePipe = try Subprocess.pipe()
@@ -85,12 +92,13 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     defer { work.unlock() }
     noticeExitBetweenCells(output)
     inspected = [:]
-    beginWork()
+    beginWork(serial: cell.serial)
     defer {
       endWork()
       sessionVariables.withLock { $0 = compiler.variables }
       debugger?.cellFinished()
     }
+    if control.withLock({ $0.interrupted }) { return .failed(Self.interruptedBeforeItStartedError) }
     let steps: [CellStep]?
     do {
       steps = try Magics.steps(of: cell.code)
@@ -177,9 +185,12 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     }
   }
 
-  package func interrupt() {
+  package func interrupt(serial: Int) {
     let pid = control.withLock { state -> pid_t? in
-      guard state.busy else { return nil }
+      guard state.busy, state.serial == serial else {
+        if serial > state.serial { state.pendingInterrupt = serial }  // not started yet
+        return nil
+      }
       state.interrupted = true
       if state.interruptDeadline == nil { state.interruptDeadline = Date().addingTimeInterval(interruptGrace) }
       return state.pid
@@ -235,9 +246,13 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     defer { batcher.flush() }
     let output = batcher.sink
     if executor == nil { startExecutor() }
-    guard let executor,
-      executor.send(.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin))
-    else {
+    let command = ExecutorCommand.run(library: compiled.library, entry: compiled.entryPoint, allowStdin: allowStdin)
+    if let current = executor, !current.send(command) {
+      // It died since the last cell and its pipes had not told yet: a new one runs the cell.
+      noticeExitBetweenCells(output, knownDead: true)
+      _ = executor?.send(command)
+    }
+    guard let executor else {
       return .failed(
         CellError(
           name: "ExecutorError", value: "the executor is not running",
@@ -275,7 +290,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
         case .cellError(let name, let value):
           if reported == nil { reported = CellError(name: name, value: value, traceback: ["\(name): \(value)"]) }
         case .finished(let outcome):
-          let held = stderr.finish()
+          let held = stderr.finish(trapped: { if case .trapped = outcome { true } else { false } }())
           if !held.isEmpty { output.emit(.stream(name: .stderr, text: held)) }
           switch outcome {
           case .ok: return reported.map(ExecutionOutcome.failed) ?? .ok(result: result)
@@ -328,6 +343,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
       "Interrupted: the cell was interrupted while it compiled, so it did not run; the session's state is kept."
     ])
 
+  static let interruptedBeforeItStartedError = CellError(
+    name: "Interrupted", value: "the cell was interrupted before it started",
+    traceback: ["Interrupted: the cell was interrupted before it started, so it did not run; the session's state is kept."])
+
   static let interruptedError = CellError(
     name: "Interrupted", value: "the cell was interrupted",
     traceback: ["Interrupted: the cell stopped early at your request; the session's state is kept."])
@@ -366,8 +385,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
       ?? (trap.stackOverflow
         ? "Stack overflow: the recursion went too deep"
         : "signal \(trap.signal): \(String(cString: strsignal(trap.signal)))")
+    // A refused allocation is the user's mistake, as Python's MemoryError is; it gets that name.
+    let name = trap.signal == SIGABRT ? "MemoryError" : "FatalError"
     return .failed(
-      CellError(name: "FatalError", value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
+      CellError(name: name, value: text, traceback: traceback(for: report, message: text) + [Self.keptNote]))
   }
 
   /// "Fatal error: …", then where in which cell, and that line of the cell.
@@ -417,12 +438,13 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
 
   /// An executor that ended between cells (killed from outside, a trap on a background thread) is
   /// reported on the next cell's stderr, with what it printed before it ended.
-  private func noticeExitBetweenCells(_ output: OutputSink) {
+  /// `knownDead`: a write to it failed, so it has ended even if its pipes have not said so yet.
+  private func noticeExitBetweenCells(_ output: OutputSink, knownDead: Bool = false) {
     guard let executor else { return }
     var stderr = StderrRelay()
     relayStreams(of: executor, stderr: &stderr, to: output)
     _ = executor.pendingEvents()
-    guard executor.eventsClosed else { return }
+    guard executor.eventsClosed || knownDead else { return }
     let status = executor.reap()
     let lostDebugger = control.withLock { state in
       defer { state.debuggerLost = false }
@@ -460,11 +482,21 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     return compiler.loseValues()
   }
 
-  private func beginWork() {
+  /// `serial` is the cell's; nil keeps the current one (a cell's user expressions, an inspection).
+  private func beginWork(serial: Int? = nil) {
     control.withLock { state in
       state.busy = true
       state.interrupted = false
       state.interruptDeadline = nil
+      if let serial {
+        state.serial = serial
+        // Interrupted before it started: it does not run (nor compile).
+        if state.pendingInterrupt == serial {
+          state.interrupted = true
+          state.interruptDeadline = Date().addingTimeInterval(interruptGrace)
+        }
+        state.pendingInterrupt = nil
+      }
     }
   }
 

@@ -8,11 +8,14 @@ package struct CellRequest: Sendable, Equatable {
   /// The number the user knows the cell by: `<Cell N>` in its errors.
   package var label: Int
   package var allowStdin: Bool
+  /// Which request this is, unique in the session: an interrupt names the cell it is meant for.
+  package var serial: Int
 
-  package init(code: String, label: Int, allowStdin: Bool) {
+  package init(code: String, label: Int, allowStdin: Bool, serial: Int = 0) {
     self.code = code
     self.label = label
     self.allowStdin = allowStdin
+    self.serial = serial
   }
 }
 
@@ -80,8 +83,9 @@ package protocol CellExecuting: AnyObject, Sendable {
   func execute(_ cell: CellRequest, output: OutputSink) -> ExecutionOutcome
   /// Evaluates a successful cell's user expressions, keyed as the request keyed them.
   func evaluate(_ expressions: [String: String], output: OutputSink) -> [String: ExpressionOutcome]
-  /// Asks the running cell (or compile) to stop; nothing happens when none runs.
-  func interrupt()
+  /// Asks cell `serial` to stop: while it compiles or runs, or, when the execution thread has not started
+  /// it yet, as soon as it starts. An interrupt meant for a cell that has ended does nothing.
+  func interrupt(serial: Int)
   func complete(_ code: String, cursor: Int) -> Completion
   /// nil when there is nothing to show at the cursor.
   func inspect(_ code: String, cursor: Int, detailLevel: Int) -> Inspection?

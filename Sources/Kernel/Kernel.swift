@@ -24,6 +24,8 @@ package final class Kernel: @unchecked Sendable {
   private var running: RunningCell?
   /// Shell requests read while aborting after an error, served before any new one.
   private var deferredShell: [Envelope] = []
+  /// The serial of the last cell started (`CellRequest.serial`).
+  private var cellSerial = 0
   private var stopping = false
 
   /// What other threads tell the dispatcher; `post` wakes it.
@@ -46,6 +48,7 @@ package final class Kernel: @unchecked Sendable {
     var silent: Bool
     var storeHistory: Bool
     var stopOnError: Bool
+    var serial: Int
     /// `exit` or `quit` alone: nothing runs, and the reply asks the client to exit (IPython's `ask_exit`
     /// payload, which `jupyter console` acts on).
     var asksExit = false
@@ -216,12 +219,13 @@ package final class Kernel: @unchecked Sendable {
     }
     if storeHistory { history.append(line: count, input: code) }
     let asksExit = Self.asksExit(code)
+    cellSerial += 1
     running = RunningCell(
       request: request, channel: channel, count: count, silent: silent, storeHistory: storeHistory,
-      stopOnError: content["stop_on_error"]?.bool ?? true, asksExit: asksExit)
+      stopOnError: content["stop_on_error"]?.bool ?? true, serial: cellSerial, asksExit: asksExit)
 
     let output = sink(parent: parent, silent: silent, allowStdin: allowStdin)
-    let cell = CellRequest(code: code, label: count, allowStdin: allowStdin)
+    let cell = CellRequest(code: code, label: count, allowStdin: allowStdin, serial: cellSerial)
     executionQueue.async { [executing] in
       let outcome =
         code.allSatisfy(\.isWhitespace) || asksExit ? .ok(result: nil) : executing.execute(cell, output: output)
@@ -249,13 +253,14 @@ package final class Kernel: @unchecked Sendable {
   }
 
   /// Turns a cell's outcome into its outputs, reply and idle. After an error with `stop_on_error`, the
-  /// execute requests already queued are aborted first: a request sent once the client has this
-  /// reply must run.
+  /// execute requests already queued are aborted: taken off the queue before this reply is sent (a
+  /// request sent once the client has this reply must run), answered after it.
   private func finishExecution(_ outcome: ExecutionOutcome, userExpressions: [String: ExpressionOutcome]) {
     guard let cell = running else { return }
     running = nil
     let parent = cell.request.message.header
     let content: JSON
+    var aborted: [Envelope] = []
     switch outcome {
     case .ok(let result):
       if let result {
@@ -274,26 +279,31 @@ package final class Kernel: @unchecked Sendable {
       ]
     case .failed(let error):
       if !cell.silent { publish("error", content: error.json, parent: parent) }
-      if cell.stopOnError { abortQueuedExecutions() }
+      // Taken before this reply goes out, answered after it: replies keep the order of the requests.
+      aborted = cell.stopOnError ? queuedExecutions() : []
       content = errorReply(error, count: cell.count)
     }
     close(cell.request, on: cell.channel, with: Answer(type: "execute_reply", content: content))
+    for request in aborted {
+      log("aborted execute_request \(request.message.id): an earlier cell failed (stop_on_error)")
+      publishStatus("busy", parent: request.message.header)
+      close(request, on: .shell, with: Answer(type: "execute_reply", content: ["status": "aborted"]))
+    }
   }
 
-  /// Answers the execute requests already queued on shell with an error, as `stop_on_error` asks;
-  /// other requests read on the way are kept to be served next.
-  private func abortQueuedExecutions() {
-    let aborted = CellError(
-      name: "ExecutionAborted", value: "an earlier cell failed", traceback: ["Not run: an earlier cell failed."])
+  /// The execute requests already queued on shell, which `stop_on_error` aborts: they are answered
+  /// `status: "aborted"`, as ipykernel answers them (clients take it as "not run"). Requests of other types
+  /// read on the way are kept to be served next.
+  private func queuedExecutions() -> [Envelope] {
+    var executions: [Envelope] = []
     while let (_, request) = transport.receive(on: [.shell], timeout: 0) {
-      guard request.message.type == "execute_request" else {
+      if request.message.type == "execute_request" {
+        executions.append(request)
+      } else {
         deferredShell.append(request)
-        continue
       }
-      publishStatus("busy", parent: request.message.header)
-      close(
-        request, on: .shell, with: Answer(type: "execute_reply", content: errorReply(aborted, count: executionCount)))
     }
+    return executions
   }
 
   private func errorReply(_ error: CellError, count: Int) -> JSON {
@@ -304,8 +314,10 @@ package final class Kernel: @unchecked Sendable {
   }
 
   private func interruptRunningCell() {
-    guard running != nil else { return }
-    executing.interrupt()
+    guard let cell = running else { return }
+    // The execution thread may not have started the cell yet: the executing side keeps the interrupt
+    // for it (it used to be lost, and the cell then ran to its end).
+    executing.interrupt(serial: cell.serial)
     running?.input?.fulfil(nil)
     running?.input = nil
   }

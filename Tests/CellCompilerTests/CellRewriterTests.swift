@@ -20,7 +20,7 @@ import Testing
     #expect(runBody(cell) == ["print(1)", "  _ = x", "print(f())"])
     let beforeRun = cell.source.components(separatedBy: "func __cellStatements")[0]
     #expect(
-      beforeRun.contains("let x = 2") && beforeRun.contains("func f() -> Int { x }")
+      beforeRun.contains("let x = __global(3, \"x\", \"<Cell 3>\", 2)") && beforeRun.contains("func f() -> Int { x }")
         && beforeRun.contains("struct S {}"))
     #expect(
       cell.declaredNames == [
@@ -47,9 +47,18 @@ import Testing
     #expect(cell.declaredNames.map(\.name) == ["p", "q", "computed"])
   }
 
+  @Test func storedGlobalsInitialiseOnlyThroughTheirCell() {
+    let cell = rewrite("var (p, q) = (1, 2), r: Double = 3\nvar computed: Int { p + q }\nlet s = \"a\\\"b\"")
+    #expect(cell.source.contains("var (p, q) = __global(3, \"(p, q)\", \"<Cell 3>\", (1, 2)), r: Double = __global(3, \"r\", \"<Cell 3>\", 3)"))
+    #expect(cell.source.contains("var computed: Int { p + q }"))
+    #expect(cell.source.contains("__runCell(3, __cellStatements, reporting: report)"))
+  }
+
   @Test func throwingInitialiserBecomesAResultRethrownInOrder() {
     let cell = rewrite("print(0)\nlet text: String = try load()\nlet safe = try? load()")
-    #expect(cell.source.contains("private let __result_3_1: Result<String, any Error> = Result { try load() }"))
+    #expect(
+      cell.source.contains(
+        "private let __result_3_1: Result<String, any Error> = __global(3, \"text\", \"<Cell 3>\", Result { try load() })"))
     #expect(cell.source.contains("let text: String = try! __result_3_1.get()"))
     #expect(runBody(cell) == ["print(0)", "  _ = try __result_3_1.get()", "  _ = text", "  _ = safe"])
     // A `try` inside a closure does not make the initialiser throw.

@@ -37,8 +37,26 @@ extension StderrRelayTests {
   @Test func whatLooksLikeTheStartOfATrapIsShownWhenTheCellEnds() {
     var relay = StderrRelay()
     #expect(relay.filter("loss: F") == "")
-    #expect(relay.finish() == "loss: F")
-    #expect(relay.finish() == "")
+    #expect(relay.finish(trapped: false) == "loss: F")
+    #expect(relay.finish(trapped: false) == "")
     #expect(relay.trapMessage == nil)
+  }
+}
+
+extension StderrRelayTests {
+  @Test func aUsersOwnFatalErrorLineIsShownWhenTheCellEndsWithoutATrap() {
+    var relay = StderrRelay()
+    #expect(relay.filter("step 1\nFatal error: only a word in my log\nstep 2\n") == "step 1\n")
+    #expect(relay.filter("step 3\n") == "")
+    #expect(relay.trapMessage == "only a word in my log")
+    #expect(relay.finish(trapped: false) == "Fatal error: only a word in my log\nstep 2\nstep 3\n")
+  }
+
+  @Test func afterARealTrapTheHeldTextIsDropped() {
+    var relay = StderrRelay()
+    _ = relay.filter("Fatal error: my own words\n")
+    _ = relay.filter("Swift/Array.swift:1: Fatal error: Index out of range\nCurrent stack trace:\n0 libswiftCore.so\n")
+    #expect(relay.trapMessage == "Index out of range")
+    #expect(relay.finish(trapped: true) == "")
   }
 }

@@ -84,10 +84,16 @@ import Testing
     h.kernel.interrupt()
     for id in [spinning, failing] + queued { _ = h.transport.awaitIdle(id) }
     for id in queued {
-      let reply = h.transport.reply(to: id)?.content
-      #expect(reply?["status"] == "error" && reply?["ename"] == "ExecutionAborted")
+      // As ipykernel answers them: "not run", which clients (nbclient, JupyterLab) know.
+      #expect(h.transport.reply(to: id)?.content == ["status": "aborted"])
       #expect(h.transport.records(for: id).labels == ["status:busy", "shell:execute_reply", "status:idle"])
     }
+    // Shell replies come in the order of the requests: the failed cell's before the aborted ones'.
+    let replyOrder = h.transport.all.compactMap { record -> String? in
+      if case .reply(.shell, let message) = record, message.type == "execute_reply" { return record.parentID }
+      return nil
+    }
+    #expect(replyOrder == [spinning, failing] + queued)
     // Requests of other types read on the way are still served, after the aborts.
     #expect(h.transport.reply(to: info)?.type == "kernel_info_reply")
     #expect(h.executor.executed.map(\.code) == ["spin", "fail"])

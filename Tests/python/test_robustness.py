@@ -72,6 +72,61 @@ def test_interrupt_message_stops_an_endless_loop_and_keeps_the_session(kernel):
     assert reply["status"] == "ok" and result_of(outputs) == "43"
 
 
+def test_an_interrupt_with_cells_queued_answers_in_request_order(kernel):
+    # The interrupted cell is answered first, then the cells queued behind it, "aborted" as ipykernel
+    # answers them (nbclient and JupyterLab take that as "not run").
+    km, kc = kernel
+    running = kc.execute('print("spinning")\nwhile true {}')
+    wait_for_output(kc, running)
+    queued = [kc.execute('print("queued 1")'), kc.execute('print("queued 2")')]
+    km.interrupt_kernel()
+    order = [kc.get_shell_msg(timeout=60) for _ in range(3)]
+    assert [msg["parent_header"]["msg_id"] for msg in order] == [running] + queued
+    assert order[0]["content"]["status"] == "error" and order[0]["content"]["ename"] == "Interrupted"
+    assert [msg["content"] for msg in order[1:]] == [{"status": "aborted"}] * 2
+    reply, outputs = execute(kc, "40 + 2")
+    assert reply["status"] == "ok" and result_of(outputs) == "42"
+
+
+def test_a_refused_allocation_is_a_memory_error_that_keeps_the_session(kernel):
+    # As Python's MemoryError: the user's mistake, not a crash. Values of earlier cells stay.
+    km, kc = kernel
+    execute(kc, "var kept = 41\nlet weights = Tensor(ones: [2, 2])")
+    pid = executor_pid(km)
+    reply, outputs = execute(kc, 'print("before")\nlet huge = [UInt8](repeating: 1, count: 1 << 42)\nprint(huge.count)')
+    assert reply["status"] == "error" and reply["ename"] == "MemoryError", reply
+    assert "failed to allocate 4398046511" in reply["evalue"]
+    traceback = "\n".join(reply["traceback"])
+    assert f"at <Cell {reply['execution_count']}>:2" in traceback and "state is kept" in traceback
+    assert text_of(outputs) == "before\n"
+    assert executor_pid(km) == pid, "the same executor, not a restarted one"
+    # A second failure is caught as the first was; then the session's values are all there.
+    reply, _ = execute(kc, "let again = [Double](repeating: 0, count: 1 << 41)")
+    assert reply["ename"] == "MemoryError"
+    reply, outputs = execute(kc, "kept += 1\nkept + Int(weights.sum().scalars[0])")
+    assert reply["status"] == "ok" and result_of(outputs) == "46"
+
+
+def test_an_interrupt_sent_right_after_its_cell_is_never_lost(kernel):
+    # The interrupt may reach the kernel before its execution thread has started the cell; it is kept
+    # for that cell (it used to be dropped, and the endless loop below then never ended).
+    km, kc = kernel
+    execute(kc, "var kept = 1")
+    for _ in range(5):
+        msg_id = kc.execute("while true {}")
+        # Once the kernel has taken the request (its execute_input), not necessarily started it. (An
+        # interrupt that overtakes its execute_request on another socket finds nothing to interrupt,
+        # as in ipykernel: the channels keep no order between them.)
+        wait_for(kc, msg_id, "execute_input")
+        km.interrupt_kernel()
+        reply = wait_reply(kc, msg_id, timeout=30)["content"]
+        assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
+    # An interrupt meant for a cell that has ended is not kept for the next one.
+    km.interrupt_kernel()
+    reply, outputs = execute(kc, "kept + 1")
+    assert reply["status"] == "ok" and result_of(outputs) == "2"
+
+
 def test_an_interrupt_while_a_cell_compiles_stops_the_compile(kernel):
     km, kc = kernel
     execute(kc, "var kept = 7")
@@ -103,6 +158,64 @@ def _compiler_of(km, timeout=60):
                 pass
         time.sleep(0.01)
     raise AssertionError("no compiler started")
+
+
+def wait_for(kc, msg_id, msg_type, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(deadline - time.time(), 0.1))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == msg_type:
+            return msg
+
+
+def executor_pid(km):
+    """The pid of the kernel's executor child (`swift-kernel executor …`)."""
+    import psutil
+    kernel = psutil.Process(km.provisioner.process.pid)
+    pids = [c.pid for c in kernel.children() if c.cmdline()[1:2] == ["executor"]]
+    assert len(pids) == 1, [c.cmdline() for c in kernel.children()]
+    return pids[0]
+
+
+def test_a_lost_global_read_through_a_function_is_an_error_not_a_silent_rerun(kernel):
+    # After a restart, a function of an earlier cell that reads that cell's global would run its
+    # initialiser again in silence (with its side effects, and the first value, not the last).
+    km, kc = kernel
+    reply, outputs = execute(kc, 'var count: Int = { print("initialising count"); return 5 }()\nfunc peek() -> Int { count }')
+    defining = reply["execution_count"]
+    assert text_of(outputs) == "initialising count\n"
+    execute(kc, "count = 9")
+    # Killed between cells, and the next request sent at once: the kernel may write to the dead
+    # executor before its pipes say it ended (that write's SIGPIPE used to end the kernel in silence).
+    os.kill(executor_pid(km), signal.SIGKILL)
+    reply, outputs = execute(kc, "peek()")
+    assert "The executor stopped unexpectedly (signal 9: Killed)" in text_of(outputs)
+    assert reply["status"] == "error" and reply["ename"] == "FatalError", reply
+    assert f"'count' has no value: <Cell {defining}>" in reply["evalue"]
+    assert f"run <Cell {defining}> again" in reply["evalue"]
+    assert "initialising count" not in text_of(outputs)
+    # The same holds for a global its cell never reached, because it stopped before the line.
+    reply, _ = execute(kc, 'func readLater() -> Int { later }\nlet none: [Int] = []\nprint(none[1])\nlet later = 7')
+    assert reply["ename"] == "FatalError"
+    reply, _ = execute(kc, "readLater()")
+    assert reply["status"] == "error" and "'later' has no value" in reply["evalue"], reply
+    # Running the defining cell again gives the function its value back.
+    execute(kc, 'var count: Int = { print("initialising count"); return 5 }()\nfunc peek() -> Int { count }')
+    reply, outputs = execute(kc, "peek()")
+    assert reply["status"] == "ok" and result_of(outputs) == "5"
+
+
+def test_text_that_looks_like_a_trap_report_is_shown_when_no_trap_follows(kernel):
+    # The kernel holds back what follows "Fatal error" on stderr, a trap's message; a user's own line
+    # that only looks like one, and what follows it, are shown when the cell ends without a trap.
+    km, kc = kernel
+    reply, outputs = execute(
+        kc, 'import Foundation\nfunc err(_ s: String) { FileHandle.standardError.write(s.data(using: .utf8)!) }\n'
+            'err("Fatal error: only my log\\n")\nerr("after it\\n")\nprint("done")\n1 + 1')
+    assert reply["status"] == "ok", reply
+    stderr = "".join(c["text"] for t, c in outputs if t == "stream" and c["name"] == "stderr")
+    assert stderr == "Fatal error: only my log\nafter it\n"
+    assert result_of(outputs) == "2"
 
 
 def test_a_shape_mismatch_names_both_shapes_and_keeps_the_session(kernel):

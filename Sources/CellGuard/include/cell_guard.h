@@ -7,11 +7,13 @@
 /// How a guarded body ended.
 typedef struct {
   /// 0 when the body returned; else the signal that ended it (SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE
-  /// for a trap, SIGUSR1 for a hard interrupt).
+  /// for a trap, SIGABRT for an allocation the Swift runtime could not make, SIGUSR1 for a hard
+  /// interrupt).
   int signal;
   /// Whether a SIGSEGV hit the guard page below the thread's stack: runaway recursion.
   int stack_overflow;
-  /// The faulting instruction, then return addresses up the frame-pointer chain.
+  /// The faulting instruction, then return addresses up the frame-pointer chain (for SIGABRT, the
+  /// return addresses the unwinder found, from the signal handler up).
   uintptr_t frames[64];
   int frame_count;
 } cell_guard_result;

@@ -8,7 +8,10 @@ public func _swiftKernelBeginCell(_ allowStdin: Bool) {
 
 /// Called after a cell returns: everything it printed is forwarded before the kernel hears it ended.
 @_cdecl("swift_kernel_end_cell")
-public func _swiftKernelEndCell() { StdoutForwarder.drain() }
+public func _swiftKernelEndCell() {
+  RunningCell.number.store(-1, ordering: .releasing)
+  StdoutForwarder.drain()
+}
 
 @_cdecl("swift_kernel_request_stop")
 public func _swiftKernelRequestStop() { StopFlag.shared.request() }

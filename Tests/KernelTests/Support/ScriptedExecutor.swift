@@ -68,7 +68,7 @@ final class ScriptedExecutor: CellExecuting, @unchecked Sendable {
     }
   }
 
-  func interrupt() {
+  func interrupt(serial: Int) {
     locked { _interrupts += 1 }
     interruption.signal()
   }
