@@ -39,12 +39,15 @@ package final class CellFiles: Sendable {
     labels.withLock { $0[path] = label }
   }
 
-  /// `text` with every cell file's path replaced by its `<Cell N>`.
+  /// `text` with every cell file's path replaced by its `<Cell N>`, also where only the file's name is given
+  /// (`#fileID`'s `Cell_3/282591061.swift`, as a failed `precondition` prints it).
   package func labelled(_ text: String) -> String {
-    guard text.contains(prefix) else { return text }
+    guard text.contains(Self.suffix) else { return text }
     return labels.withLock { labels in
       labels.reduce(text) { text, entry in
-        text.replacingOccurrences(of: entry.key, with: CellLabel(entry.value).description)
+        let label = CellLabel(entry.value).description
+        let name = String(entry.key.dropFirst(prefix.count))
+        return text.replacingOccurrences(of: entry.key, with: label).replacingOccurrences(of: name, with: label)
       }
     }
   }

@@ -112,7 +112,7 @@ struct CellRewriter {
     func guardedOpening(_ pattern: PatternSyntax) -> String {
       let name = pattern.trimmedDescription.replacingOccurrences(of: "\\", with: "\\\\")
         .replacingOccurrences(of: "\"", with: "\\\"")
-      return "__global(\(cellNumber), \"\(name)\", \"\(fileName)\", "
+      return "__global(\(cellNumber), \"\(name)\", \"\(CellLabel(label))\", "
     }
 
     for (index, item) in items.enumerated() {

@@ -330,7 +330,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   private func relayStreams(of executor: ExecutorProcess, stderr: inout StderrRelay, to output: OutputSink) {
     let printed = executor.readText(stream: 1)
     if !printed.isEmpty { output.emit(.stream(name: .stdout, text: printed)) }
-    let shown = stderr.filter(executor.readText(stream: 2))
+    let shown = stderr.filter(compiler.cellFiles.labelled(executor.readText(stream: 2)))
     if !shown.isEmpty { output.emit(.stream(name: .stderr, text: shown)) }
   }
 

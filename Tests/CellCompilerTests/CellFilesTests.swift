@@ -27,5 +27,8 @@ import Testing
     #expect(
       files.labelled("\(path):1:7: error: cannot find 'y' in scope") == "<Cell 4>:1:7: error: cannot find 'y' in scope")
     #expect(files.labelled("/elsewhere/a.swift:1:1: note") == "/elsewhere/a.swift:1:1: note")
+    #expect(
+      files.labelled("Cell_7/\(path.dropFirst(files.prefix.count)):1: Precondition failed: nope")
+        == "Cell_7/<Cell 4>:1: Precondition failed: nope")
   }
 }
