@@ -51,7 +51,9 @@ let package = Package(
     // The execution seam's real side: compiles cells and drives the executor child.
     .target(
       name: "ExecutorHost",
-      dependencies: ["Kernel", "CellCompiler", "ExecutorWire", "ProcessSupport", "SourceKitCompletion"],
+      dependencies: [
+        "Kernel", "CellCompiler", "ExecutorWire", "JupyterProtocol", "ProcessSupport", "SourceKitCompletion",
+      ],
       swiftSettings: strict),
     // Code completion from the toolchain's SourceKit, in a server process of its own (`swift-kernel sourcekit`).
     .systemLibrary(name: "CSourceKitD"),
@@ -95,7 +97,8 @@ let package = Package(
       path: "Tests/SQLiteHistoryTests"),
     .testTarget(name: "ExecutorWireTests", dependencies: ["ExecutorWire"], path: "Tests/ExecutorWireTests"),
     .testTarget(
-      name: "ExecutorHostTests", dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler", "Kernel"],
+      name: "ExecutorHostTests",
+      dependencies: ["ExecutorHost", "SourceKitCompletion", "CellCompiler", "JupyterProtocol", "Kernel"],
       path: "Tests/ExecutorHostTests"),
   ]
 )

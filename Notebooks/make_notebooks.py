@@ -201,3 +201,39 @@ save("resnet", [
     md("The runtime's `ResNet18()` is the same network, ready to use (with `Residual`, `ResNet(arch:)` and the book's other models of the chapter: "
        "`AlexNet`, `VGG(arch:)`, `NiN`, `GoogleNet`, `BNLeNet`, `DenseNet`, `RegNetX32`)."),
 ])
+
+save("debugging", [
+    md("# Debugging a cell in JupyterLab\n\n"
+       "The kernel serves JupyterLab's visual debugger: breakpoints in a cell's gutter, the variables of the line it stopped at, "
+       "stepping, and expressions evaluated where it stopped. Behind it is the toolchain's `lldb-dap`, attached to the executor "
+       "process that runs the cells. The debugger is there when `swift-kernel install` found a working `lldb-dap` "
+       "(`scripts/setup.sh` finds the `libpython3.10` it needs); otherwise the kernelspec says `debugger: false`, "
+       "JupyterLab shows no bug icon, and the kernel's log says why.\n\n"
+       "This notebook runs as it is (headless too); the steps below are what to do in JupyterLab to find a bug with the debugger."),
+    md("## A loss that turns into NaN\n\n"
+       "A helper in one cell, a loop in another: the mean of each batch's losses. One of the means comes out `-nan` (not a number)."),
+    code("func mean(_ values: [Double]) -> Double {\n  let total = values.reduce(0, +)\n  return total / Double(values.count)\n}"),
+    code("let batches: [[Double]] = [[0.9, 0.7], [0.4], []]\nvar means: [Double] = []\nfor batch in batches {\n  let m = mean(batch)\n  means.append(m)\n}\nprint(means)"),
+    md("## Finding it with the debugger\n\n"
+       "1. Press the bug icon in the notebook's toolbar: the debugger starts (JupyterLab sends `initialize` and `attach`; "
+       "the kernel attaches `lldb-dap` to the executor) and the debugger's sidebar opens on the right.\n"
+       "2. Click in the gutter beside line 3 of `mean`'s cell (`return total / Double(values.count)`): a red dot marks the breakpoint. "
+       "Breakpoints work in any cell, also in functions of cells that ran before the debugger started.\n"
+       "3. Run the loop's cell. It stops in `mean`, the line is highlighted, and the Variables panel shows `values` and `total`; "
+       "the call stack shows `mean(_:)` above the loop's cell.\n"
+       "4. Press Continue (▶) in the Callstack panel twice. At the third stop `values` has no elements and `total` is `0`.\n"
+       "5. In the debug console (the Evaluate Code button), `values.count` answers `0`: the division is `0 / 0`.\n"
+       "6. Press Continue; the cell ends and prints its means. Press the bug icon again to stop the debugger.\n\n"
+       "Next (step over), Step In and Step Out work as in any debugger. Expressions may use the cells' own types and functions."),
+    md("## The fix\n\n"
+       "An empty batch has no mean: skip it, or say so."),
+    code("func meanOfBatch(_ values: [Double]) -> Double? {\n  guard !values.isEmpty else { return nil }\n  return values.reduce(0, +) / Double(values.count)\n}\n"
+         "print(batches.compactMap(meanOfBatch))"),
+    md("## What to know\n\n"
+       "- Interrupting a cell that is stopped at a breakpoint ends the cell; the session's state is kept, as for any interrupt.\n"
+       "- With the debugger on, compile errors and traps still name `<Cell N>` and the line. A trap (an index out of range, say) "
+       "stops in the debugger first; Continue lets the cell end with its error.\n"
+       "- If the executor restarts (`%reset`, a crash), the debugger attaches to the new one and sets its breakpoints again. If `lldb-dap` "
+       "itself dies, the kernel restarts the executor (its breakpoint instructions would stay in the code) and says so in the next cell's output.\n"
+       "- With the debugger off, a cell costs what it cost before the debugger existed (`bench/kernel_latency.py --debugger`)."),
+])

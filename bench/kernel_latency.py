@@ -9,7 +9,14 @@ Beside each Swift cell it times the compiler's own floor, a bare `swift-frontend
 Targets: Swift trivial cell p50 <= 150 ms, start-up <= 1 s (issue 2); trivial cell p50 <= 2.0x the bare
 frontend's (issue 11).
 
+With --debugger: the cost of JupyterLab's debugger instead. Fresh cells (`N + 1`) on three kernels started
+side by side and taken in turn (each round starting with the next one), so drift touches all alike: the build before the debugger (--before, a
+release build's swift-kernel with its runtime beside it), this build with the debugger not started, and this
+build with lldb-dap attached (initialize + attach through debug_request, as JupyterLab sends them). Target:
+debugger off costs what the build before did, within noise.
+
 usage: bench/kernel_latency.py [--runs 30] [--starts 5]
+       bench/kernel_latency.py --debugger [--before PATH/swift-kernel] [--runs 30]
 The Swift kernel is the release build's kernelspec, installed into a private Jupyter path."""
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
@@ -18,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
 os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
 import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
 from jupyter_client.manager import KernelManager  # noqa: E402
-from kernel_client import run_cell  # noqa: E402
+from kernel_client import children, run_cell  # noqa: E402
 
 # ipykernel's spec lives in the venv: keep it findable next to ours.
 os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
@@ -76,11 +83,85 @@ def bare_frontend():
     return time.perf_counter() - started
 
 
+def debug_request(kc, seq, command, arguments):
+    """A debug_request on control, answered by its debug_reply; returns the DAP response."""
+    msg = kc.session.msg("debug_request", {"type": "request", "seq": seq, "command": command, "arguments": arguments})
+    kc.control_channel.send(msg)
+    while True:
+        reply = kc.get_control_msg(timeout=120)
+        if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+            if not reply["content"].get("success"):
+                raise RuntimeError(f"{command}: {reply['content'].get('message')}")
+            return reply["content"]
+
+
+def debugger_cost(runs, before):
+    names = []
+    if before:
+        prefix = tempfile.mkdtemp(prefix="swift-kernel-before-")
+        subprocess.run([before, "install", "--prefix", prefix, "--name", "swift-before"], check=True,
+                       stdout=subprocess.DEVNULL)
+        os.environ["JUPYTER_PATH"] = os.path.join(prefix, "share", "jupyter") + os.pathsep + os.environ["JUPYTER_PATH"]
+        names.append(("before", "swift-before"))
+    names += [("debugger off", "swift"), ("attached", "swift")]
+    kernels = {}
+    for label, name in names:
+        km, kc, _ = start_up(name)
+        kernels[label] = (km, kc)
+    km, kc = kernels["attached"]
+    round_trip(kc, "0 + 1")
+    started = time.perf_counter()
+    debug_request(kc, 1, "initialize", {"clientID": "bench", "adapterID": "swift", "pathFormat": "path",
+                                        "linesStartAt1": True, "columnsStartAt1": True})
+    debug_request(kc, 2, "attach", {})
+    attach = time.perf_counter() - started
+    times = {label: [] for label, _ in names}
+    for _, (km, kc) in kernels.items():
+        round_trip(kc, "1 + 1")  # warm-up
+    for i in range(runs):
+        # Each round starts with another kernel: none always follows the same one.
+        for label, _ in names[i % len(names):] + names[:i % len(names)]:
+            times[label].append(round_trip(kernels[label][1], f"{i + 2} + 1"))
+    adapter_rss = 0
+    for pid in children(kernels["attached"][0].provisioner.process.pid):
+        try:
+            if open(f"/proc/{pid}/comm").read().strip() == "lldb-dap":
+                adapter_rss = rss_mb(pid) + sum(rss_mb(child) for child in children(pid))
+        except FileNotFoundError:
+            pass
+    debug_request(kernels["attached"][1], 3, "disconnect", {"restart": False, "terminateDebuggee": False})
+    for km, kc in kernels.values():
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    print(f"debugger cost ({runs} fresh cells `N + 1` per kernel, the kernels taken in turn)")
+    print(f"{'kernel':<14} {'fresh p50':>10} {'fresh p95':>10}")
+    for label, _ in names:
+        print(f"{label:<14} {percentile(times[label], .5) * 1000:>7.1f} ms {percentile(times[label], .95) * 1000:>7.1f} ms")
+    off = percentile(times["debugger off"], .5)
+    if before:
+        print(f"debugger off / before: {off / percentile(times['before'], .5):.2f}x (target: 1.0x within noise)")
+    print(f"attached / debugger off: {percentile(times['attached'], .5) / off:.2f}x; "
+          f"initialize + attach took {attach * 1000:.0f} ms; lldb-dap and its children's resident memory: "
+          f"{adapter_rss:.0f} MB")
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--debugger", action="store_true", help="the debugger's cost instead")
+    parser.add_argument("--before", help="with --debugger: the swift-kernel binary of the build before")
     args = parser.parse_args()
+    if args.debugger:
+        debugger_cost(args.runs, args.before)
+        return
     results = {}
     for name in ("swift", "python3"):
         results[name] = measure(name, args.runs, args.starts)

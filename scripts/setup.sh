@@ -21,6 +21,36 @@ fi
 
 command -v swift >/dev/null || { echo "setup: the Swift toolchain is not on PATH (swift, swift-frontend)" >&2; exit 1; }
 
+# JupyterLab's debugger runs the toolchain's lldb-dap, which links libpython3.10.so.1.0. A toolchain built
+# for the system's Python needs nothing; otherwise look for a Python 3.10's library (pyenv, /usr/local, /opt)
+# and record its folder for `swift-kernel install`, which checks that lldb-dap starts with it.
+lldb_dap="$(dirname "$(command -v swift-frontend || command -v swift)")/lldb-dap"
+recorded="${XDG_CACHE_HOME:-$HOME/.cache}/swift-kernel/lldb-dap-library-path"
+if [ ! -x "$lldb_dap" ]; then
+  echo "setup: the toolchain has no lldb-dap; JupyterLab's debugger will be off"
+elif "$lldb_dap" --version >/dev/null 2>&1; then
+  rm -f "$recorded"
+else
+  found=""
+  for library in $(ldconfig -p 2>/dev/null | awk '/libpython3\.10\.so\.1\.0/ {print $NF}') \
+      "$HOME"/.pyenv/versions/3.10*/lib/libpython3.10.so.1.0 /root/.pyenv/versions/3.10*/lib/libpython3.10.so.1.0 \
+      /usr/local/lib/libpython3.10.so.1.0 /opt/*/lib/libpython3.10.so.1.0 /opt/*/*/lib/libpython3.10.so.1.0; do
+    [ -e "$library" ] || continue
+    if LD_LIBRARY_PATH="$(dirname "$library")" "$lldb_dap" --version >/dev/null 2>&1; then
+      found="$(dirname "$library")"
+      break
+    fi
+  done
+  if [ -n "$found" ]; then
+    mkdir -p "$(dirname "$recorded")"
+    echo "$found" >"$recorded"
+    echo "setup: lldb-dap runs with the libpython3.10 in $found (JupyterLab's debugger is on)"
+  else
+    rm -f "$recorded"
+    echo "setup: lldb-dap needs libpython3.10.so.1.0 and none was found (install Python 3.10); JupyterLab's debugger will be off"
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating the Python venv .venv"
   python3 -m venv .venv

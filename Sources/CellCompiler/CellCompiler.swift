@@ -29,6 +29,8 @@ package struct CompileFailure: Error, Sendable {
 package final class CellCompiler {
   package let toolchain: Toolchain
   package let workDirectory: URL
+  /// The cells' debugger paths (`#sourceLocation`), and the way back to `<Cell N>` for messages.
+  package let cellFiles: CellFiles
   /// Folders with the runtime's `.swiftmodule` files.
   package let moduleSearchPaths: [String]
   private(set) var scope = SessionScope()
@@ -57,6 +59,7 @@ package final class CellCompiler {
 
   private struct StatementKey: Hashable {
     var code: String
+    var file: String?
     var imports: [String]
     var optimization: String
   }
@@ -68,6 +71,7 @@ package final class CellCompiler {
     self.workDirectory = workDirectory
     self.moduleSearchPaths = moduleSearchPaths
     self.preloadedLibraries = preloadedLibraries
+    cellFiles = CellFiles(folder: workDirectory.appendingPathComponent("cells"))
     try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
     let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache"
     moduleCache = cacheRoot + "/swift-kernel/ModuleCache"
@@ -134,12 +138,21 @@ package final class CellCompiler {
     return names
   }
 
-  /// Compiles a cell; on failure the session's scope is left as it was.
-  package func compile(_ code: String, label: Int) throws -> Result<CompiledCell, CompileFailure> {
+  /// Compiles a cell; on failure the session's scope is left as it was. `cell` is the whole cell's text
+  /// when `code` is one step of it (magics blanked out): its debugger path names the cell's lines.
+  /// Code of no cell (user expressions, label 0) is compiled as `<Cell 0>`.
+  package func compile(_ code: String, label: Int, cell whole: String? = nil) throws -> Result<
+    CompiledCell, CompileFailure
+  > {
     let number = nextCell
     nextCell += 1
     sources[label] = code
-    let rewriter = CellRewriter(cellNumber: number, label: label)
+    var file: String?
+    if label > 0 {
+      file = try cellFiles.write(whole ?? code)
+      cellFiles.record(file!, label: label)
+    }
+    let rewriter = CellRewriter(cellNumber: number, label: label, file: file)
     var cell = rewriter.rewrite(code, scope: scope)
     let ownNames = Set(cell.declaredNames.map(\.name))
     let lost = cell.symbols.used.subtracting(ownNames).filter { lostValues[$0] != nil }.sorted()
@@ -155,7 +168,7 @@ package final class CellCompiler {
           ]))
     }
     let key = StatementKey(
-      code: code, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
+      code: code, file: file, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
       optimization: optimization)
     if !cell.declaresAnything, let compiled = statementCells[key] {
       StageClock().mark("the same cell of statements as \(CellLabel(compiled.label)): not compiled again")
@@ -166,7 +179,7 @@ package final class CellCompiler {
     var compiled = try frontend(cell, base: base)
     clock.mark("frontend (\(cell.cellImports.modules.count) of \(scope.modules.count) cells imported)")
     if compiled.status != 0, cell.cellImports.modules.count < scope.modules.count,
-      mayNeedMoreImports(DiagnosticsMapper.parse(compiled.stderr))
+      mayNeedMoreImports(DiagnosticsMapper.parse(cellFiles.labelled(compiled.stderr)))
     {
       // A use no name revealed (a member reached through a type of an earlier cell, say): the whole
       // session's imports, as every cell had before imports followed use.
@@ -176,11 +189,11 @@ package final class CellCompiler {
       clock.mark("frontend again with every earlier cell")
     }
     guard compiled.status == 0 else {
-      let diagnostics = DiagnosticsMapper.parse(compiled.stderr)
+      let diagnostics = DiagnosticsMapper.parse(cellFiles.labelled(compiled.stderr))
       var traceback = DiagnosticsMapper.traceback(
         diagnostics, cellNumber: label, columns: cell.columns, source: { self.sources[$0] })
       if traceback.isEmpty {
-        traceback = ["error: the compiler failed:"] + compiled.stderr.split(separator: "\n").map(String.init)
+        traceback = ["error: the compiler failed:"] + cellFiles.labelled(compiled.stderr).split(separator: "\n").map(String.init)
       }
       let summary = diagnostics.first { $0.severity == .error }?.message ?? "compilation failed"
       return .failure(CompileFailure(summary: summary, traceback: traceback))

@@ -62,13 +62,16 @@ struct CellRewriter {
   let label: Int
   let runtimeModule: String
 
-  init(cellNumber: Int, label: Int? = nil, runtimeModule: String = "ClassificationRuntime") {
+  /// The file its `#sourceLocation`s name: the cell's debugger path (`CellFiles`), else `<Cell label>`.
+  let fileName: String
+
+  init(cellNumber: Int, label: Int? = nil, file: String? = nil, runtimeModule: String = "ClassificationRuntime") {
     self.cellNumber = cellNumber
     self.label = label ?? cellNumber
     self.runtimeModule = runtimeModule
+    fileName = file ?? CellLabel(label ?? cellNumber).description
   }
 
-  var fileName: String { CellLabel(label).description }
   var moduleName: String { "Cell_\(cellNumber)" }
 
   func rewrite(_ code: String, scope: SessionScope) -> RewrittenCell {
@@ -109,7 +112,7 @@ struct CellRewriter {
     func guardedOpening(_ pattern: PatternSyntax) -> String {
       let name = pattern.trimmedDescription.replacingOccurrences(of: "\\", with: "\\\\")
         .replacingOccurrences(of: "\"", with: "\\\"")
-      return "__global(\(cellNumber), \"\(name)\", \"\(fileName)\", "
+      return "__global(\(cellNumber), \"\(name)\", \"\(CellLabel(label))\", "
     }
 
     for (index, item) in items.enumerated() {

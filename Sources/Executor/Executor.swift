@@ -58,6 +58,8 @@ package enum Executor {
     // Traps in a cell end the cell, not this process; SIGUSR2 from the kernel stops a cell that ignores
     // the interrupt, where it stands in its own code.
     cell_guard_install()
+    // The kernel's lldb-dap attaches by pid when the user starts JupyterLab's debugger.
+    _ = cell_guard_allow_debugger()
     // Text printed without a newline (progress on one line) shows within 0.1 s, as in ipykernel.
     // It also ends the executor when the kernel is gone (killed without closing the command pipe's
     // reader's way out: a cell still running would otherwise keep it alive).

@@ -39,6 +39,11 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   let control = Mutex(Control())
   /// `interrupt` and `shutdown` write here to wake the wait for the executor's events.
   let wakePipe: (read: Int32, write: Int32)
+  /// JupyterLab's debugger, told when the executor starts, a cell is interrupted or ends.
+  package var debugger: Debugger?
+  /// The session's variables after the last cell, for the debugger's `inspectVariables` (read on the
+  /// dispatcher thread while a cell runs).
+  let sessionVariables = Mutex<[String]>([])
 
   struct Control {
     var pid: pid_t?
@@ -54,6 +59,8 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     var shutDown = false
     /// The process group of a shell command (`!`, `%%bash`) or package build running for a cell.
     var shellGroup: pid_t?
+    /// lldb-dap died while attached: the executor was killed, and its restart says why.
+    var debuggerLost = false
   }
 
   package init(compiler: CellCompiler, launch: ExecutorLaunch, interruptGrace: TimeInterval = 2) throws {
@@ -86,7 +93,11 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     noticeExitBetweenCells(output)
     inspected = [:]
     beginWork(serial: cell.serial)
-    defer { endWork() }
+    defer {
+      endWork()
+      sessionVariables.withLock { $0 = compiler.variables }
+      debugger?.cellFinished()
+    }
     if control.withLock({ $0.interrupted }) { return .failed(Self.interruptedBeforeItStartedError) }
     let steps: [CellStep]?
     do {
@@ -104,7 +115,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// Compiles and runs Swift code as the cell `cell` (all of it, or one step of a cell with magics).
   func runSwift(_ code: String, _ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
     let started = Date()
-    let compile = self.compile(code, label: cell.label)
+    let compile = self.compile(code, label: cell.label, cell: cell.code)
     lastCompileSeconds = Date().timeIntervalSince(started)
     if control.withLock({ $0.interrupted }) {
       // Interrupted while compiling. A cell that compiled all the same is loaded without being run, so
@@ -162,9 +173,9 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   }
 
   /// Compiles a cell; a compile error or a toolchain that cannot run is the cell's `CompileError`.
-  func compile(_ code: String, label: Int) -> Result<CompiledCell, CellError> {
+  func compile(_ code: String, label: Int, cell: String? = nil) -> Result<CompiledCell, CellError> {
     do {
-      switch try compiler.compile(code, label: label) {
+      switch try compiler.compile(code, label: label, cell: cell) {
       case .success(let compiled): return .success(compiled)
       case .failure(let failure):
         return .failure(CellError(name: "CompileError", value: failure.summary, traceback: failure.traceback))
@@ -188,8 +199,28 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     // A compile in progress is stopped too: the cell will not run.
     if let tool = control.withLock({ $0.busy && $0.interrupted ? $0.tool : nil }) { kill(tool, SIGKILL) }
     if let group = control.withLock({ $0.busy ? $0.shellGroup : nil }) { kill(-group, SIGINT) }
+    // After the signal: a cell stopped at a breakpoint meets it as it goes on.
+    if pid != nil { debugger?.cellInterrupted() }
     wake()
   }
+
+  /// The executor's pid, for the debugger to attach to.
+  var executorPID: pid_t? { control.withLock { $0.pid } }
+
+  /// lldb-dap died while attached, leaving its breakpoint instructions in the executor's code: the executor
+  /// is ended, and the running cell or the next one restarts it and says why.
+  func debuggerLost() {
+    let pid = control.withLock { state in
+      state.debuggerLost = true
+      return state.pid
+    }
+    if let pid { kill(pid, SIGKILL) }
+    wake()
+  }
+
+  static let debuggerLostNote =
+    "The debugger (lldb-dap) ended unexpectedly and left its breakpoints in the executor's code, so the executor was restarted."
+
 
   package func shutdown() {
     let pid = control.withLock { state in
@@ -299,7 +330,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   private func relayStreams(of executor: ExecutorProcess, stderr: inout StderrRelay, to output: OutputSink) {
     let printed = executor.readText(stream: 1)
     if !printed.isEmpty { output.emit(.stream(name: .stdout, text: printed)) }
-    let shown = stderr.filter(executor.readText(stream: 2))
+    let shown = stderr.filter(compiler.cellFiles.labelled(executor.readText(stream: 2)))
     if !shown.isEmpty { output.emit(.stream(name: .stderr, text: shown)) }
   }
 
@@ -347,7 +378,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
           ]))
     }
     var report = TrapReport(message: message)
-    report.read(frames: trap.frames, symbolizer: compiler.toolchain.symbolizer)
+    report.read(frames: trap.frames, symbolizer: compiler.toolchain.symbolizer, files: compiler.cellFiles)
     if report.cell == compiled.label { report.cell = label }
     let text =
       report.message
@@ -386,9 +417,13 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     relayStreams(of: executor, stderr: &stderr, to: output)
     let status = executor.reap()
     var report = TrapReport(message: stderr.trapMessage)
-    report.read(crashReportAt: executor.crashReportPath)
+    report.read(crashReportAt: executor.crashReportPath, files: compiler.cellFiles)
     if report.cell == compiled.label { report.cell = label }
-    let note = Self.restartNote(lost: restartExecutor())
+    let lostDebugger = control.withLock { state in
+      defer { state.debuggerLost = false }
+      return state.debuggerLost
+    }
+    let note = (lostDebugger ? Self.debuggerLostNote + " " : "") + Self.restartNote(lost: restartExecutor())
     if afterInterrupt {
       return .failed(
         CellError(
@@ -411,12 +446,14 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     _ = executor.pendingEvents()
     guard executor.eventsClosed || knownDead else { return }
     let status = executor.reap()
+    let lostDebugger = control.withLock { state in
+      defer { state.debuggerLost = false }
+      return state.debuggerLost
+    }
     let lost = restartExecutor()
-    output.emit(
-      .stream(
-        name: .stderr,
-        text: "The executor stopped unexpectedly (\(Self.describe(status: status))). \(Self.restartNote(lost: lost))\n")
-    )
+    let why =
+      lostDebugger ? Self.debuggerLostNote : "The executor stopped unexpectedly (\(Self.describe(status: status)))."
+    output.emit(.stream(name: .stderr, text: "\(why) \(Self.restartNote(lost: lost))\n"))
   }
 
   // MARK: The executor process
@@ -431,6 +468,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     }
     let pid = executor?.pid
     control.withLock { $0.pid = pid }
+    if let pid { debugger?.executorStarted(pid: pid) }
   }
 
   /// A fresh executor with the earlier cells' libraries loaded again, so their functions, types and

@@ -17,6 +17,8 @@ package final class Kernel: @unchecked Sendable {
   let log: @Sendable (String) -> Void
 
   let history: any HistoryStore
+  /// JupyterLab's debugger, when this kernel has one.
+  let debugger: (any Debugging)?
   var executionCount = 0
   /// The execute request whose cell is running.
   private var running: RunningCell?
@@ -61,11 +63,12 @@ package final class Kernel: @unchecked Sendable {
 
   package init(
     transport: any KernelTransport, executing: any CellExecuting, history: any HistoryStore,
-    log: @escaping @Sendable (String) -> Void = { Log.info($0) }
+    debugger: (any Debugging)? = nil, log: @escaping @Sendable (String) -> Void = { Log.info($0) }
   ) {
     self.transport = transport
     self.executing = executing
     self.history = history
+    self.debugger = debugger
     self.log = log
   }
 
@@ -73,6 +76,8 @@ package final class Kernel: @unchecked Sendable {
   package func run() {
     transport.start()
     publish("status", content: ["execution_state": "starting"], parent: [:])
+    // Events have no request of their own: JupyterLab reads every debug_event of the kernel.
+    debugger?.start { [weak self] event in self?.publish("debug_event", content: event, parent: [:]) }
     while !stopping {
       for event in events.withLock({ queue in
         let taken = queue
@@ -95,6 +100,7 @@ package final class Kernel: @unchecked Sendable {
       }
     }
     running?.input?.fulfil(nil)
+    debugger?.shutdown()
     executing.shutdown()
   }
 
@@ -146,7 +152,12 @@ package final class Kernel: @unchecked Sendable {
     case "execute_request":
       return startExecution(request, on: channel)
     case "kernel_info_request":
-      return Answer(type: "kernel_info_reply", content: KernelInfo.content)
+      return Answer(type: "kernel_info_reply", content: KernelInfo.content(debugger: debugger?.isAvailable ?? false))
+    case "debug_request":
+      let response =
+        debugger?.respond(to: content)
+        ?? DebugResponse.failure(to: content, "this kernel has no debugger")
+      return Answer(type: "debug_reply", content: response)
     case "comm_info_request":
       return Answer(type: "comm_info_reply", content: ["status": "ok", "comms": [:]])
     case "history_request":

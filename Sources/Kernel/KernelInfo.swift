@@ -2,8 +2,9 @@ import JupyterProtocol
 
 /// The `kernel_info_reply` content: who this kernel is and what language its cells are.
 enum KernelInfo {
-  static var content: JSON {
-    [
+  /// `debugger`: whether JupyterLab may show its debugger for this kernel.
+  static func content(debugger: Bool) -> JSON {
+    var content: JSON = [
       "status": "ok",
       "protocol_version": "5.4",
       "implementation": "swift-kernel",
@@ -19,8 +20,10 @@ enum KernelInfo {
       "banner": .string(
         "Swift \(swiftLanguageVersion) kernel with the classification runtime (swift-kernel \(swiftKernelVersion))"),
       "help_links": [["text": "Swift language guide", "url": "https://docs.swift.org/swift-book/"]],
-      "debugger": false,
+      "debugger": .bool(debugger),
     ]
+    if debugger { content["supported_features"] = ["debugger"] }
+    return content
   }
 }
 

@@ -34,8 +34,55 @@ enum Installation {
     let log: @Sendable (String) -> Void = { Log.info($0) }
     let transport = try ZeroMQTransport(connection: connection, log: log)
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
+    let debugger = Debugger(
+      launch: debugAdapter, files: compiler.cellFiles, moduleSearchPaths: [work.path] + compiler.moduleSearchPaths)
+    debugger.host = executing
+    executing.debugger = debugger
     let history = try SQLiteHistory.open(log: log)
-    return (Kernel(transport: transport, executing: executing, history: history, log: log), work, transport)
+    let kernel = Kernel(transport: transport, executing: executing, history: history, debugger: debugger, log: log)
+    return (kernel, work, transport)
+  }
+
+  /// The lldb-dap the kernelspec names (`install` found it working), or why there is none.
+  static var debugAdapter: Result<DebugAdapterLaunch, DebuggerUnavailable> {
+    let environment = ProcessInfo.processInfo.environment
+    guard let program = environment["SWIFT_KERNEL_LLDB_DAP"], !program.isEmpty else {
+      return .failure(
+        DebuggerUnavailable(
+          environment["SWIFT_KERNEL_NO_DEBUGGER"]
+            ?? "the kernelspec names no lldb-dap (SWIFT_KERNEL_LLDB_DAP); run `swift-kernel install` again"))
+    }
+    return .success(
+      DebugAdapterLaunch(program: program, libraryPath: environment["SWIFT_KERNEL_LLDB_DAP_LIBRARY_PATH"]))
+  }
+
+  /// Looks for a working lldb-dap beside the toolchain's compiler: as it is, else with the `libpython3.10`
+  /// folder `scripts/setup.sh` recorded (or `SWIFT_KERNEL_LLDB_DAP_LIBRARY_PATH` names).
+  static func findDebugAdapter(toolchainBin: String) -> Result<DebugAdapterLaunch, DebuggerUnavailable> {
+    let program = toolchainBin + "/lldb-dap"
+    guard FileManager.default.isExecutableFile(atPath: program) else {
+      return .failure(DebuggerUnavailable("the toolchain has no lldb-dap (\(program))"))
+    }
+    var candidates: [String?] = [nil]
+    if let path = ProcessInfo.processInfo.environment["SWIFT_KERNEL_LLDB_DAP_LIBRARY_PATH"] { candidates.append(path) }
+    if let recorded = try? String(contentsOfFile: recordedLibraryPathFile, encoding: .utf8) {
+      candidates.append(recorded.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+    var why = ""
+    for libraryPath in candidates {
+      let launch = DebugAdapterLaunch(program: program, libraryPath: libraryPath)
+      guard let failure = launch.check() else { return .success(launch) }
+      if why.isEmpty { why = failure }
+    }
+    return .failure(
+      DebuggerUnavailable(
+        "no working lldb-dap: \(why) (scripts/setup.sh looks for the libpython3.10 it needs)"))
+  }
+
+  /// Where `scripts/setup.sh` writes the folder of a `libpython3.10.so.1.0` lldb-dap can use.
+  static var recordedLibraryPathFile: String {
+    (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache")
+      + "/swift-kernel/lldb-dap-library-path"
   }
 
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.
@@ -135,15 +182,30 @@ struct InstallCommand: ParsableCommand {
     let directory = URL(fileURLWithPath: base).appendingPathComponent(name)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let toolchain = try Toolchain.locate()
-    let usr = URL(fileURLWithPath: toolchain.frontend).deletingLastPathComponent().deletingLastPathComponent().path
+    let bin = URL(fileURLWithPath: toolchain.frontend).deletingLastPathComponent()
+    let usr = bin.deletingLastPathComponent().path
+    // JupyterLab shows its debugger only for a kernelspec with `metadata.debugger: true`.
+    var environment: JSON = ["SWIFT_TOOLCHAIN": .string(usr)]
+    var metadata: JSON = [:]
+    switch Installation.findDebugAdapter(toolchainBin: bin.path) {
+    case .success(let adapter):
+      environment["SWIFT_KERNEL_LLDB_DAP"] = .string(adapter.program)
+      if let path = adapter.libraryPath { environment["SWIFT_KERNEL_LLDB_DAP_LIBRARY_PATH"] = .string(path) }
+      metadata["debugger"] = true
+    case .failure(let why):
+      environment["SWIFT_KERNEL_NO_DEBUGGER"] = .string(why.reason)
+      metadata["debugger"] = false
+      print("The debugger will be off: \(why.reason)")
+    }
+    // CurveZMQ (jupyter_client's `transport_encryption`), declared when this libzmq can do it.
+    if ZMQSocket.hasCurve { metadata["supported_encryption"] = ["curve"] }
     let spec: JSON = [
       "argv": [.string(Installation.binary), "kernel", "--connection-file", "{connection_file}"],
       "display_name": "Swift (Classification)",
       "language": "swift",
       "interrupt_mode": "message",
-      "env": ["SWIFT_TOOLCHAIN": .string(usr)],
-      // CurveZMQ (jupyter_client's `transport_encryption`), declared when this libzmq can do it.
-      "metadata": ZMQSocket.hasCurve ? ["debugger": false, "supported_encryption": ["curve"]] : ["debugger": false],
+      "env": environment,
+      "metadata": metadata,
     ]
     try (spec.pretty(indent: 2) + "\n").write(
       to: directory.appendingPathComponent("kernel.json"), atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import CellCompiler
 @testable import ExecutorHost
 
 @Suite struct TrapReportTests {
@@ -20,19 +21,19 @@ import Testing
     try report.write(toFile: path, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: path) }
     var trap = TrapReport(message: "Index out of range")
-    trap.read(crashReportAt: path)
+    trap.read(crashReportAt: path, files: CellFiles(folder: URL(fileURLWithPath: "/nonexistent/cells")))
     #expect(trap.cell == 3 && trap.line == 2 && trap.column == 25)
     #expect(trap.message == "Index out of range")
   }
 
   @Test func aMissingOrBrokenReportLeavesNoLocation() throws {
     var trap = TrapReport(message: nil)
-    trap.read(crashReportAt: "/nonexistent/crash.json")
+    trap.read(crashReportAt: "/nonexistent/crash.json", files: CellFiles(folder: URL(fileURLWithPath: "/nonexistent/cells")))
     #expect(trap.cell == nil && trap.line == nil)
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("trap-\(UUID().uuidString).json").path
     try "{ not json".write(toFile: path, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: path) }
-    trap.read(crashReportAt: path)
+    trap.read(crashReportAt: path, files: CellFiles(folder: URL(fileURLWithPath: "/nonexistent/cells")))
     #expect(trap.cell == nil)
   }
 }

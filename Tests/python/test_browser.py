@@ -3,7 +3,8 @@
 The launcher shows the kernel with its logo; a training cell run from the keyboard draws a live plot that
 changes while the cell runs; the toolbar's stop button ends a long training and the kernel goes back to Idle;
 Tab after `data.` lists the data module's members. A screenshot of the notebook with its plot goes to
-results/jupyterlab.png.
+results/jupyterlab.png. The debugger, switched on from the toolbar, stops at a breakpoint clicked in the gutter
+and shows the local's value (results/debugger.png).
 
 Needs Debian's `chromium` and `chromium-driver` (skipped without them)."""
 import json
@@ -32,6 +33,7 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -352,3 +354,84 @@ def test_tab_after_data_dot_lists_the_data_modules_members(notebook):
         assert unrelated not in names, names
     driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     wait(driver, 10).until(lambda d: not completer_items(d), "Escape did not close the completer")
+
+
+DEBUG_NOTEBOOK = "debugging.ipynb"
+DEBUG_CELLS = ["let offset = 10", "func scaled(_ x: Int) -> Int {\n  let doubled = x * 2\n  return doubled + offset\n}\nprint(scaled(16))"]
+
+
+def gutter_of_line(driver, index, line):
+    """The breakpoint gutter's element beside the cell's line (1-based)."""
+    return driver.execute_script("""
+        const cell = document.querySelectorAll('.jp-NotebookPanel .jp-Notebook .jp-Cell')[arguments[0]];
+        const line = cell.querySelectorAll('.cm-line')[arguments[1] - 1].getBoundingClientRect();
+        return [...cell.querySelectorAll('.cm-breakpoint-gutter .cm-gutterElement')].find(e => {
+            const r = e.getBoundingClientRect();
+            return r.height > 0 && Math.abs(r.top - line.top) < 3; });""", index, line)
+
+
+def shown_variables(driver):
+    """(name, value) of each variable the debugger's variables panel shows."""
+    return driver.execute_script("""
+        return [...document.querySelectorAll('.jp-DebuggerVariables-body .jp-DebuggerVariables-name')]
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e.textContent.replace(/:$/, '').trim(),
+                       (e.parentElement.querySelector('.jp-DebuggerVariables-detail') || {}).textContent || '']);""")
+
+
+def test_the_debugger_stops_at_a_gutter_breakpoint_and_shows_the_locals(lab, browser):
+    driver = browser
+    nb = new_notebook(cells=[new_code_cell(source) for source in DEBUG_CELLS], metadata={
+        "kernelspec": {"name": "swift", "display_name": KERNEL_NAME, "language": "swift"},
+        "language_info": {"name": "swift"}})
+    nbformat.write(nb, os.path.join(lab["root"], DEBUG_NOTEBOOK))
+    # `?reset`: a workspace with this notebook alone (the training notebook of the tests above stays closed).
+    driver.get(f"{lab['url']}/lab/tree/{DEBUG_NOTEBOOK}?reset")
+    wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel")) == 1
+                       and len(d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell")) == 2)
+    wait(driver).until(lambda d: kernel_status(d)[0] == f"{KERNEL_NAME} | Idle",
+                       f"the kernel did not start: {kernel_status(driver)}\n{lab['log']()}")
+    run_cell(driver, 0)
+    wait_done(driver, 0)
+
+    # The bug icon is there because the kernelspec says `debugger: true`; pressing it starts the debugger.
+    bug = wait(driver).until(lambda d: d.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-DebuggerBugButton"))
+    bug.click()
+    wait(driver, 60).until(lambda d: d.find_element(
+        By.CSS_SELECTOR, ".jp-NotebookPanel .jp-DebuggerBugButton").get_attribute("aria-pressed") == "true",
+        "the debugger did not start")
+    wait(driver, 30).until(lambda d: gutter_of_line(d, 1, 3) is not None, "no breakpoint gutter beside line 3")
+    ActionChains(driver).move_to_element(gutter_of_line(driver, 1, 3)).click().perform()
+    wait(driver, 30).until(lambda d: cell(d, 1).find_elements(By.CSS_SELECTOR, ".cm-breakpoint-gutter .cm-gutterElement:not(:empty)"),
+                           "no breakpoint shown after the click in the gutter")
+
+    run_cell(driver, 1)
+    # The variables panel (in the debugger's sidebar) shows the cell's locals once it stops there.
+    def stopped_with_locals(d):
+        if not [e for e in d.find_elements(By.CSS_SELECTOR, ".jp-DebuggerVariables") if e.is_displayed()]:
+            tabs = d.find_elements(By.CSS_SELECTOR, 'li[data-id="jp-debugger-sidebar"]')
+            if tabs and "lm-mod-current" not in (tabs[0].get_attribute("class") or ""):
+                tabs[0].click()
+        return ("doubled", "32") in [tuple(v) for v in shown_variables(d)]
+    try:
+        wait(driver, 90).until(stopped_with_locals)
+    except TimeoutException:
+        driver.save_screenshot("/tmp/debugger-failure.png")
+        pytest.fail(f"the variables panel shows {shown_variables(driver)}")
+    assert ("x", "16") in [tuple(v) for v in shown_variables(driver)]
+    assert prompt(driver, 1) == "[*]:"
+    # JupyterLab highlights the line it stopped at: the frame's path is the one it computed for the cell.
+    highlighted = cell(driver, 1).find_elements(By.CSS_SELECTOR, ".cm-line.jp-DebuggerEditor-highlight")
+    assert [line.text for line in highlighted] == ["  return doubled + offset"], [line.text for line in highlighted]
+    os.makedirs(os.path.join(ROOT, "results"), exist_ok=True)
+    assert driver.save_screenshot(os.path.join(ROOT, "results", "debugger.png"))
+
+    driver.find_element(By.CSS_SELECTOR, 'jp-button[data-command="debugger:continue"]').click()
+    wait_done(driver, 1, timeout=60)
+    wait(driver, 15).until(lambda d: kernel_status(d) == [f"{KERNEL_NAME} | Idle", "idle"],
+                           f"the kernel is not idle after continue: {kernel_status(driver)}")
+    assert outputs(driver, 1) == [("application/vnd.jupyter.stdout", "42")], outputs(driver, 1)
+    bug = driver.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-DebuggerBugButton")
+    bug.click()
+    wait(driver, 30).until(lambda d: d.find_element(
+        By.CSS_SELECTOR, ".jp-NotebookPanel .jp-DebuggerBugButton").get_attribute("aria-pressed") != "true")

@@ -37,4 +37,9 @@ int cell_guard_locate(uintptr_t address, const char **library, uintptr_t *offset
 /// of the process; what ended it is in `result`.
 int cell_guard_run(void (*body)(void *), void *context, size_t stack_size, cell_guard_result *result);
 
+/// Lets any process of the same user attach a debugger to this one (`PR_SET_PTRACER_ANY`): on hosts
+/// with Yama's ptrace_scope 1, only an ancestor could otherwise, and lldb-dap is the kernel's child,
+/// not the executor's ancestor. Returns prctl's result (-1 with EINVAL where Yama is absent, harmless).
+int cell_guard_allow_debugger(void);
+
 #endif

@@ -12,11 +12,12 @@ final class KernelHarness: @unchecked Sendable {
   let kernel: Kernel
   private let stopped = DispatchSemaphore(value: 0)
 
-  init() {
+  init(debugger: (any Debugging)? = nil) {
     let box = LogBox()
     // An in-memory SQLite database cannot fail to open short of running out of memory.
     kernel = Kernel(
-      transport: transport, executing: executor, history: try! SQLiteHistory.inMemory(), log: { box.append($0) })
+      transport: transport, executing: executor, history: try! SQLiteHistory.inMemory(), debugger: debugger,
+      log: { box.append($0) })
     logBox = box
     let kernel = self.kernel
     let stopped = self.stopped
