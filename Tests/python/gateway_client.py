@@ -85,7 +85,9 @@ class GatewayKernel:
         self.session = uuid.uuid4().hex
         ws_base = base.replace("http://", "ws://", 1)
         self.ws = websocket.create_connection(f"{ws_base}/api/kernels/{self.id}/channels",
-                                              header=[f"Authorization: token {token}"], timeout=start_timeout)
+                                              header=[f"Authorization: token {token}"], timeout=start_timeout,
+                                              # as browsers do: no Nagle delay on small frames
+                                              sockopt=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),))
         self.pending = []
 
     def send(self, msg_type, content, channel="shell"):
