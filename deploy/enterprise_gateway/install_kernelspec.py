@@ -35,9 +35,12 @@ def main(argv=None):
     shutil.copy(os.path.join(HERE, "launch_swift_kernel.py"), launcher)
     path = os.path.join(directory, "kernel.json")
     spec = json.load(open(path))
-    spec["display_name"] += " (distributed)"
+    spec["display_name"] = spec["display_name"].rstrip(")") + ", distributed)"
     spec["metadata"]["process_proxy"] = {"class_name": PROXY}
-    spec["argv"] = [args.python, launcher, "--swift-kernel", binary,
+    # The launcher writes no CurveZMQ keys, and EG 3.3's jupyter_client 6 would not send them.
+    spec["metadata"].pop("supported_encryption", None)
+    # abspath, not realpath: a venv's python is a link whose target would lose the venv.
+    spec["argv"] = [os.path.abspath(args.python), launcher, "--swift-kernel", binary,
                     "--RemoteProcessProxy.kernel-id", "{kernel_id}",
                     "--RemoteProcessProxy.response-address", "{response_address}",
                     "--RemoteProcessProxy.public-key", "{public_key}",
