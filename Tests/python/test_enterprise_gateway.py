@@ -5,7 +5,10 @@ an interrupt (an interrupt_request, the kernelspec's interrupt_mode), and a shut
 kernel or executor behind."""
 import os
 import random
+import re
 import secrets
+import socket
+import struct
 import subprocess
 import sys
 
@@ -52,7 +55,7 @@ def gateway(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, token, process)
-        yield base, token, process
+        yield base, token, process, work
     finally:
         left = descendants(process.pid)
         process.terminate()
@@ -67,13 +70,13 @@ def gateway(tmp_path_factory):
 
 
 def test_a_request_without_the_token_is_refused(gateway):
-    base, token, _ = gateway
+    base, token, _, _ = gateway
     assert http("GET", f"{base}/api/kernels")[0] in (401, 403)
     assert http("GET", f"{base}/api/kernels", token)[0] == 200
 
 
 def test_cells_an_interrupt_and_a_clean_shutdown_through_the_launcher(gateway):
-    base, token, process = gateway
+    base, token, process, work = gateway
     kernel = GatewayKernel(base, token, name="swift_distributed")
     try:
         reply, outputs = kernel.execute("let answer = 6 * 7\nanswer")
@@ -94,6 +97,17 @@ def test_cells_an_interrupt_and_a_clean_shutdown_through_the_launcher(gateway):
         assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
         reply, outputs = kernel.execute("answer")
         assert result_of(outputs) == "42"
+
+        # EG gives up on a request to the launcher's communication port after 5 ms (EG_SOCKET_TIMEOUT) and drops
+        # the connection; a connection reset there must not end the launcher, nor so the kernel.
+        said = open(work / f"kernel-{kernel.id}.log").read()
+        comm_port = int(re.search(r"communication port (\d+)", said).group(1))
+        with socket.create_connection(("127.0.0.1", comm_port)) as rude:
+            rude.send(b'{"sig')
+            rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        reply, outputs = kernel.execute("answer + 2")
+        assert result_of(outputs) == "44"
+        assert "a request's connection failed" in open(work / f"kernel-{kernel.id}.log").read()
     finally:
         assert kernel.delete() == 204
     assert not wait_gone(processes), "the launcher, kernel or executor outlived DELETE"
@@ -103,7 +117,7 @@ def test_cells_an_interrupt_and_a_clean_shutdown_through_the_launcher(gateway):
 def test_a_kernel_does_not_outlive_its_launcher(gateway):
     """The launcher starts the kernel with itself as JPY_PARENT_PID (EG's own pid, which EG sets, is not the kernel's
     parent, and the kernel ignores it): a launcher killed outright takes its kernel and executor with it."""
-    base, token, process = gateway
+    base, token, process, work = gateway
     kernel = GatewayKernel(base, token, name="swift_distributed")
     try:
         reply, outputs = kernel.execute("1 + 1")

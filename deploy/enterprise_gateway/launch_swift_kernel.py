@@ -93,14 +93,19 @@ def request_from(comm):
         conn, _ = comm.accept()
     except socket.timeout:
         return None
+    data = b""
+    # Enterprise Gateway gives up on a request after EG_SOCKET_TIMEOUT (5 ms by default) and closes or resets
+    # the connection: what arrived counts, and a reset never ends the launcher (and so the kernel).
     with conn:
-        conn.settimeout(5)
-        data = b""
-        while True:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        try:
+            conn.settimeout(5)
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError as error:
+            log.warning("a request's connection failed (%s); %d bytes read", error, len(data))
     try:
         return json.loads(data.decode()) if data else None
     except ValueError:
@@ -171,16 +176,19 @@ def main(argv=None):
     try:
         while kernel.poll() is None:
             request = request_from(comm)
-            if not request:
+            if not isinstance(request, dict):
                 continue
-            if request.get("signum") is not None:
-                signum = int(request["signum"])
+            if isinstance(request.get("signum"), int):
+                signum = request["signum"]
                 if signum > 0:
                     log.info("signal %d for the kernel", signum)
                     if signum in (signal.SIGTERM, signal.SIGKILL):
                         stop(kernel)  # the whole group, as Enterprise Gateway kills a local kernel's group
                     else:
-                        os.kill(kernel.pid, signum)  # SIGINT: the kernel interrupts its cell
+                        try:
+                            os.kill(kernel.pid, signum)  # SIGINT: the kernel interrupts its cell
+                        except ProcessLookupError:
+                            pass  # it has just ended; the loop sees it
             if request.get("shutdown"):
                 log.info("shutdown: waiting for the kernel to stop")
                 try:
