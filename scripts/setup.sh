@@ -76,3 +76,14 @@ if [ "${1:-}" = "--tests" ]; then
     .venv-bench/bin/pip install -q torch numpy safetensors
   fi
 fi
+
+# Jupyter Enterprise Gateway for Tests/python/test_enterprise_gateway.py: its own venv, since EG 3.3 pins an
+# older client stack (jupyter_client < 7, pyzmq < 25, jupyter_server < 2) than the clients in .venv. Its
+# pycryptodomex is also what deploy/enterprise_gateway/launch_swift_kernel.py needs. Once: skipped when it imports.
+if [ "${1:-}" = "--tests" ]; then
+  [ -x .venv-eg/bin/python ] || python3 -m venv .venv-eg
+  if ! .venv-eg/bin/python -c "import enterprise_gateway, Cryptodome" >/dev/null 2>&1; then
+    echo "setup: installing Jupyter Enterprise Gateway 3.3 into .venv-eg (once)"
+    .venv-eg/bin/pip install -q "jupyter_enterprise_gateway==3.3.0"
+  fi
+fi

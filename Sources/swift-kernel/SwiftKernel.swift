@@ -123,8 +123,9 @@ struct KernelCommand: ParsableCommand {
     do { connection = try ConnectionInfo(contentsOfFile: connectionFile) } catch { throw ValidationError("\(error)") }
     let (kernel, work, transport) = try Installation.makeKernel(connection: connection)
     kernel.interruptOnSIGINT()
-    if let parent = ProcessInfo.processInfo.environment["JPY_PARENT_PID"].flatMap(Int32.init), parent > 1 {
-      kernel.stopWhenProcessEnds(parent)
+    switch ParentWatch(jpyParentPID: ProcessInfo.processInfo.environment["JPY_PARENT_PID"], parent: getppid()) {
+    case .watch(let parent): kernel.stopWhenProcessEnds(parent)
+    case .ignore(let reason): if let reason { Log.info(reason) }
     }
     kernel.run()
     try? FileManager.default.removeItem(at: work)

@@ -463,6 +463,50 @@ def test_kernel_and_executor_exit_when_the_client_dies():
         client.kill()
 
 
+def test_a_jpy_parent_pid_that_is_not_the_parent_is_ignored(tmp_path):
+    """Gateways set JPY_PARENT_PID to their own pid, and it leaks through launchers; as ipykernel, the kernel
+    watches it only when it is its parent. Here it names a process that is not the kernel's parent and then
+    dies: the kernel says once why it does not watch it, and serves on (a parent that dies is the test above)."""
+    import subprocess
+    from conftest import BINARY
+    from jupyter_client import BlockingKernelClient
+    from jupyter_client.connect import write_connection_file
+    stranger = subprocess.Popen(["sleep", "600"])
+    connection_file, _ = write_connection_file(str(tmp_path / "kernel.json"), ip="127.0.0.1",
+                                               key=uuid.uuid4().hex.encode())
+    log = tmp_path / "kernel.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([BINARY, "kernel", "--connection-file", connection_file], stderr=stderr,
+                                   env={**os.environ, "JPY_PARENT_PID": str(stranger.pid)})
+    kc = BlockingKernelClient(connection_file=connection_file)
+    kc.load_connection_file()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        said = [line for line in log.read_text().splitlines() if "JPY_PARENT_PID" in line]
+        assert said == [f"[swift-kernel] JPY_PARENT_PID {stranger.pid} is not this kernel's parent ({os.getpid()}); "
+                        "not watching it, as ipykernel"], said
+        stranger.kill()
+        stranger.wait()
+        # The old kernel stopped within half a second of that process's end (its watcher's period); this
+        # cell spans four periods, and the kernel answers it and the next.
+        reply, outputs = execute(kc, "import Foundation\nThread.sleep(forTimeInterval: 2)\n40 + 2")
+        assert reply["status"] == "ok" and result_of(outputs) == "42"
+        reply, outputs = execute(kc, "1 + 1")
+        assert result_of(outputs) == "2" and process.poll() is None
+        executor = [int(c) for t in os.listdir(f"/proc/{process.pid}/task")
+                    for c in open(f"/proc/{process.pid}/task/{t}/children").read().split()]
+    finally:
+        stranger.kill()
+        kc.shutdown()
+        kc.stop_channels()
+        process.wait(timeout=30)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(p) for p in executor):
+        time.sleep(0.1)
+    assert executor and not any(_alive(p) for p in executor), "the executor outlived its kernel"
+
+
 def test_a_replayed_message_is_dropped(kernel):
     """The same signed frames sent again must not run the cell again (jupyter_client's digest history)."""
     km, kc = kernel
