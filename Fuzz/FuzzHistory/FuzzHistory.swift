@@ -1,8 +1,9 @@
 import Foundation
 import FuzzSupport
 import JupyterProtocol
-@testable import Kernel
 import SQLiteHistory
+
+@testable import Kernel
 
 // The history database's rows and the `history_request` that reads them. The input's first line is a
 // request's content (JSON); the rest is a cell's text stored as a row, and its output after a 0 byte.
