@@ -40,7 +40,7 @@ for target in "${targets[@]}"; do
   summary+=("$(printf '%-16s %6s s %12s executions  %s findings%s' "$target" "$(( $(date +%s) - started ))" \
     "$runs" "$found" "$([ $status -ne 0 ] && echo "  (stopped: see $log)")")")
   if [ $status -ne 0 ]; then
-    grep -E "property failed|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|^SUMMARY" "$log" | head -5 || true
+    grep -E "property failed|Fatal error|ERROR: (AddressSanitizer|libFuzzer)|^SUMMARY" "$log" | head -5 | cut -c1-300 || true
   fi
 done
 echo

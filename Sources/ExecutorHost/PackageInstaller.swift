@@ -41,6 +41,10 @@ struct PackageRequest: Equatable {
     }
     var identity = String(location.split(separator: "/").last ?? "").lowercased()
     if identity.hasSuffix(".git") { identity.removeLast(4) }
+    // An empty name would reach `swift build` as `.product(name: …, package: "")`, and fail there obscurely.
+    guard !identity.isEmpty else {
+      throw MagicUsageError(message: "the package line's location \"\(location)\" names no package. " + usage)
+    }
     return PackageRequest(line: line, identity: identity, products: products)
   }
 

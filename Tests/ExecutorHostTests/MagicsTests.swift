@@ -194,6 +194,13 @@ private func parseError(_ arguments: String) -> MagicUsageError? {
     #expect(parseError("'apple/swift-numerics 1.1.1' \t\n")?.message.contains("products") == true)
   }
 
+  /// Found by `scripts/fuzz.sh` (FuzzPackageLine): `path: ""` (or a url ending in "/.git") gave the package an
+  /// empty identity, which reached the wrapper's manifest as `package: ""`.
+  @Test func aLocationThatNamesNoPackageIsAUsageError() {
+    #expect(parseError("'.package(path: \"\")' Local")?.message.contains("names no package") == true)
+    #expect(parseError("'.package(url: \"/.git\", from: \"1.0.0\")' X")?.message.contains("names no package") == true)
+  }
+
   @Test func aRequestWithoutProductsOrQuotesOrLocationIsAUsageError() {
     #expect(parseError("'apple/swift-algorithms 1.2.1'")?.message.contains("products") == true)
     #expect(parseError("apple/swift-algorithms 1.2.1 Algorithms")?.message.contains("usage") == true)
