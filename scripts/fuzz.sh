@@ -30,13 +30,16 @@ for target in "${targets[@]}"; do
   log="$scratch/findings/$target.log"
   echo "fuzz: running $target for $seconds s"
   started=$(date +%s)
+  stamp="$scratch/findings/.$target.started"
+  touch "$stamp"
   status=0
   # Leak reports are off: the properties are about answers and traps, and Swift's runtime caches look like leaks.
   # Swift's backtracer is off too: AddressSanitizer flags its reads of the crashed stack, and libFuzzer reports.
   ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no nice -n 10 "$bin/$target" "$corpus" -max_total_time="$seconds" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1 || status=$?
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
-  found=$(find "$findings" -type f | wc -l)
+  # This run's findings only: the folder keeps earlier runs' too.
+  found=$(find "$findings" -type f -newer "$stamp" | wc -l)
   summary+=("$(printf '%-16s %6s s %12s executions  %s findings%s' "$target" "$(( $(date +%s) - started ))" \
     "$runs" "$found" "$([ $status -ne 0 ] && echo "  (stopped: see $log)")")")
   if [ $status -ne 0 ]; then
