@@ -102,3 +102,27 @@ let package = Package(
       path: "Tests/ExecutorHostTests"),
   ]
 )
+
+// libFuzzer targets (`scripts/fuzz.sh`), only when SWIFT_KERNEL_FUZZ=1: the normal build and the test command
+// never see them. Each is an executable whose `LLVMFuzzerTestOneInput` libFuzzer calls; built in debug (testable
+// imports reach the internal parsers) with `-sanitize=fuzzer,address -parse-as-library`.
+if Context.environment["SWIFT_KERNEL_FUZZ"] == "1" {
+  package.targets += [
+    .systemLibrary(name: "CFuzzerDriver", path: "Fuzz/CFuzzerDriver"),
+    .target(name: "FuzzSupport", dependencies: ["CFuzzerDriver"], path: "Fuzz/Support", swiftSettings: strict),
+  ]
+  for (name, dependencies) in [
+    ("FuzzWire", ["JupyterProtocol"]),
+    ("FuzzJSON", ["JupyterProtocol"]),
+    ("FuzzConnection", ["JupyterProtocol"]),
+    ("FuzzNotebook", ["NotebookRunner", "JupyterProtocol"]),
+    ("FuzzHistory", ["SQLiteHistory", "Kernel", "JupyterProtocol"]),
+    ("FuzzMagics", ["ExecutorHost"]),
+    ("FuzzPackageLine", ["ExecutorHost"]),
+  ] {
+    package.targets.append(
+      .executableTarget(
+        name: name, dependencies: ["FuzzSupport"] + dependencies.map { .target(name: $0) }, path: "Fuzz/\(name)",
+        swiftSettings: strict))
+  }
+}

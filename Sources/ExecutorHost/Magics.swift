@@ -52,8 +52,9 @@ enum Magics {
 
   /// The steps of a cell, or nil when it uses no magic (the common case: compiled as it is).
   static func steps(of code: String) throws(MagicUsageError) -> [CellStep]? {
-    let lines = code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let lines = Self.lines(of: code)
     if let first = lines.first, first.hasPrefix("%%") {
+      let first = first.hasSuffix("\r") ? String(first.dropLast()) : first
       return [try cellMagic(first, body: Array(lines.dropFirst()))]
     }
     var steps: [CellStep] = []
@@ -68,7 +69,9 @@ enum Magics {
       swiftLines = []
     }
     var sawMagic = false
-    for (index, line) in lines.enumerated() {
+    for (index, fullLine) in lines.enumerated() {
+      // A cell with Windows line ends: the magic's arguments end before the "\r".
+      let line = fullLine.hasSuffix("\r") ? String(fullLine.dropLast()) : fullLine
       let opensOrCloses = line.components(separatedBy: "\"\"\"").count - 1
       defer { if opensOrCloses % 2 == 1 { inString.toggle() } }
       guard !inString, line.hasPrefix("%") || line.hasPrefix("!") else {
@@ -163,6 +166,12 @@ enum Magics {
     return (number, repeats, String(repeating: " ", count: text.count - code.count) + code)
   }
 
+  /// The cell's lines as the compiler counts them: split at every "\n". Splitting the `String` would keep a
+  /// "\r\n" (one `Character`) inside a line, and every line number after it would be one too low.
+  static func lines(of code: String) -> [String] {
+    code.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(Substring($0)) }
+  }
+
   /// The magic's name and the text after it (one space dropped).
   private static func split(_ text: Substring) -> (String, String) {
     let name = text.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" })
@@ -187,16 +196,15 @@ enum Magics {
   /// The cell with its magic lines blank, for `is_complete` and completion.
   static func swiftOnly(_ code: String) -> String {
     guard let steps = try? steps(of: code) else { return code }
-    var lines = code.split(separator: "\n", omittingEmptySubsequences: false).map { _ in "" }
+    var lines = Self.lines(of: code).map { _ in "" }
     for step in steps {
       let swift: String
       switch step {
       case .swift(let code), .time(let code), .timeit(let code, _, _): swift = code
       default: continue
       }
-      for (index, line) in swift.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-      where !line.isEmpty {
-        lines[index] = String(line)
+      for (index, line) in Self.lines(of: swift).enumerated() where !line.isEmpty {
+        lines[index] = line
       }
     }
     return lines.joined(separator: "\n")

@@ -26,7 +26,8 @@ struct PackageRequest: Equatable {
       let close = text.dropFirst().firstIndex(of: quote)
     else { throw MagicUsageError(message: usage) }
     var line = String(text[text.index(after: text.startIndex)..<close]).trimmingCharacters(in: .whitespaces)
-    let products = text[text.index(after: close)...].split(separator: " ").map(String.init)
+    // Split at any whitespace: a product name with a tab or a newline in it would go into the manifest as it is.
+    let products = text[text.index(after: close)...].split(whereSeparator: \.isWhitespace).map(String.init)
     guard !products.isEmpty else {
       throw MagicUsageError(message: "name the products to import after the package line. " + usage)
     }
@@ -40,6 +41,10 @@ struct PackageRequest: Equatable {
     }
     var identity = String(location.split(separator: "/").last ?? "").lowercased()
     if identity.hasSuffix(".git") { identity.removeLast(4) }
+    // An empty name would reach `swift build` as `.product(name: …, package: "")`, and fail there obscurely.
+    guard !identity.isEmpty else {
+      throw MagicUsageError(message: "the package line's location \"\(location)\" names no package. " + usage)
+    }
     return PackageRequest(line: line, identity: identity, products: products)
   }
 

@@ -30,11 +30,11 @@ package struct ConnectionInfo: Sendable, Equatable {
     }
     self.transport = transport
     ip = json["ip"]?.string ?? "127.0.0.1"
-    shellPort = json["shell_port"]?.int ?? 0
-    iopubPort = json["iopub_port"]?.int ?? 0
-    stdinPort = json["stdin_port"]?.int ?? 0
-    controlPort = json["control_port"]?.int ?? 0
-    hbPort = json["hb_port"]?.int ?? 0
+    shellPort = try Self.port("shell_port", in: json)
+    iopubPort = try Self.port("iopub_port", in: json)
+    stdinPort = try Self.port("stdin_port", in: json)
+    controlPort = try Self.port("control_port", in: json)
+    hbPort = try Self.port("hb_port", in: json)
     key = json["key"]?.string ?? ""
     signatureScheme = json["signature_scheme"]?.string ?? "hmac-sha256"
     guard signatureScheme == "hmac-sha256" || key.isEmpty else {
@@ -50,6 +50,16 @@ package struct ConnectionInfo: Sendable, Equatable {
     default:
       throw ConnectionError.invalid("the connection file has only one of curve_publickey and curve_secretkey")
     }
+  }
+
+  /// A port of the file: a number from 0 to 65535 (0, or none given, lets ZeroMQ pick one). Anything else
+  /// is an error that names the field, rather than an endpoint ZeroMQ refuses later with "Invalid argument".
+  private static func port(_ field: String, in json: JSON) throws -> Int {
+    guard let value = json[field], value != .null else { return 0 }
+    guard let port = value.int, (0...65535).contains(port) else {
+      throw ConnectionError.invalid("\(field) must be a port number from 0 to 65535, not \(value.serialized)")
+    }
+    return port
   }
 
   /// A connection over ipc sockets named after `path` (no ports to pick), for a kernel in this process.

@@ -64,7 +64,9 @@ extension JSON: Codable {
     } else if let i = try? c.decode(Int.self) {
       self = .int(i)
     } else if let d = try? c.decode(Double.self) {
-      self = .double(d)
+      // Foundation reads "3.0" and "1e2" as Int, but not "1900719752990719925.5", whose Double is as whole: one
+      // rule for both (a whole number within Int's range is `.int`), or that value written and read back changes.
+      self = Int(exactly: d).map(JSON.int) ?? .double(d)
     } else if let s = try? c.decode(String.self) {
       self = .string(s)
     } else if let a = try? c.decode([JSON].self) {

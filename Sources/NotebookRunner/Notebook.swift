@@ -24,6 +24,11 @@ package struct Notebook {
       throw NotebookError.unreadable(
         path, FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
     }
+    try self.init(data: data, path: path)
+  }
+
+  /// A notebook from the bytes of a file; `path` names it in errors.
+  package init(data: Data, path: String) throws {
     let parsed: JSON
     do { parsed = try JSON(parsing: data) } catch {
       throw NotebookError.notANotebook(path, "the file is not valid JSON")

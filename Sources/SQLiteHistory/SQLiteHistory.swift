@@ -178,8 +178,11 @@ package final class SQLiteHistory: HistoryStore, @unchecked Sendable {
     }
   }
 
+  /// A column's text by its length: a cell's text may hold a NUL, which a C string would end at.
   private static func text(_ statement: OpaquePointer, _ column: Int32) -> String {
-    sqlite3_column_text(statement, column).map { String(cString: $0) } ?? ""
+    guard let text = sqlite3_column_text(statement, column) else { return "" }
+    let count = Int(sqlite3_column_bytes(statement, column))
+    return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
   }
 
   /// Runs one statement with its values bound, calling `row` for each row it yields.
@@ -195,7 +198,8 @@ package final class SQLiteHistory: HistoryStore, @unchecked Sendable {
     for (i, value) in values.enumerated() {
       switch value {
       case .int(let n): sqlite3_bind_int64(statement, Int32(i + 1), Int64(n))
-      case .text(let s): sqlite3_bind_text(statement, Int32(i + 1), s, -1, transient)
+      // By its length in bytes, not up to a NUL: what a cell holds is stored whole.
+      case .text(let s): sqlite3_bind_text(statement, Int32(i + 1), s, Int32(s.utf8.count), transient)
       }
     }
     while true {

@@ -146,6 +146,21 @@ private func parseError(_ arguments: String) -> MagicUsageError? {
     #expect(Magics.swiftOnly("%nosuch {") == "%nosuch {")
   }
 
+  /// Found by `scripts/fuzz.sh` (FuzzMagics): lines were split at `Character`s, and "\r\n" is one, so in a
+  /// cell with Windows line ends no magic after the first line was seen, and a line after a "\r\n" that
+  /// the steps left out shifted every later line number of the Swift code.
+  @Test func windowsLineEndsKeepMagicsAndLineNumbers() throws {
+    let steps = try Magics.steps(of: "%time f()\r\nlet y = 1\r\n%pwd\r\nprint(y)")
+    #expect(
+      steps == [.time("      f()\r\n\n\n"), .swift("\nlet y = 1\r\n\n"), .line(.pwd, ""), .swift("\n\n\nprint(y)")])
+    #expect(
+      try Magics.steps(of: "%%writefile a.txt\r\nline\r\n")
+        == [.writeFile(path: "a.txt", append: false, text: "line\r\n\n")])
+    let cell = "%pwd\r\n!ls\r\nlet z = 2"
+    #expect(try Magics.steps(of: cell) == [.line(.pwd, ""), .shell("ls"), .swift("\n\nlet z = 2")])
+    #expect(Magics.swiftOnly(cell) == "\n\nlet z = 2")
+  }
+
   // MARK: %install's request
 
   @Test func theShortFormIsAGitHubPackageFromAVersion() throws {
@@ -169,6 +184,21 @@ private func parseError(_ arguments: String) -> MagicUsageError? {
     let request = try PackageRequest.parse("  \"apple/swift-numerics 1.1.1\"  RealModule   ComplexModule ")
     #expect(request.products == ["RealModule", "ComplexModule"])
     #expect(request.identity == "swift-numerics")
+  }
+
+  /// Found by `scripts/fuzz.sh` (FuzzPackageLine): products were split at spaces only, so a tab or a newline
+  /// stayed inside a product's name, and went into the manifest and the `import` line.
+  @Test func productsAreSeparatedByAnyWhitespace() throws {
+    let request = try PackageRequest.parse("'apple/swift-numerics 1.1.1' RealModule\tComplexModule\n\nNumerics")
+    #expect(request.products == ["RealModule", "ComplexModule", "Numerics"])
+    #expect(parseError("'apple/swift-numerics 1.1.1' \t\n")?.message.contains("products") == true)
+  }
+
+  /// Found by `scripts/fuzz.sh` (FuzzPackageLine): `path: ""` (or a url ending in "/.git") gave the package an
+  /// empty identity, which reached the wrapper's manifest as `package: ""`.
+  @Test func aLocationThatNamesNoPackageIsAUsageError() {
+    #expect(parseError("'.package(path: \"\")' Local")?.message.contains("names no package") == true)
+    #expect(parseError("'.package(url: \"/.git\", from: \"1.0.0\")' X")?.message.contains("names no package") == true)
   }
 
   @Test func aRequestWithoutProductsOrQuotesOrLocationIsAUsageError() {

@@ -24,6 +24,23 @@ import Testing
     #expect(throws: ConnectionError.self) { try ConnectionInfo(json: [1, 2]) }
   }
 
+  /// Found by `scripts/fuzz.sh` (FuzzConnection): a port out of range, or not a number, was taken as it was
+  /// (or as 0, a random port), and ZeroMQ refused the endpoint later with only "Invalid argument".
+  @Test func aPortMustBeANumberFrom0To65535() throws {
+    let wrong: [(String, JSON)] = [("hb_port", 66214), ("shell_port", -1), ("iopub_port", "5002"), ("stdin_port", 1.5)]
+    for (field, value) in wrong {
+      var json: JSON = ["transport": "tcp", "ip": "127.0.0.1", "shell_port": 5001, "key": "k"]
+      json[field] = value
+      #expect {
+        try ConnectionInfo(json: json)
+      } throws: { error in
+        "\(error)" == "\(field) must be a port number from 0 to 65535, not \(value.serialized)"
+      }
+    }
+    let info = try ConnectionInfo(json: ["shell_port": 65535, "iopub_port": 0, "stdin_port": nil, "control_port": 5.0])
+    #expect([info.shellPort, info.iopubPort, info.stdinPort, info.controlPort, info.hbPort] == [65535, 0, 0, 5, 0])
+  }
+
   @Test func curveKeysAreReadWhenBothAreThere() throws {
     let publicKey = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
     let secretKey = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"

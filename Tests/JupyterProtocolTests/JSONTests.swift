@@ -23,6 +23,16 @@ import Testing
     #expect(throws: JSONParseError.self) { try JSON(parsing: Data([0xff, 0xfe])) }
   }
 
+  /// Found by `scripts/fuzz.sh` (FuzzJSON): "1900719752990719925.5" read as `.double(1.90071975299072e+18)`,
+  /// which is written "1.90071975299072e+18" and read back as `.int`: a value changed by a round trip.
+  @Test func aWholeNumberIsAnIntHoweverItIsSpelled() throws {
+    let double = try #require(Double("1900719752990719925.5"))
+    let whole = try #require(Int(exactly: double))
+    let value = try JSON(parsing: "[1900719752990719925.5, 3.0, 1e2, 1.5, 1e300, 19007197529907199254740992]")
+    #expect(value == [.int(whole), 3, 100, 1.5, 1e300, 1.9007197529907199e25])
+    for element in value.array ?? [] { #expect(try JSON(parsing: element.serialized) == element) }
+  }
+
   @Test func wholeDoublesKeepADecimalPoint() {
     #expect(JSON.double(2).serialized == "2.0")
     #expect(JSON.double(.infinity).serialized == "null")

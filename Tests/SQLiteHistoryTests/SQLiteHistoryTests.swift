@@ -46,6 +46,20 @@ import Testing
     #expect(second.rows(.search(pattern: "let ?", unique: false, n: nil)).isEmpty)
   }
 
+  /// Found by `scripts/fuzz.sh` (FuzzHistory): a NUL in a cell's text cut the stored row there, since the
+  /// text was bound and read back as a C string.
+  @Test func aCellsTextIsStoredWholeEvenWithANul() throws {
+    let history = try SQLiteHistory.inMemory()
+    let input = "let s = \"a\u{0}b\" // é 🙂\nprint(s)"
+    history.append(line: 1, input: input)
+    history.setOutput(line: 1, output: "\"a\u{0}b\"")
+    #expect(
+      history.rows(.range(session: 0, start: 1, stop: 2))
+        == [HistoryRow(session: history.session, line: 1, input: input, output: "\"a\u{0}b\"")])
+    #expect(history.rows(.tail(n: 1)).map(\.input) == [input])
+    #expect(history.rows(.search(pattern: "let s*", unique: true, n: nil)).map(\.input) == [input])
+  }
+
   @Test func twoKernelsShareOneFile() throws {
     let a = try open()
     let b = try open()
