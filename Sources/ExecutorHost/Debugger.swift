@@ -54,7 +54,7 @@ package final class Debugger: Debugging, @unchecked Sendable {
     self.launch = launch
     self.files = files
     self.moduleSearchPaths = moduleSearchPaths
-    if case .failure(let why) = launch { Log.info("the debugger is off: \(why.reason)") }
+    if case .failure(let why) = launch, !why.quiet { Log.info("the debugger is off: \(why.reason)") }
   }
 
   package var isAvailable: Bool {
@@ -337,5 +337,10 @@ package final class Debugger: Debugging, @unchecked Sendable {
 /// Why the kernel has no debugger, said once in its log and in every `debug_reply`.
 package struct DebuggerUnavailable: Error, Sendable {
   package var reason: String
-  package init(_ reason: String) { self.reason = reason }
+  /// Not worth a log line: nothing could ask for a debugger (`swift-kernel run`).
+  package var quiet: Bool
+  package init(_ reason: String, quiet: Bool = false) {
+    self.reason = reason
+    self.quiet = quiet
+  }
 }

@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
     let sockets = FileManager.default.temporaryDirectory.appendingPathComponent("swift-kernel-run-\(getpid())")
     try FileManager.default.createDirectory(at: sockets, withIntermediateDirectories: true)
     let connection = ConnectionInfo(ipcPath: sockets.appendingPathComponent("kernel").path, key: UUID().uuidString)
-    let (kernel, work, _) = try Installation.makeKernel(connection: connection)
+    let (kernel, work, _) = try Installation.makeKernel(connection: connection, debugging: false)
     let stopped = DispatchSemaphore(value: 0)
     kernel.interruptOnSIGINT()
     Thread.detachNewThread {

@@ -20,7 +20,8 @@ enum Installation {
     ProcessInfo.processInfo.environment["SWIFT_KERNEL_RUNTIME"] ?? binDirectory + "/libClassificationRuntime.so"
   }
   /// A kernel for a connection, with its own work folder for compiled cells (the caller removes it).
-  static func makeKernel(connection: ConnectionInfo) throws -> (Kernel, URL, ZeroMQTransport) {
+  /// `debugging: false` for a kernel no debugger client will reach (`swift-kernel run`).
+  static func makeKernel(connection: ConnectionInfo, debugging: Bool = true) throws -> (Kernel, URL, ZeroMQTransport) {
     removeStaleWorkDirectories()
     let work = FileManager.default.temporaryDirectory.appendingPathComponent(
       "swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -35,7 +36,8 @@ enum Installation {
     let transport = try ZeroMQTransport(connection: connection, log: log)
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
     let debugger = Debugger(
-      launch: debugAdapter, files: compiler.cellFiles, moduleSearchPaths: [work.path] + compiler.moduleSearchPaths)
+      launch: debugging
+        ? debugAdapter : .failure(DebuggerUnavailable("`swift-kernel run` runs notebooks without a debugger", quiet: true)), files: compiler.cellFiles, moduleSearchPaths: [work.path] + compiler.moduleSearchPaths)
     debugger.host = executing
     executing.debugger = debugger
     let history = try SQLiteHistory.open(log: log)
