@@ -27,14 +27,9 @@ import conftest  # noqa: E402,F401  installs the kernelspec of SWIFT_KERNEL_BIN 
 from gateway_client import GatewayKernel, free_port, wait_until_serving  # noqa: E402
 from jupyter_client.manager import KernelManager  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from kernel_client import run_cell  # noqa: E402
+from kernel_client import run_cell, percentile  # noqa: E402
 # ipykernel's spec lives in the venv: keep it findable next to ours (for the gateway too, started after this).
 os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
-
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def start_gateway():

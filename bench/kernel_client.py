@@ -1,4 +1,5 @@
-"""What the benchmarks share: running one cell through jupyter_client, and a process's children."""
+"""What the benchmarks share: running one cell through jupyter_client, a process's children and CPU time,
+and percentiles."""
 import os
 import time
 
@@ -34,3 +35,17 @@ def children(pid):
         except FileNotFoundError:
             pass
     return found
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """The process's user + system CPU seconds so far, from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
