@@ -210,7 +210,14 @@ def test_completion_offers_names_a_user_can_type_on(kc):
 def _sourcekit_servers(km):
     import psutil
     kernel = psutil.Process(km.provisioner.process.pid)
-    return [c for c in kernel.children() if "sourcekit" in c.cmdline()]
+    servers = []
+    for child in kernel.children():
+        try:
+            if "sourcekit" in child.cmdline():
+                servers.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            pass  # a compiler or linker child that just ended, not yet reaped
+    return servers
 
 
 def test_sourcekit_is_started_after_a_persons_first_cell_but_not_for_headless_runs():

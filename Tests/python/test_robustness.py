@@ -173,9 +173,22 @@ def executor_pid(km):
     """The pid of the kernel's executor child (`swift-kernel executor …`)."""
     import psutil
     kernel = psutil.Process(km.provisioner.process.pid)
-    pids = [c.pid for c in kernel.children() if c.cmdline()[1:2] == ["executor"]]
-    assert len(pids) == 1, [c.cmdline() for c in kernel.children()]
+    pids = [pid for pid, line in command_lines(kernel.children()) if line[1:2] == ["executor"]]
+    assert len(pids) == 1, command_lines(kernel.children())
     return pids[0]
+
+
+def command_lines(processes):
+    """(pid, command line) of each process still running: a compiler or linker child that has just
+    ended is a zombie until the kernel reaps it, and psutil raises for its command line."""
+    import psutil
+    lines = []
+    for process in processes:
+        try:
+            lines.append((process.pid, process.cmdline()))
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            pass
+    return lines
 
 
 def test_a_lost_global_read_through_a_function_is_an_error_not_a_silent_rerun(kernel):
