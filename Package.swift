@@ -32,7 +32,7 @@ let package = Package(
     .target(
       name: "CellCompiler",
       dependencies: [
-        "ExecutorWire", "ProcessSupport",
+        "ExecutorWire", "ProcessSupport", "SourceKitCompletion",
         .product(name: "SwiftParser", package: "swift-syntax"),
         .product(name: "SwiftSyntax", package: "swift-syntax"),
       ], swiftSettings: strict),
@@ -83,7 +83,7 @@ let package = Package(
     .testTarget(
       name: "JupyterProtocolTests", dependencies: ["JupyterProtocol"], path: "Tests/JupyterProtocolTests"),
     .testTarget(
-      name: "CellCompilerTests", dependencies: ["CellCompiler"], path: "Tests/CellCompilerTests"),
+      name: "CellCompilerTests", dependencies: ["CellCompiler", "SourceKitCompletion"], path: "Tests/CellCompilerTests"),
     .testTarget(
       name: "ClassificationRuntimeTests", dependencies: ["ClassificationRuntime", "CZlib", "ExecutorWire"],
       path: "Tests/ClassificationRuntimeTests", swiftSettings: [.swiftLanguageMode(.v5)]),

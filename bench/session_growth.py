@@ -5,7 +5,9 @@ For each kernel: after 0, STEP, 2*STEP, ... MAX declaring cells (a `let`, a `fun
 turn), the p50 of a trivial cell (`1 + 1` with a fresh literal each time, so no cache can answer it) and
 of a using cell (one earlier function and one earlier global). Then 100 re-runs of one model cell (a
 struct and a `let` of it, declared again each time) with the p50 of the first and last ten.
-Target (issue 11): at MAX=500, each time at most 1.25x its value at 0 cells. Because this machine's
+Target (issue 11): at MAX=500, each time at most 1.25x its value at 0 cells. For Swift it also prints the
+compile service's resident memory at each point, and how many services were seen (a new one after each
+recycling past the limit, SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB, 600 by default). Because this machine's
 speed drifts from minute to minute, the targets are judged side by side: at the end, the long session
 and a fresh kernel (with only the two cells the using cell needs) run the same cells in turn, ROUNDS
 times, and the ratio of their medians is the figure; likewise the 100th and later re-runs of the model
@@ -19,7 +21,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "python"))
 os.environ.setdefault("SWIFT_KERNEL_BIN", os.path.join(ROOT, ".build", "release", "swift-kernel"))
 import conftest  # noqa: E402  installs the kernelspec of SWIFT_KERNEL_BIN into a private JUPYTER_PATH
 from jupyter_client.manager import start_new_kernel  # noqa: E402
-from kernel_client import run_cell  # noqa: E402
+from kernel_client import children, run_cell  # noqa: E402
 
 os.environ["JUPYTER_PATH"] += os.pathsep + os.path.join(sys.prefix, "share", "jupyter")
 
@@ -51,6 +53,23 @@ def run(kc, code):
     return run_cell(kc, code)[0]
 
 
+SERVICES = set()
+
+
+def service_rss_mb(km):
+    """The resident memory of the kernel's compile service (swift only), and note its pid."""
+    for pid in children(km.provisioner.process.pid):
+        try:
+            if open(f"/proc/{pid}/cmdline").read().split("\0")[1:2] == ["compile-service"]:
+                SERVICES.add(pid)
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return 0
+
+
 def measure(kernel, args):
     lang = LANGUAGES[kernel]
     km, kc = start_new_kernel(kernel_name=kernel, startup_timeout=60)
@@ -70,8 +89,10 @@ def measure(kernel, args):
             trivial = statistics.median(run(kc, lang["trivial"](next(counter))) for _ in range(args.samples))
             using = statistics.median(run(kc, lang["using"](next(counter))) for _ in range(args.samples))
             points.append((declared, trivial, using))
+            service = f", compile service {service_rss_mb(km):.0f} MB ({len(SERVICES)} services seen so far)" \
+                if kernel == "swift" else ""
             print(f"  {kernel}: after {declared:4d} declaring cells: trivial p50 {trivial * 1000:7.1f} ms, "
-                  f"using p50 {using * 1000:7.1f} ms", flush=True)
+                  f"using p50 {using * 1000:7.1f} ms{service}", flush=True)
         reruns = [run(kc, lang["model"](i)) for i in range(args.reruns)]
         first, last = statistics.median(reruns[:10]), statistics.median(reruns[-10:])
         print(f"  {kernel}: {args.reruns} re-runs of a model cell: first ten p50 {first * 1000:.1f} ms, "

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libzmq3-dev libopenblas-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist pkg-config python3-venv)
+# binutils: GNU ld links each cell (it starts in half the time of the toolchain's ld.lld, the fallback).
+packages=(libzmq3-dev libopenblas-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist pkg-config python3-venv binutils)
 # The test command (`setup.sh --tests`) also drives JupyterLab in a real browser.
 if [ "${1:-}" = "--tests" ]; then packages+=(chromium chromium-driver); fi
 missing=()

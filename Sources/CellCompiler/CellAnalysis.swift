@@ -18,6 +18,10 @@ package struct CellDeclaration: Sendable, Equatable {
 package enum CellAnalysis {
   /// Whether the code is a finished cell, needs more lines (unclosed brackets), or cannot parse.
   package static func isComplete(_ code: String) -> CodeCompleteness {
+    LargeStack.run { isCompleteOnThisThread(code) }
+  }
+
+  private static func isCompleteOnThisThread(_ code: String) -> CodeCompleteness {
     let tree = Parser.parse(source: code)
     var depth = 0
     var lastToken: TokenSyntax?
@@ -45,6 +49,10 @@ package enum CellAnalysis {
 
   /// The top-level declarations of a cell (and the members of its types), with their doc comments.
   package static func declarations(in code: String) -> [CellDeclaration] {
+    LargeStack.run { declarationsOnThisThread(in: code) }
+  }
+
+  private static func declarationsOnThisThread(in code: String) -> [CellDeclaration] {
     let tree = Parser.parse(source: code)
     var result: [CellDeclaration] = []
     func visit(_ decl: DeclSyntax) {

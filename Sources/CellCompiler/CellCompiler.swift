@@ -1,4 +1,5 @@
 import Foundation
+import ExecutorWire
 import ProcessSupport
 
 package enum CompileError: Error, CustomStringConvertible {
@@ -33,7 +34,7 @@ package final class CellCompiler {
   package let cellFiles: CellFiles
   /// Folders with the runtime's `.swiftmodule` files.
   package let moduleSearchPaths: [String]
-  private(set) var scope = SessionScope()
+  var scope = SessionScope()
   /// Libraries of the cells that compiled and declare something, oldest first (the executor loads them
   /// again after a restart).
   package private(set) var libraries: [String] = []
@@ -43,6 +44,16 @@ package final class CellCompiler {
   /// Told the pid of each compiler or linker run as it starts (nil when it ends), so that an interrupt
   /// can stop a compile.
   package var toolStarted: ((pid_t?) -> Void)?
+  /// Whether the cell being compiled was interrupted: then a compile the interrupt ended is not done
+  /// again the old way.
+  package var stopRequested: (() -> Bool)?
+  /// The compile service, when the kernel runs one: cells compile there, else (or when it fails) with a
+  /// spawned `swift-frontend`.
+  package var service: CompileService? {
+    didSet {
+      service?.warmUp = { [weak self] in self?.warmUpArguments() }
+    }
+  }
   private var sources: [Int: String] = [:]
   private var nextCell = 1
   private let moduleCache: String
@@ -60,8 +71,8 @@ package final class CellCompiler {
   private struct StatementKey: Hashable {
     var code: String
     var file: String?
-    var imports: [String]
-    var optimization: String
+    /// The description with no module name (each compile has a new one).
+    var description: CompileDescription
   }
 
   package init(
@@ -91,13 +102,29 @@ package final class CellCompiler {
     let candidates = prefix.isEmpty ? [] : scope.newest.keys.filter { $0.hasPrefix(prefix) }.sorted()
     let cell = CellRewriter(cellNumber: nextCell, label: 0).rewrite(
       code + "\n" + candidates.joined(separator: "\n"), scope: scope)
-    let imports = cell.cellImports.modules.map { "@testable import \($0)" } + cell.baseImports + cell.cellImports.scoped
-    var arguments = [
-      "-module-name", "CellCompletion", "-swift-version", "5", "-Onone", "-module-cache-path", moduleCache,
-      "-I", workDirectory.path,
-    ]
-    for path in moduleSearchPaths { arguments += ["-I", path] }
-    return (imports, arguments + packageArguments)
+    var completing = description(of: cell)
+    completing.moduleName = "CellCompletion"
+    return (completing.imports, completing.completionArguments)
+  }
+
+  /// How `cell` is compiled: its imports, the session's search paths and the optimisation level.
+  func description(of cell: RewrittenCell) -> CompileDescription {
+    CompileDescription(
+      moduleName: cell.moduleName, optimization: optimization, imports: cell.header,
+      emitsModule: cell.declaresAnything, moduleCache: moduleCache,
+      searchPaths: [workDirectory.path] + moduleSearchPaths, packageArguments: packageArguments)
+  }
+
+  /// What a new compile service compiles first: an empty file that imports the runtime, so that the
+  /// first cell finds its modules loaded and mapped.
+  private func warmUpArguments() -> [String]? {
+    let cell = CellRewriter(cellNumber: 0, label: 0).rewrite("", scope: SessionScope())
+    var warm = description(of: cell)
+    warm.moduleName = "CellWarmUp"
+    let base = workDirectory.appendingPathComponent("CellWarmUp").path
+    guard (try? warm.source(program: "").write(toFile: base + ".swift", atomically: false, encoding: .utf8)) != nil
+    else { return nil }
+    return warm.driverArguments(base: base)
   }
 
   /// The text of the cell the user knows as `<Cell label>`, for tracebacks.
@@ -144,6 +171,7 @@ package final class CellCompiler {
   package func compile(_ code: String, label: Int, cell whole: String? = nil) throws -> Result<
     CompiledCell, CompileFailure
   > {
+    let clock = StageClock()
     let number = nextCell
     nextCell += 1
     sources[label] = code
@@ -154,6 +182,7 @@ package final class CellCompiler {
     }
     let rewriter = CellRewriter(cellNumber: number, label: label, file: file)
     var cell = rewriter.rewrite(code, scope: scope)
+    clock.mark("rewrite (swift-syntax, imports)")
     let ownNames = Set(cell.declaredNames.map(\.name))
     let lost = cell.symbols.used.subtracting(ownNames).filter { lostValues[$0] != nil }.sorted()
     if !lost.isEmpty {
@@ -167,17 +196,15 @@ package final class CellCompiler {
             "error: \(summary); run \(cells.joined(separator: ", ")) again to define \(lost.count == 1 ? "it" : "them")."
           ]))
     }
-    let key = StatementKey(
-      code: code, file: file, imports: cell.cellImports.modules + cell.baseImports + cell.cellImports.scoped,
-      optimization: optimization)
+    var keyed = description(of: cell)
+    keyed.moduleName = ""
+    let key = StatementKey(code: code, file: file, description: keyed)
     if !cell.declaresAnything, let compiled = statementCells[key] {
       StageClock().mark("the same cell of statements as \(CellLabel(compiled.label)): not compiled again")
       return .success(compiled)
     }
     let base = workDirectory.appendingPathComponent(cell.moduleName).path
-    let clock = StageClock()
-    var compiled = try frontend(cell, base: base)
-    clock.mark("frontend (\(cell.cellImports.modules.count) of \(scope.modules.count) cells imported)")
+    var compiled = try compileObject(cell, base: base, clock: clock)
     if compiled.status != 0, cell.cellImports.modules.count < scope.modules.count,
       mayNeedMoreImports(DiagnosticsMapper.parse(cellFiles.labelled(compiled.stderr)))
     {
@@ -185,22 +212,24 @@ package final class CellCompiler {
       // session's imports, as every cell had before imports followed use.
       cell.cellImports = scope.imports(
         for: cell.symbols, declaring: Set(cell.declaredNames.map(\.name)), everything: true)
-      compiled = try frontend(cell, base: base)
-      clock.mark("frontend again with every earlier cell")
+      compiled = try compileObject(cell, base: base, clock: clock, again: true)
     }
     guard compiled.status == 0 else {
       let diagnostics = DiagnosticsMapper.parse(cellFiles.labelled(compiled.stderr))
       var traceback = DiagnosticsMapper.traceback(
         diagnostics, cellNumber: label, columns: cell.columns, source: { self.sources[$0] })
       if traceback.isEmpty {
-        traceback = ["error: the compiler failed:"] + cellFiles.labelled(compiled.stderr).split(separator: "\n").map(String.init)
+        // A compiler crash: its first lines say what it was doing; its stack dump can run to thousands.
+        let lines = cellFiles.labelled(compiled.stderr).split(separator: "\n").map(String.init)
+        traceback = ["error: the compiler failed:"] + lines.prefix(Self.crashLines)
+        if lines.count > Self.crashLines { traceback.append("… (\(lines.count - Self.crashLines) more lines)") }
       }
       let summary = diagnostics.first { $0.severity == .error }?.message ?? "compilation failed"
       return .failure(CompileFailure(summary: summary, traceback: traceback))
     }
     let libraries = try linkLibraries(objectFile: base + ".o")
     let library = workDirectory.appendingPathComponent("lib\(cell.moduleName).so").path
-    // ld.lld directly (the clang driver would only start it); --eh-frame-hdr keeps backtraces working.
+    // The linker directly (the clang driver would only start it); --eh-frame-hdr keeps backtraces working.
     let linked = try Subprocess.run(
       toolchain.linker,
       [
@@ -230,22 +259,37 @@ package final class CellCompiler {
     return .success(compiledCell)
   }
 
-  /// Runs `swift-frontend` on a cell: an object, and a module for later cells when it declares something.
-  private func frontend(_ cell: RewrittenCell, base: String) throws -> Subprocess.Result {
-    try cell.source.write(toFile: base + ".swift", atomically: false, encoding: .utf8)
-    var arguments = [
-      // Unchecked exclusivity: a cell abandoned by a trap or a hard interrupt must leave no access
-      // record behind (and its loops then spend their time in its own code, where a hard stop can land).
-      "-frontend", "-c", "-parse-as-library", "-g", optimization, "-swift-version", "5",
-      "-enforce-exclusivity=unchecked",
-      "-module-name", cell.moduleName, "-diagnostic-style", "llvm", "-module-cache-path", moduleCache,
-      "-I", workDirectory.path,
-    ]
-    if cell.declaresAnything { arguments += ["-enable-testing", "-emit-module-path", base + ".swiftmodule"] }
-    for path in moduleSearchPaths { arguments += ["-I", path] }
-    arguments += packageArguments
-    arguments += [base + ".swift", "-o", base + ".o"]
-    return try Subprocess.run(toolchain.frontend, arguments, started: toolStarted)
+  /// How much of a compiler's crash output a cell's error shows.
+  static let crashLines = 25
+
+  /// Compiles a cell into an object, and a module for later cells when it declares something: in the
+  /// compile service, else (none, or it failed) with `swift-frontend`. `stderr` holds the messages as
+  /// the frontend prints them (`-diagnostic-style llvm`) either way.
+  private func compileObject(_ cell: RewrittenCell, base: String, clock: StageClock, again: Bool = false) throws
+    -> Subprocess.Result
+  {
+    let description = description(of: cell)
+    try description.source(program: cell.program).write(toFile: base + ".swift", atomically: false, encoding: .utf8)
+    let imported = again ? "every earlier cell" : "\(cell.cellImports.modules.count) of \(scope.modules.count) cells"
+    if let service {
+      let outputs = [base + ".o"] + (description.emitsModule ? [base + ".swiftmodule"] : [])
+      for output in outputs { try? FileManager.default.removeItem(atPath: output) }
+      if let reply = service.compile(description.driverArguments(base: base), started: toolStarted) {
+        let written = outputs.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+        if !reply.succeeded || written {
+          clock.mark("compile service (\(imported) imported)")
+          let messages = reply.messages.map(\.llvmStyle).joined(separator: "\n")
+          return Subprocess.Result(status: reply.succeeded ? 0 : 1, stdout: "", stderr: messages)
+        }
+        Log.info("the compile service reported success but wrote no \(outputs.joined(separator: ", ")): compiling with swift-frontend")
+      }
+      if stopRequested?() == true {
+        return Subprocess.Result(status: 1, stdout: "", stderr: "error: the compile was interrupted")
+      }
+    }
+    let result = try Subprocess.run(toolchain.frontend, description.frontendArguments(base: base), started: toolStarted)
+    clock.mark("frontend (\(imported) imported)")
+    return result
   }
 
   /// Whether a failed compile may be one of too few imports: an error about a name or member that an

@@ -19,10 +19,14 @@ struct RewrittenCell: Sendable {
   /// Maps the columns the compiler reports back to the user's columns.
   var columns: ColumnMap
 
-  var source: String {
-    let header = cellImports.modules.map { "@testable import \($0)" } + baseImports + cellImports.scoped
-    return header.joined(separator: "\n") + "\n" + program
+  /// The lines before the program: earlier cells `@testable import`ed, the runtime and the user's
+  /// imports, then the scoped imports that make the newest declaration of a name win.
+  var header: [String] {
+    cellImports.modules.map { "@testable import \($0)" } + baseImports + cellImports.scoped
   }
+
+  /// The source file as it is compiled (`CompileDescription.source(program:)` writes the same).
+  var source: String { header.joined(separator: "\n") + "\n" + program }
 }
 
 /// Where generated text was inserted into the user's lines, so reported columns can be mapped back.
@@ -75,6 +79,10 @@ struct CellRewriter {
   var moduleName: String { "Cell_\(cellNumber)" }
 
   func rewrite(_ code: String, scope: SessionScope) -> RewrittenCell {
+    LargeStack.run { rewriteOnThisThread(code, scope: scope) }
+  }
+
+  private func rewriteOnThisThread(_ code: String, scope: SessionScope) -> RewrittenCell {
     let tree = Parser.parse(source: code)
     let converter = SourceLocationConverter(fileName: fileName, tree: tree)
     var declarations: [String] = []

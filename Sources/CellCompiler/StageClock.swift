@@ -3,13 +3,15 @@ import ExecutorWire
 
 /// Logs how long each stage of a compile took, at the debug level (`SWIFT_KERNEL_TRACE` or
 /// `SWIFT_KERNEL_LOG=debug`).
-final class StageClock {
+package final class StageClock {
   private var last = DispatchTime.now()
+  package init() {}
 
-  func mark(_ stage: String) {
+  package func mark(_ stage: String) {
     guard Log.threshold <= .debug else { return }
     let now = DispatchTime.now()
-    Log.debug("\(stage): \((now.uptimeNanoseconds - last.uptimeNanoseconds) / 1_000_000) ms")
+    let tenths = (now.uptimeNanoseconds - last.uptimeNanoseconds) / 100_000
+    Log.debug("\(stage): \(tenths / 10).\(tenths % 10) ms")
     last = now
   }
 }

@@ -3,9 +3,12 @@ import Foundation
 /// The Swift toolchain pieces a cell needs: the frontend, lld, and the runtime libraries.
 package struct Toolchain: Sendable {
   package var frontend: String
+  /// What links a cell's object into its library: the system's GNU `ld.bfd` when there is one, which
+  /// starts in half the time of the toolchain's `ld.lld` (a 100 MB program) and a cell's link is nearly all
+  /// start; else `ld.lld`. `SWIFT_KERNEL_LINKER` names another (`ld.lld`'s path, say).
   package var linker: String
   /// `llvm-symbolizer`, which finds a trapped cell's line from its library and an offset.
-  package var symbolizer: String { URL(fileURLWithPath: linker).deletingLastPathComponent().path + "/llvm-symbolizer" }
+  package var symbolizer: String { URL(fileURLWithPath: frontend).deletingLastPathComponent().path + "/llvm-symbolizer" }
   /// The in-process SourceKit library code completion loads (it may be missing: completion then keeps
   /// to the names the kernel knows); `SWIFT_KERNEL_SOURCEKIT` names another.
   package var sourceKitLibrary: String {
@@ -48,8 +51,11 @@ package struct Toolchain: Sendable {
     #else
       let arch = "aarch64"
     #endif
+    let linker =
+      environment["SWIFT_KERNEL_LINKER"]
+      ?? ["/usr/bin/ld.bfd", bin + "/ld.lld"].first { FileManager.default.isExecutableFile(atPath: $0) }!
     let toolchain = Toolchain(
-      frontend: bin + "/swift-frontend", linker: bin + "/ld.lld",
+      frontend: bin + "/swift-frontend", linker: linker,
       swiftLibraryDirectory: lib, swiftrt: "\(lib)/\(arch)/swiftrt.o",
       systemLibraryDirectories: ["/lib/\(arch)-linux-gnu", "/usr/lib/\(arch)-linux-gnu", "/lib", "/usr/lib"].filter {
         FileManager.default.fileExists(atPath: $0)

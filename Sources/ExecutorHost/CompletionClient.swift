@@ -82,9 +82,8 @@ final class CompletionClient {
         }
         return answer.error == nil ? answer.matches : nil
       }
-      var poll = pollfd(fd: fromServer, events: Int16(POLLIN), revents: 0)
       let wait = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-      guard Glibc.poll(&poll, 1, wait) > 0 else { continue }
+      guard Poll.readable([fromServer], milliseconds: wait)[0] else { continue }
       guard let bytes = ExecutorProcess.readAvailable(fromServer) else {
         stop()  // it died (SourceKit crashed): the next completion starts a new one
         return nil

@@ -19,7 +19,7 @@ extension ExecutorHost {
       if control.withLock({ $0.interrupted }) { return .failed(Self.interruptedError) }
       let outcome: ExecutionOutcome
       switch step {
-      case .swift(let code): outcome = runSwift(code, cell, output: output)
+      case .swift(let code): outcome = runSwift(code, cell, output: output).outcome
       case .time(let code): outcome = time(code, cell, output: output)
       case .timeit(let code, let number, let repeats):
         outcome = timeit(code, number: number, repeats: repeats, cell, output: output)
@@ -57,7 +57,7 @@ extension ExecutorHost {
       guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         return usage("%include: cannot read \(path) (from \(currentDirectory))")
       }
-      return runSwift(text, cell, output: output)
+      return runSwift(text, cell, output: output).outcome
     case .reset: return reset(words, output)
     case .who, .whos: return who(detailed: magic == .whos, types: words, output)
     case .install: return install(arguments, output: output)
@@ -69,18 +69,17 @@ extension ExecutorHost {
   /// `%time`: the code runs as a cell (its declarations stay defined); then its CPU and wall time, and
   /// how long it took to compile, as IPython prints them.
   private func time(_ code: String, _ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
-    lastUsage = nil
-    let outcome = runSwift(code, cell, output: output)
-    if let usage = lastUsage {
+    let ran = runSwift(code, cell, output: output)
+    if let usage = ran.usage {
       let format = DurationFormat.string
       output.emit(
         .stream(
           name: .stdout,
           text: "CPU times: user \(format(usage.user, 3)), sys: \(format(usage.system, 3)), "
             + "total: \(format(usage.user + usage.system, 3))\nWall time: \(format(usage.wall, 3))\n"
-            + "Compile time: \(format(lastCompileSeconds, 3))\n"))
+            + "Compile time: \(format(ran.compileSeconds, 3))\n"))
     }
-    return outcome
+    return ran.outcome
   }
 
   /// `%timeit`: the code compiled `-O` inside the runtime's `__timeit`, which chooses the loop count
@@ -93,7 +92,7 @@ extension ExecutorHost {
     defer { compiler.optimization = level }
     // The call opens on the first line, which is blank or the code's own: line numbers stay the cell's.
     let wrapped = "try __timeit(number: \(number), repeats: \(repeats)) {" + code + "\n}"
-    switch runSwift(wrapped, cell, output: output) {
+    switch runSwift(wrapped, cell, output: output).outcome {
     case .ok: return .ok(result: nil)
     case .failed(let error): return .failed(error)
     }
@@ -113,7 +112,7 @@ extension ExecutorHost {
       // A value the executor can no longer show: the names at least.
       return say(names.joined(separator: "\t") + "\n(values are not available: reading them did not compile)", output)
     }
-    return run(compiled, label: 0, allowStdin: false, output: output)
+    return run(compiled, label: 0, allowStdin: false, output: output).outcome
   }
 
   /// `%reset`: forgets every variable, function and type of the session in a fresh executor; installed
@@ -228,10 +227,9 @@ extension ExecutorHost {
     var printed = ""
     var killed = false
     while open.contains(where: { $0 >= 0 }) {
-      var polls = (open + [wakePipe.read]).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-      _ = poll(&polls, nfds_t(polls.count), 500)
+      let ready = Poll.readable(open + [wakePipe.read], milliseconds: 500)
       drainWakePipe()
-      for index in 0..<2 where open[index] >= 0 && polls[index].revents != 0 {
+      for index in 0..<2 where open[index] >= 0 && ready[index] {
         guard let bytes = ExecutorProcess.readAvailable(open[index]) else {
           close(open[index])
           open[index] = -1

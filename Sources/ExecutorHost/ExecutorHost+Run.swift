@@ -2,18 +2,40 @@ import CellCompiler
 import ExecutorWire
 import Foundation
 import Kernel
+import ProcessSupport
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
+/// What running a cell gave, in one value: how it ended, what it cost (for `%time`), and the values of
+/// the user expressions it reported by index.
+struct CellRun {
+  var outcome: ExecutionOutcome
+  /// The executor's wall and CPU time around the entry point; nil when the cell did not run to its end.
+  var usage: CellUsage?
+  /// Seconds the compile took (0 for a cell run from a library compiled before).
+  var compileSeconds: Double = 0
+  var expressionValues: [Int: ExpressionOutcome] = [:]
+
+  init(_ outcome: ExecutionOutcome) { self.outcome = outcome }
+}
+
 /// Running a compiled cell in the executor: the wait for its events and streams, and how it ended —
 /// finished, threw, was interrupted, trapped, or took the executor down with it.
 extension ExecutorHost {
   /// Runs a compiled library in the executor and relays its output until it finishes or dies.
-  func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink)
-    -> ExecutionOutcome
-  {
+  func run(_ compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink) -> CellRun {
+    var run = CellRun(.ok(result: nil))
+    run.outcome = wait(for: compiled, label: label, allowStdin: allowStdin, output: direct, into: &run)
+    return run
+  }
+
+  /// The run's wait: relays what the cell prints and displays, files its usage and expression values
+  /// in `run`, and returns how it ended.
+  private func wait(
+    for compiled: CompiledCell, label: Int, allowStdin: Bool, output direct: OutputSink, into run: inout CellRun
+  ) -> ExecutionOutcome {
     let batcher = StreamBatcher(direct)
     defer { batcher.flush() }
     let output = batcher.sink
@@ -38,10 +60,7 @@ extension ExecutorHost {
       let deadline = control.withLock { $0.interruptDeadline }
       let wake = [deadline, batcher.due].compactMap { $0 }.min()
       let timeout = wake.map { max(0, Int32($0.timeIntervalSinceNow * 1000) + 1) } ?? -1
-      var polls = (executor.pollDescriptors + [wakePipe.read]).map {
-        pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
-      }
-      _ = poll(&polls, nfds_t(polls.count), timeout)
+      Poll.readable(executor.pollDescriptors + [wakePipe.read], milliseconds: timeout)
       drainWakePipe()
       relayStreams(of: executor, stderr: &stderr, to: output)
       let events = executor.pendingEvents()
@@ -54,8 +73,8 @@ extension ExecutorHost {
         case .clearOutput(let wait): output.emit(.clearOutput(wait: wait))
         case .stream(let name, let text): output.emit(.stream(name: name, text: text))
         case .result(let bundle): result = bundle
-        case .expression(let index, let outcome): expressionValues[index] = outcome
-        case .usage(let usage): lastUsage = usage
+        case .expression(let index, let outcome): run.expressionValues[index] = outcome
+        case .usage(let usage): run.usage = usage
         case .loaded: break
         case .inputRequest(let prompt, let password):
           executor.reply(input: output.readInput(prompt, password))

@@ -23,11 +23,6 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   /// The executor child; the execution thread alone replaces it.
   var executor: ExecutorProcess?
   private var generation = 0
-  /// Values of user expressions reported while a cell of them runs, by index.
-  var expressionValues: [Int: ExpressionOutcome] = [:]
-  /// What the last cell run cost, and how long its compile took (for `%time`).
-  var lastUsage: CellUsage?
-  var lastCompileSeconds: Double = 0
   /// Held while a cell or an inspection compiles and runs: inspection (on the dispatcher thread)
   /// runs code only when no cell does.
   let work = NSLock()
@@ -76,6 +71,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     completions = CompletionClient(
       program: launch.program, arguments: ["sourcekit", "--library", compiler.toolchain.sourceKitLibrary])
     compiler.toolStarted = { [weak self] pid in self?.control.withLock { $0.tool = pid } }
+    compiler.stopRequested = { [weak self] in self?.control.withLock { $0.interrupted } ?? false }
     for fd in [wakePipe.read, wakePipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     startExecutor()
   }
@@ -105,7 +101,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     } catch {
       return .failed(error.cellError)
     }
-    let outcome = steps.map { run($0, of: cell, output: output) } ?? runSwift(cell.code, cell, output: output)
+    let outcome = steps.map { run($0, of: cell, output: output) } ?? runSwift(cell.code, cell, output: output).outcome
     // A client that can answer input is a person's (JupyterLab, a console), who may press Tab next;
     // headless runs (nbclient, papermill, `swift-kernel run`) do not allow input and need no SourceKit.
     if cell.allowStdin { prepareCompletion() }
@@ -113,23 +109,27 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
   }
 
   /// Compiles and runs Swift code as the cell `cell` (all of it, or one step of a cell with magics).
-  func runSwift(_ code: String, _ cell: CellRequest, output: OutputSink) -> ExecutionOutcome {
+  func runSwift(_ code: String, _ cell: CellRequest, output: OutputSink) -> CellRun {
     let started = Date()
     let compile = self.compile(code, label: cell.label, cell: cell.code)
-    lastCompileSeconds = Date().timeIntervalSince(started)
+    let compileSeconds = Date().timeIntervalSince(started)
     if control.withLock({ $0.interrupted }) {
       // Interrupted while compiling. A cell that compiled all the same is loaded without being run, so
       // that later cells that use its declarations still link.
       if case .success(let compiled) = compile { executor?.send(.load(library: compiled.library)) }
-      return .failed(Self.interruptedWhileCompilingError)
+      return CellRun(.failed(Self.interruptedWhileCompilingError))
     }
     let compiled: CompiledCell
     switch compile {
     case .success(let cell): compiled = cell
-    case .failure(let error): return .failed(error)
+    case .failure(let error): return CellRun(.failed(error))
     }
     names.learn(cell: code)
-    return run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
+    let clock = StageClock()
+    defer { clock.mark("run (the command, dlopen, the cell, its events)") }
+    var ran = run(compiled, label: cell.label, allowStdin: cell.allowStdin, output: output)
+    ran.compileSeconds = compileSeconds
+    return ran
   }
 
   /// All of a request's expressions in one compile, each in a call of the runtime's `__userExpression`
@@ -144,11 +144,10 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     let keys = expressions.keys.sorted()
     let combined = keys.enumerated().map { "__userExpression(\($0.offset), {\n\(expressions[$0.element]!)\n})" }
     if case .success(let compiled) = compile(combined.joined(separator: "\n"), label: 0) {
-      expressionValues = [:]
-      let outcome = run(compiled, label: 0, allowStdin: false, output: output)
+      let ran = run(compiled, label: 0, allowStdin: false, output: output)
       var results: [String: ExpressionOutcome] = [:]
       for (index, key) in keys.enumerated() {
-        switch (expressionValues[index], outcome) {
+        switch (ran.expressionValues[index], ran.outcome) {
         case (let value?, _): results[key] = value
         case (nil, .failed(let error)): results[key] = .failed(error)
         case (nil, .ok):
@@ -161,7 +160,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     for key in keys {
       let outcome: ExecutionOutcome
       switch compile(expressions[key]!, label: 0) {
-      case .success(let compiled): outcome = run(compiled, label: 0, allowStdin: false, output: output)
+      case .success(let compiled): outcome = run(compiled, label: 0, allowStdin: false, output: output).outcome
       case .failure(let error): outcome = .failed(error)
       }
       switch outcome {
@@ -229,6 +228,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     }
     if let pid { kill(pid, SIGKILL) }
     completions.shutdown()
+    compiler.service?.kill()
     wake()
   }
 

@@ -133,7 +133,7 @@ extension ExecutorHost {
     if let cached = inspected[name] { return cached }
     guard case .success(let compiled) = compile("__inspectValue(\(name))", label: 0) else { return nil }
     let silent = OutputSink(emit: { _ in }, readInput: { _, _ in nil })
-    guard case .ok(let result?) = run(compiled, label: 0, allowStdin: false, output: silent),
+    guard case .ok(let result?) = run(compiled, label: 0, allowStdin: false, output: silent).outcome,
       let text = result.data["text/plain"], let newline = text.firstIndex(of: "\n")
     else { return nil }
     let found = (String(text[..<newline]), String(text[text.index(after: newline)...]))

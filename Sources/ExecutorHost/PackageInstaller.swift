@@ -238,8 +238,7 @@ extension ExecutorHost {
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
       // Only the event pipe: what the executor prints meanwhile waits for the next cell's relay.
-      var wait = pollfd(fd: executor.eventFD, events: Int16(POLLIN), revents: 0)
-      _ = poll(&wait, 1, 100)
+      Poll.readable([executor.eventFD], milliseconds: 100)
       for event in executor.pendingEvents() {
         if case .loaded(library, let error) = event { return error }
       }

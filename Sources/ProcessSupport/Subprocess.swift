@@ -18,6 +18,12 @@ package enum Subprocess {
     package var status: Int32
     package var stdout: String
     package var stderr: String
+
+    package init(status: Int32, stdout: String, stderr: String) {
+      self.status = status
+      self.stdout = stdout
+      self.stderr = stderr
+    }
   }
 
   /// Starts `program` with `fds` mapped into the child (child fd ← parent fd) and stdin from /dev/null.
@@ -93,12 +99,9 @@ package enum Subprocess {
     var open = [out.read, err.read]
     var buffer = [UInt8](repeating: 0, count: 65536)
     while open.contains(where: { $0 >= 0 }) {
-      var polls = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-      if poll(&polls, nfds_t(polls.count), -1) < 0 {
-        if errno == EINTR { continue }
-        break
-      }
-      for i in 0..<2 where open[i] >= 0 && polls[i].revents != 0 {
+      let ready = Poll.readable(open)
+      guard ready.contains(true) else { break }
+      for i in 0..<2 where open[i] >= 0 && ready[i] {
         let n = buffer.withUnsafeMutableBytes { read(open[i], $0.baseAddress, $0.count) }
         if n > 0 {
           collected[i] += buffer[0..<n]

@@ -30,6 +30,13 @@ enum Installation {
     let compiler = try CellCompiler(
       toolchain: Toolchain.locate(), workDirectory: work, moduleSearchPaths: [moduleDirectory],
       preloadedLibraries: CellCompiler.librariesOfThisProcess().union(["swiftSwiftOnoneSupport"]))
+    // Cells compile in a resident compile service (SourceKit's compiler in a process of its own), started
+    // now so that it has loaded the runtime's modules before the first cell; `off` compiles each cell with
+    // a spawned swift-frontend, as the service's fallback does.
+    if ProcessInfo.processInfo.environment["SWIFT_KERNEL_COMPILE_SERVICE"] != "off" {
+      compiler.service = CompileService(program: binary, library: compiler.toolchain.sourceKitLibrary)
+      compiler.service?.start()
+    }
     let launch = ExecutorLaunch(
       program: binary, arguments: ["executor", "--runtime", runtimeLibrary], workDirectory: work)
     let log: @Sendable (String) -> Void = { Log.info($0) }
@@ -109,7 +116,7 @@ struct SwiftKernel: ParsableCommand {
     commandName: "swift-kernel",
     abstract: "A Jupyter kernel for Swift with a classification runtime preloaded in every cell.",
     subcommands: [
-      KernelCommand.self, RunCommand.self, InstallCommand.self, ExecutorCommand.self, SourceKitCommand.self,
+      KernelCommand.self, RunCommand.self, InstallCommand.self, ExecutorCommand.self, SourceKitCommand.self, CompileServiceCommand.self,
     ])
 }
 
@@ -160,6 +167,19 @@ struct SourceKitCommand: ParsableCommand {
 
   func run() throws {
     CompletionServer.main(library: library)
+  }
+}
+
+struct CompileServiceCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "compile-service", abstract: "Compile a kernel's cells with SourceKit (started by the kernel).",
+    shouldDisplay: false)
+
+  @Option(help: "The toolchain's libsourcekitdInProc.so.")
+  var library: String
+
+  func run() throws {
+    CompileServer.main(library: library)
   }
 }
 

@@ -1,0 +1,72 @@
+/// How a cell is compiled: its module, imports, search paths and optimisation. The one place the
+/// compiler's flags are spelled: the compile service, the spawned frontend (its fallback), code
+/// completion, `%timeit` (through `optimization`) and the statement cache's key all read them here.
+package struct CompileDescription: Hashable, Sendable {
+  package var moduleName: String
+  /// `-Onone` for cells (`%opt` changes it), `-O` for `%timeit`.
+  package var optimization: String
+  /// The lines before the cell's code: earlier cells `@testable import`ed, the runtime, the user's
+  /// imports, then the scoped imports (`import var Cell_7.x`) that make the newest declaration win.
+  package var imports: [String]
+  /// Whether the cell declares something later cells import: then it emits a module, `-enable-testing`.
+  package var emitsModule: Bool
+  package var moduleCache: String
+  /// The work folder (earlier cells' modules), then the runtime's module folders.
+  package var searchPaths: [String]
+  /// Search paths and module maps of packages `%install` built.
+  package var packageArguments: [String]
+
+  package init(
+    moduleName: String, optimization: String, imports: [String], emitsModule: Bool, moduleCache: String,
+    searchPaths: [String], packageArguments: [String]
+  ) {
+    self.moduleName = moduleName
+    self.optimization = optimization
+    self.imports = imports
+    self.emitsModule = emitsModule
+    self.moduleCache = moduleCache
+    self.searchPaths = searchPaths
+    self.packageArguments = packageArguments
+  }
+
+  /// The cell's source file: its imports, then its program.
+  package func source(program: String) -> String {
+    imports.joined(separator: "\n") + "\n" + program
+  }
+
+  /// What every use shares: the language mode and where modules are found.
+  var sharedArguments: [String] {
+    ["-swift-version", "5", "-module-cache-path", moduleCache] + searchPaths.flatMap { ["-I", $0] }
+      + packageArguments
+  }
+
+  /// What a cell's compile adds: an object with debug information for the debugger and the
+  /// symbolizer, unchecked exclusivity (a cell abandoned by a trap or a hard interrupt must leave no
+  /// access record behind, and its loops then spend their time in its own code, where a hard stop can
+  /// land), and llvm-style messages (what `DiagnosticsMapper` reads).
+  private func cellArguments(base: String) -> [String] {
+    var arguments = [
+      "-parse-as-library", "-g", optimization, "-enforce-exclusivity=unchecked", "-module-name", moduleName,
+      "-diagnostic-style", "llvm",
+    ]
+    arguments += sharedArguments
+    if emitsModule { arguments += ["-enable-testing", "-emit-module-path", base + ".swiftmodule"] }
+    return arguments + [base + ".swift", "-o", base + ".o"]
+  }
+
+  /// `swift-frontend`'s arguments for the cell at `base` (`.swift` in, `.o` and `.swiftmodule` out).
+  package func frontendArguments(base: String) -> [String] {
+    ["-frontend", "-c"] + cellArguments(base: base)
+  }
+
+  /// The same compile in the driver's words, as SourceKit's `source.request.compile` takes it (one
+  /// frontend job for the whole module, as the spawned frontend without `-primary-file` is).
+  package func driverArguments(base: String) -> [String] {
+    ["-c", "-wmo"] + cellArguments(base: base)
+  }
+
+  /// What code completion compiles the cell's text with (SourceKit adds the file).
+  package var completionArguments: [String] {
+    ["-module-name", moduleName, "-Onone"] + sharedArguments
+  }
+}

@@ -1,0 +1,144 @@
+import ExecutorWire
+import Foundation
+import ProcessSupport
+import SourceKitCompletion
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The kernel's side of the compile service (`swift-kernel compile-service`): a child process that
+/// compiles cells with SourceKit's in-process compiler, so a cell pays no compiler start.
+///
+/// It is a process of its own, not the completion server's: a compiler crash or an interrupt (which
+/// kills it: cancelling a compile can abort SourceKit anyway) must cost one compile, never completion
+/// or the session; headless runs, which never complete, use it too; and completion, asked on the
+/// dispatcher thread while a cell compiles on the execution thread, must not wait behind a compile.
+///
+/// When it is missing, dies or answers wrongly, `compile` returns nil and the cell compiles with a
+/// spawned `swift-frontend`; the next compile starts a new service. Past `memoryLimit` bytes of
+/// resident memory it is replaced between cells.
+package final class CompileService: @unchecked Sendable {
+  private let program: String
+  private let arguments: [String]
+  /// The resident memory past which the service is replaced after a compile.
+  package let memoryLimit: Int
+  /// The running service's pid; `stop` may read it from another thread.
+  private let running = Mutex<pid_t?>(nil)
+  private var toService: Int32 = -1
+  private var fromService: Int32 = -1
+  private var nextID = 0
+  /// Why the service cannot work at all (SourceKit missing): then every cell compiles the old way, and
+  /// the log said so once.
+  package private(set) var unavailable: String?
+  /// How many services have been started (the first, and one after each crash, kill or recycling).
+  package private(set) var starts = 0
+  /// The compile a new service runs first, so that the first cell does not pay for loading modules.
+  package var warmUp: (() -> [String]?)?
+
+  /// Started by the kernel at start-up: the default limit, overridden by
+  /// `SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB`.
+  package static let defaultMemoryLimit = 600 << 20
+
+  package init(program: String, library: String, memoryLimit: Int? = nil) {
+    self.program = program
+    arguments = ["compile-service", "--library", library]
+    let limit = ProcessInfo.processInfo.environment["SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB"].flatMap { Int($0) }
+    self.memoryLimit = memoryLimit ?? limit.map { $0 << 20 } ?? Self.defaultMemoryLimit
+  }
+
+  deinit { stop() }
+
+  /// The service's pid while one runs.
+  package var pid: pid_t? { running.withLock { $0 } }
+
+  /// Starts the service (if none runs) and sends it the warm-up compile without waiting for it.
+  package func start() {
+    guard unavailable == nil, pid == nil else { return }
+    do {
+      let requests = try Subprocess.pipe()
+      let replies = try Subprocess.pipe()
+      // A crash's banner (LLVM's stack dump) goes to the kernel's log, where a person can read it.
+      let spawned = try Subprocess.spawn(program, arguments, fds: [(0, requests.read), (1, replies.write), (2, 2)])
+      close(requests.read)
+      close(replies.write)
+      toService = requests.write
+      fromService = replies.read
+      running.withLock { $0 = spawned }
+      starts += 1
+    } catch {
+      unavailable = "\(error)"
+      Log.info("the compile service cannot start (\(error)): cells compile with swift-frontend")
+      return
+    }
+    if let arguments = warmUp?() {
+      nextID += 1
+      if !PipeFraming.write(CompileRequest(id: nextID, arguments: arguments), to: toService) { stop() }
+    }
+  }
+
+  /// Compiles with the service; nil when there is none or it failed, and the caller compiles the old
+  /// way. `started` learns the service's pid while it compiles (an interrupt kills it).
+  package func compile(_ arguments: [String], started: ((pid_t?) -> Void)? = nil) -> CompileReply? {
+    if pid == nil { start() }
+    guard let servicePID = pid else { return nil }
+    nextID += 1
+    let id = nextID
+    started?(servicePID)
+    defer { started?(nil) }
+    guard PipeFraming.write(CompileRequest(id: id, arguments: arguments), to: toService) else {
+      return lost("could not be reached")
+    }
+    // Replies come in order; an earlier one is the warm-up's.
+    while true {
+      guard let reply = PipeFraming.read(CompileReply.self, from: fromService) else {
+        return lost("ended during a compile (a compiler crash, or killed)")
+      }
+      guard reply.id == id else { continue }
+      if let error = reply.error {
+        if error.contains("cannot load") || error.contains(" has no ") {
+          unavailable = error
+          stop()
+          Log.info("the compile service has no SourceKit (\(error)): cells compile with swift-frontend")
+          return nil
+        }
+        return lost("could not compile: \(error)")
+      }
+      if reply.residentBytes > memoryLimit {
+        Log.debug("the compile service uses \(reply.residentBytes >> 20) MB (limit \(memoryLimit >> 20) MB): replaced")
+        stop()
+        start()
+      }
+      return reply
+    }
+  }
+
+  /// The service failed this compile: it is ended, and the next compile starts a new one.
+  private func lost(_ why: String) -> CompileReply? {
+    stop()
+    Log.info("the compile service \(why); this cell compiles with swift-frontend, the next with a new service")
+    return nil
+  }
+
+  /// Kills the service, if one runs, without waiting: safe from any thread (the kernel's shutdown). A
+  /// compile waiting for it then ends, and the compiling thread cleans up.
+  package func kill() {
+    if let pid { Glibc.kill(pid, SIGKILL) }
+  }
+
+  /// Ends the service, if one runs: only from the thread that compiles.
+  package func stop() {
+    guard let pid = running.withLock({ pid -> pid_t? in
+      defer { pid = nil }
+      return pid
+    })
+    else { return }
+    Glibc.kill(pid, SIGKILL)
+    _ = Subprocess.wait(for: pid)
+    close(toService)
+    close(fromService)
+    toService = -1
+    fromService = -1
+  }
+}
