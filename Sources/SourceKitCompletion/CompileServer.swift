@@ -83,16 +83,20 @@ package enum CompileServer {
       exit(0)
     }
     while let request = PipeFraming.read(CompileRequest.self, from: 0) {
-      guard PipeFraming.write(compile(request, with: kit), to: 1) else { break }
+      let reply = compile(request, with: kit)
+      guard PipeFraming.write(reply, to: 1) else { break }
+      // After the reply: tearing the compiler instance down costs the cell nothing then.
+      _ = try? kit.send([("key.request", .uid("source.request.compile.close")), ("key.name", .string(name(of: request)))]) {
+        _ in
+      }
     }
     exit(0)
   }
 
+  static func name(of request: CompileRequest) -> String { "swift-kernel-cell-\(request.id)" }
+
   static func compile(_ request: CompileRequest, with kit: SourceKitD) -> CompileReply {
-    let name = "swift-kernel-cell-\(request.id)"
-    defer {
-      _ = try? kit.send([("key.request", .uid("source.request.compile.close")), ("key.name", .string(name))]) { _ in }
-    }
+    let name = name(of: request)
     do {
       return try kit.send([
         ("key.request", .uid("source.request.compile")),
