@@ -32,6 +32,8 @@ package final class CellCompiler {
   package let workDirectory: URL
   /// The cells' debugger paths (`#sourceLocation`), and the way back to `<Cell N>` for messages.
   package let cellFiles: CellFiles
+  /// Where cells' modules are written (`CompileDescription.moduleFolder`), inside the work folder.
+  package let moduleFolder: URL
   /// Folders with the runtime's `.swiftmodule` files.
   package let moduleSearchPaths: [String]
   var scope = SessionScope()
@@ -83,7 +85,8 @@ package final class CellCompiler {
     self.moduleSearchPaths = moduleSearchPaths
     self.preloadedLibraries = preloadedLibraries
     cellFiles = CellFiles(folder: workDirectory.appendingPathComponent("cells"))
-    try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+    moduleFolder = workDirectory.appendingPathComponent("modules")
+    try FileManager.default.createDirectory(at: moduleFolder, withIntermediateDirectories: true)
     let cacheRoot = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache"
     moduleCache = cacheRoot + "/swift-kernel/ModuleCache"
   }
@@ -112,7 +115,7 @@ package final class CellCompiler {
     CompileDescription(
       moduleName: cell.moduleName, optimization: optimization, imports: cell.header,
       emitsModule: cell.declaresAnything, moduleCache: moduleCache,
-      searchPaths: [workDirectory.path] + moduleSearchPaths, packageArguments: packageArguments)
+      moduleFolder: moduleFolder.path, searchPaths: moduleSearchPaths, packageArguments: packageArguments)
   }
 
   /// What a new compile service compiles first: an empty file that imports the runtime, so that the
@@ -272,7 +275,7 @@ package final class CellCompiler {
     try description.source(program: cell.program).write(toFile: base + ".swift", atomically: false, encoding: .utf8)
     let imported = again ? "every earlier cell" : "\(cell.cellImports.modules.count) of \(scope.modules.count) cells"
     if let service {
-      let outputs = [base + ".o"] + (description.emitsModule ? [base + ".swiftmodule"] : [])
+      let outputs = [base + ".o"] + (description.emitsModule ? [description.modulePath] : [])
       for output in outputs { try? FileManager.default.removeItem(atPath: output) }
       if let reply = service.compile(description.driverArguments(base: base), started: toolStarted) {
         let written = outputs.allSatisfy { FileManager.default.fileExists(atPath: $0) }

@@ -44,7 +44,7 @@ enum Installation {
     let executing = try ExecutorHost(compiler: compiler, launch: launch)
     let debugger = Debugger(
       launch: debugging
-        ? debugAdapter : .failure(DebuggerUnavailable("`swift-kernel run` runs notebooks without a debugger", quiet: true)), files: compiler.cellFiles, moduleSearchPaths: [work.path] + compiler.moduleSearchPaths)
+        ? debugAdapter : .failure(DebuggerUnavailable("`swift-kernel run` runs notebooks without a debugger", quiet: true)), files: compiler.cellFiles, moduleSearchPaths: [compiler.moduleFolder.path] + compiler.moduleSearchPaths)
     debugger.host = executing
     executing.debugger = debugger
     let history = try SQLiteHistory.open(log: log)

@@ -42,7 +42,7 @@ import Testing
     // Every flag completion uses, the compile uses too, in the same order.
     let frontend = compiled.frontendArguments(base: "/w/Cell_3")
     let shared = compiled.sharedArguments
-    #expect(shared.contains("/packages/Modules") && shared.contains("/runtime/modules") && shared.contains(work.path))
+    #expect(shared.contains("/packages/Modules") && shared.contains("/runtime/modules") && shared.contains(compiler.moduleFolder.path))
     #expect(frontend.indices.contains { Array(frontend[$0...].prefix(shared.count)) == shared })
   }
 

@@ -122,6 +122,34 @@ import Testing
     }
   }
 
+  /// The compile service's compile, through the same SourceKit: an object written, and messages as values
+  /// (file as `#sourceLocation` names it, line, column, severity, notes) that read as the frontend's text.
+  @Test func theCompileServerCompilesAndReportsMessagesAsValues() throws {
+    guard let kit = try sourceKit() else { return }
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("compile-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: work) }
+    func compile(_ id: Int, _ source: String) throws -> CompileReply {
+      let base = work.appendingPathComponent("Cell_\(id)").path
+      try source.write(toFile: base + ".swift", atomically: false, encoding: .utf8)
+      let arguments = ["-c", "-wmo", "-parse-as-library", "-module-name", "Cell_\(id)", base + ".swift", "-o", base + ".o"]
+      let reply = CompileServer.compile(CompileRequest(id: id, arguments: arguments), with: kit)
+      _ = try? kit.send([("key.request", .uid("source.request.compile.close")), ("key.name", .string(CompileServer.name(of: CompileRequest(id: id, arguments: []))))]) { _ in }
+      return reply
+    }
+    let good = try compile(1, "public func twice(_ x: Int) -> Int { 2 * x }\n")
+    #expect(good.succeeded && good.messages.isEmpty && good.id == 1 && good.residentBytes > 0)
+    #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("Cell_1.o").path))
+    let bad = try compile(
+      2,
+      "enum Suit { case hearts, spades }\nfunc name(_ s: Suit) -> String {\n#sourceLocation(file: \"/cells/abc.swift\", line: 1)\n  switch s {\n  case .hearts: return \"h\"\n  }\n#sourceLocation()\n}\n")
+    #expect(!bad.succeeded)
+    let error = try #require(bad.messages.first)
+    #expect(error.file == "/cells/abc.swift" && error.line == 1 && error.column == 3 && error.severity == "error")
+    #expect(error.text.contains("exhaustive") && error.notes.contains { $0.severity == "note" && $0.text.contains(".spades") })
+    #expect(error.llvmStyle.hasPrefix("/cells/abc.swift:1:3: error: switch must be exhaustive"))
+  }
+
   @Test func aMissingLibraryIsAnErrorNotACrash() {
     #expect(throws: SourceKitD.LoadError.self) { try SourceKitD(path: "/nonexistent/libsourcekitdInProc.so") }
   }
