@@ -46,8 +46,8 @@ package final class CellCompiler {
   /// Told the pid of each compiler or linker run as it starts (nil when it ends), so that an interrupt
   /// can stop a compile.
   package var toolStarted: ((pid_t?) -> Void)?
-  /// Whether the cell being compiled was interrupted: then a compile the interrupt ended is not done
-  /// again the old way.
+  /// Whether the cell being compiled was interrupted (or the kernel is shutting down): then a compile
+  /// the interrupt ended is not done again the old way.
   package var stopRequested: (() -> Bool)?
   /// The compile service, when the kernel runs one: cells compile there, else (or when it fails) with a
   /// spawned `swift-frontend`.

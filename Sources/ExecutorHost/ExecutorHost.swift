@@ -71,7 +71,7 @@ package final class ExecutorHost: CellExecuting, @unchecked Sendable {
     completions = CompletionClient(
       program: launch.program, arguments: ["sourcekit", "--library", compiler.toolchain.sourceKitLibrary])
     compiler.toolStarted = { [weak self] pid in self?.control.withLock { $0.tool = pid } }
-    compiler.stopRequested = { [weak self] in self?.control.withLock { $0.interrupted } ?? false }
+    compiler.stopRequested = { [weak self] in self?.control.withLock { $0.interrupted || $0.shutDown } ?? true }
     for fd in [wakePipe.read, wakePipe.write] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
     startExecutor()
   }
