@@ -7,7 +7,7 @@ For each kernel (Swift, then ipykernel, then again in the other order for --roun
 2. run a cell in each (`1 + 1`) and ask each for a completion (the Swift kernel's SourceKit server starts
    for it; a person's notebook has one running after the first Tab);
 3. leave them idle for --idle seconds, then read every process of every kernel (the kernel, its executor,
-   its completion server): resident memory (RSS, which counts shared libraries once per process) and
+   its completion server, its compile service): resident memory (RSS, which counts shared libraries once per process) and
    proportional memory (PSS, which shares them out: what the machine really spends), and their CPU
    seconds over the idle window.
 Targets (issue 22): no failures; idle memory per kernel at most 3x ipykernel's; idle CPU as today (the
@@ -38,7 +38,8 @@ def memory_kb(pid):
 
 def name_of(pid):
     arguments = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-    role = arguments[1].decode() if len(arguments) > 1 and arguments[1] in (b"executor", b"sourcekit") else "kernel"
+    roles = (b"executor", b"sourcekit", b"compile-service")
+    role = arguments[1].decode() if len(arguments) > 1 and arguments[1] in roles else "kernel"
     return role
 
 
@@ -117,7 +118,7 @@ def measure(name, count, idle_seconds):
 
 
 def summarise(label, starts, failures, per_kernel, idle_seconds):
-    roles = sorted({role for kernel in per_kernel for role in kernel}, key=["kernel", "executor", "sourcekit"].index)
+    roles = sorted({role for kernel in per_kernel for role in kernel}, key=["kernel", "executor", "sourcekit", "compile-service"].index)
     total_rss = [sum(f[0] for f in k.values()) / 1024 for k in per_kernel]
     total_pss = [sum(f[1] for f in k.values()) / 1024 for k in per_kernel]
     total_cpu = [sum(f[2] for f in k.values()) for k in per_kernel]
