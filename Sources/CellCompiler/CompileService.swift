@@ -18,12 +18,15 @@ import Synchronization
 ///
 /// When it is missing, dies or answers wrongly, `compile` returns nil and the cell compiles with a
 /// spawned `swift-frontend`; the next compile starts a new service. Past `memoryLimit` bytes of
-/// resident memory it is replaced between cells.
+/// resident memory it is replaced between cells. After `idleSeconds` with no compile it ends by itself
+/// (an idle kernel then holds no compile service: 128 MB of RSS), and the next cell starts a new one.
 package final class CompileService: @unchecked Sendable {
   private let program: String
   private let arguments: [String]
   /// The resident memory past which the service is replaced after a compile.
   package let memoryLimit: Int
+  /// Seconds without a compile after which the service ends by itself (0: never).
+  package let idleSeconds: Int
   /// The running service's pid; `stop` may read it from another thread.
   private let running = Mutex<pid_t?>(nil)
   private var toService: Int32 = -1
@@ -37,15 +40,19 @@ package final class CompileService: @unchecked Sendable {
   /// The compile a new service runs first, so that the first cell does not pay for loading modules.
   package var warmUp: (() -> [String]?)?
 
-  /// Started by the kernel at start-up: the default limit, overridden by
-  /// `SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB`.
+  /// The defaults, overridden by `SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB` and
+  /// `SWIFT_KERNEL_COMPILE_SERVICE_IDLE` (seconds).
   package static let defaultMemoryLimit = 600 << 20
+  package static let defaultIdleSeconds = 600
 
-  package init(program: String, library: String, memoryLimit: Int? = nil) {
+  package init(program: String, library: String, memoryLimit: Int? = nil, idleSeconds: Int? = nil) {
     self.program = program
-    arguments = ["compile-service", "--library", library]
-    let limit = ProcessInfo.processInfo.environment["SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB"].flatMap { Int($0) }
+    let environment = ProcessInfo.processInfo.environment
+    let limit = environment["SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB"].flatMap { Int($0) }
     self.memoryLimit = memoryLimit ?? limit.map { $0 << 20 } ?? Self.defaultMemoryLimit
+    let idle = environment["SWIFT_KERNEL_COMPILE_SERVICE_IDLE"].flatMap { Int($0) }
+    self.idleSeconds = max(0, idleSeconds ?? idle ?? Self.defaultIdleSeconds)
+    arguments = ["compile-service", "--library", library, "--idle", String(self.idleSeconds)]
   }
 
   deinit { stop() }
@@ -81,6 +88,11 @@ package final class CompileService: @unchecked Sendable {
   /// Compiles with the service; nil when there is none or it failed, and the caller compiles the old
   /// way. `started` learns the service's pid while it compiles (an interrupt kills it).
   package func compile(_ arguments: [String], started: ((pid_t?) -> Void)? = nil) -> CompileReply? {
+    if let idle = pid, Self.hasEnded(idle) {
+      // It ended by itself after its idle time (or was killed between cells): a new one, as at start-up.
+      Log.debug("the compile service had ended (idle for \(idleSeconds) s, or killed); starting a new one")
+      stop()
+    }
     if pid == nil { start() }
     guard let servicePID = pid else { return nil }
     nextID += 1
@@ -112,6 +124,12 @@ package final class CompileService: @unchecked Sendable {
       }
       return reply
     }
+  }
+
+  /// Whether the child has exited (it is reaped later, by `stop`).
+  private static func hasEnded(_ pid: pid_t) -> Bool {
+    var info = siginfo_t()
+    return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid
   }
 
   /// The service failed this compile: it is ended, and the next compile starts a new one.

@@ -1,5 +1,6 @@
 import ExecutorWire
 import Foundation
+import ProcessSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -68,9 +69,11 @@ package struct CompileReply: Codable, Sendable, Equatable {
 /// `-c` inside this long-lived process: no exec, LLVM set up once, module files mapped and warm).
 /// One request at a time, each under a session name of its own that is closed after it (two requests
 /// under one name at once crash SourceKit; a session never closed keeps about 14 MB). A compiler crash
-/// ends this process: the kernel compiles that cell the old way and starts a new service.
+/// ends this process: the kernel compiles that cell the old way and starts a new service. After
+/// `idleSeconds` with no request it exits by itself, so that a kernel left open and idle gives its memory
+/// back; the kernel starts a new one for the next cell.
 package enum CompileServer {
-  package static func main(library: String) -> Never {
+  package static func main(library: String, idleSeconds: Int) -> Never {
     signal(SIGPIPE, SIG_IGN)
     let kit: SourceKitD
     do {
@@ -82,7 +85,9 @@ package enum CompileServer {
       }
       exit(0)
     }
-    while let request = PipeFraming.read(CompileRequest.self, from: 0) {
+    while idleSeconds <= 0 || Poll.readable([0], milliseconds: Int32(min(idleSeconds, 86_400) * 1000))[0],
+      let request = PipeFraming.read(CompileRequest.self, from: 0)
+    {
       let reply = compile(request, with: kit)
       guard PipeFraming.write(reply, to: 1) else { break }
       // After the reply: tearing the compiler instance down costs the cell nothing then.

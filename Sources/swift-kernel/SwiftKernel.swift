@@ -178,8 +178,11 @@ struct CompileServiceCommand: ParsableCommand {
   @Option(help: "The toolchain's libsourcekitdInProc.so.")
   var library: String
 
+  @Option(help: "Exit after this many seconds without a request (0: never).")
+  var idle = 0
+
   func run() throws {
-    CompileServer.main(library: library)
+    CompileServer.main(library: library, idleSeconds: idle)
   }
 }
 

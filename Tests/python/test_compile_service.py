@@ -217,3 +217,19 @@ def test_a_cell_that_crashes_the_compiler_is_an_error_and_the_session_is_kept():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_an_idle_service_ends_by_itself_and_the_next_cell_starts_a_new_one():
+    # A kernel left open gives the service's memory back; the next cell does not notice beyond its time.
+    km, kc = start(env=dict(os.environ, SWIFT_KERNEL_COMPILE_SERVICE_IDLE="1"))
+    try:
+        execute(kc, "struct Kept { var v = 4 }")
+        service = the_service(km)
+        ended(service)
+        assert services(km) == [], "no service while idle"
+        reply, outputs = execute(kc, "Kept().v * 10")
+        assert reply["status"] == "ok" and result_of(outputs) == "40"
+        assert the_service(km).pid != service.pid
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
