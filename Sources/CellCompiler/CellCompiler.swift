@@ -277,7 +277,9 @@ package final class CellCompiler {
     if let service {
       let outputs = [base + ".o"] + (description.emitsModule ? [description.modulePath] : [])
       for output in outputs { try? FileManager.default.removeItem(atPath: output) }
-      if let reply = service.compile(description.driverArguments(base: base), started: toolStarted) {
+      if let reply = service.compile(
+        description.driverArguments(base: base), started: toolStarted, interrupted: stopRequested)
+      {
         let written = outputs.allSatisfy { FileManager.default.fileExists(atPath: $0) }
         if !reply.succeeded || written {
           clock.mark("compile service (\(imported) imported)")

@@ -86,8 +86,11 @@ package final class CompileService: @unchecked Sendable {
   }
 
   /// Compiles with the service; nil when there is none or it failed, and the caller compiles the old
-  /// way. `started` learns the service's pid while it compiles (an interrupt kills it).
-  package func compile(_ arguments: [String], started: ((pid_t?) -> Void)? = nil) -> CompileReply? {
+  /// way. `started` learns the service's pid while it compiles (an interrupt kills it); `interrupted`
+  /// tells a kill by the interrupt from a crash, for the log.
+  package func compile(
+    _ arguments: [String], started: ((pid_t?) -> Void)? = nil, interrupted: (() -> Bool)? = nil
+  ) -> CompileReply? {
     if let idle = pid, Self.hasEnded(idle) {
       // It ended by itself after its idle time (or was killed between cells): a new one, as at start-up.
       Log.debug("the compile service had ended (idle for \(idleSeconds) s, or killed); starting a new one")
@@ -105,6 +108,11 @@ package final class CompileService: @unchecked Sendable {
     // Replies come in order; an earlier one is the warm-up's.
     while true {
       guard let reply = PipeFraming.read(CompileReply.self, from: fromService) else {
+        if interrupted?() == true {
+          stop()
+          Log.debug("the compile service was killed by the interrupt; the next cell starts a new one")
+          return nil
+        }
         return lost("ended during a compile (a compiler crash, or killed)")
       }
       guard reply.id == id else { continue }
