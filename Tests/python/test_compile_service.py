@@ -233,3 +233,17 @@ def test_an_idle_service_ends_by_itself_and_the_next_cell_starts_a_new_one():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_without_sourcekit_cells_compile_the_old_way():
+    # A toolchain without libsourcekitdInProc.so: the service says so once and is not started again.
+    km, kc = start(env=dict(os.environ, SWIFT_KERNEL_SOURCEKIT="/nonexistent/libsourcekitdInProc.so"))
+    try:
+        reply, outputs = execute(kc, "struct Kept { var v = 6 }\nKept().v")
+        assert reply["status"] == "ok" and result_of(outputs) == "6"
+        reply, outputs = execute(kc, "Kept().v * 7")
+        assert result_of(outputs) == "42"
+        assert services(km) == [], "no service once SourceKit is known to be missing"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
