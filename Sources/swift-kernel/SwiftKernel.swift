@@ -25,6 +25,8 @@ enum Installation {
     removeStaleWorkDirectories()
     let work = FileManager.default.temporaryDirectory.appendingPathComponent(
       "swift-kernel-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    lockWorkDirectory(work)
     // The executor is this binary: it has loaded what this process has, and it loads SwiftOnoneSupport
     // (which -Onone cells use) before the first cell.
     let compiler = try CellCompiler(
@@ -95,13 +97,40 @@ enum Installation {
   }
 
   /// Removes the work folders of kernels that were killed before they could clean up after themselves.
+  /// The lock a live kernel holds on its work folder (`.lock`, `flock`): its descriptor stays open, not
+  /// inherited by the processes it starts, until the process ends, and the lock with it.
+  static let lockName = ".lock"
+
+  static func lockWorkDirectory(_ work: URL) {
+    let fd = open(work.appendingPathComponent(lockName).path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+    guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      Log.info("cannot lock the work folder \(work.path): another kernel's clean-up could remove it")
+      return
+    }
+  }
+
+  /// Removes the work folders of kernels that have ended (killed, or a crash skipped their clean-up). A
+  /// folder is stale when nobody holds its lock: that holds across PID namespaces, where a pid tells
+  /// nothing (a container sharing /tmp has its own). A folder without a lock (older kernels, or one a
+  /// kernel is creating this instant) is judged by its pid, and only once it is a minute old.
   static func removeStaleWorkDirectories() {
     let temporary = FileManager.default.temporaryDirectory
     for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
     where name.hasPrefix("swift-kernel-") {
       let parts = name.split(separator: "-")
-      guard parts.count == 4, let pid = Int32(parts[2]), kill(pid, 0) != 0, errno == ESRCH else { continue }
-      try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
+      guard parts.count == 4, let pid = Int32(parts[2]) else { continue }
+      let folder = temporary.appendingPathComponent(name)
+      let lock = open(folder.appendingPathComponent(lockName).path, O_RDWR | O_CLOEXEC)
+      if lock >= 0 {
+        defer { close(lock) }
+        // Taken: its kernel has ended. (Closing it below lets the lock go with the folder.)
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { continue }
+      } else {
+        let age = (try? FileManager.default.attributesOfItem(atPath: folder.path)[.modificationDate] as? Date)
+          .map { Date().timeIntervalSince($0) } ?? 0
+        guard age > 60, kill(pid, 0) != 0, errno == ESRCH else { continue }
+      }
+      try? FileManager.default.removeItem(at: folder)
     }
   }
 

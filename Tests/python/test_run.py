@@ -183,3 +183,37 @@ def test_papermill_with_a_parameter(tmp_path):
     assert final and float(final[0].split()[-1]) > 0.7
     history = [o for c in nb.cells for o in c.get("outputs", []) if o["output_type"] == "execute_result" and "<table" in o["data"].get("text/html", "")]
     assert history and history[0]["data"]["text/plain"].count("\n") == 2  # one epoch: a header and one row
+
+
+def test_only_work_folders_nobody_holds_are_cleaned_up(tmp_path):
+    # A kernel holds a lock on its work folder for its life; a new kernel removes the folders whose lock is
+    # free. Pids alone were trusted before: across PID namespaces (containers sharing /tmp) a live
+    # kernel's pid can look dead, and a dead one's pid can belong to another process.
+    import fcntl
+    import time
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    def folder(pid, tag, lock):
+        path = temporary / f"swift-kernel-{pid}-{tag}"
+        path.mkdir()
+        (path / "Cell_1.swift").write_text("1")
+        if lock:
+            (path / ".lock").write_text("")
+        return path
+    free_lock_live_pid = folder(os.getpid(), "aaaaaaaa", lock=True)
+    held_lock_dead_pid = folder(4_000_001, "bbbbbbbb", lock=True)
+    holder = open(held_lock_dead_pid / ".lock", "r+")
+    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    old_unlocked_dead_pid = folder(4_000_002, "cccccccc", lock=False)
+    old = time.time() - 120
+    os.utime(old_unlocked_dead_pid, (old, old))
+    new_unlocked_dead_pid = folder(4_000_003, "dddddddd", lock=False)
+    source = make(tmp_path / "one.ipynb", [new_code_cell("1 + 1")])
+    result = subprocess.run([BINARY, "run", source, "-o", str(tmp_path / "out.ipynb")], capture_output=True,
+                            text=True, timeout=300, env=dict(os.environ, TMPDIR=str(temporary)))
+    holder.close()
+    assert result.returncode == 0, result.stderr
+    assert not free_lock_live_pid.exists(), "nobody holds its lock: its kernel has ended"
+    assert held_lock_dead_pid.exists(), "a live kernel (in another PID namespace) holds it"
+    assert not old_unlocked_dead_pid.exists(), "an older kernel's folder, its pid gone"
+    assert new_unlocked_dead_pid.exists(), "a folder without a lock yet may be a kernel starting"
