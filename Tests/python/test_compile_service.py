@@ -1,6 +1,7 @@
 """Cells compiled by the resident compile service (`swift-kernel compile-service`, SourceKit's compiler in a
 process of its own): a service that dies costs one compile the old way, an interrupt kills it, its messages are
 the spawned compiler's, and it is replaced past its memory limit."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,17 @@ from conftest import BINARY
 from kernel_helpers import collect_iopub, execute, result_of, start, wait_reply
 
 SPAWNED = {"SWIFT_KERNEL_COMPILE_SERVICE": "off"}
+
+
+@contextlib.contextmanager
+def kernel(**env):
+    """A kernel started with these environment variables, shut down after."""
+    km, kc = start(env=dict(os.environ, **env))
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
 
 
 def services(km):
@@ -80,8 +92,7 @@ BIG = "let total = [" + ", ".join(str(i) for i in range(4000)) + "].map { $0 * 2
 
 @pytest.mark.parametrize("env", [{}, SPAWNED], ids=["service", "spawned"])
 def test_an_interrupt_while_a_cell_compiles_stops_the_compile(env):
-    km, kc = start(env=dict(os.environ, **env))
-    try:
+    with kernel(**env) as (km, kc):
         execute(kc, "var kept = 7")
         msg_id = kc.execute(BIG)
         if env:
@@ -103,15 +114,11 @@ def test_an_interrupt_while_a_cell_compiles_stops_the_compile(env):
         assert result_of(outputs) == "42"
         if not env:
             assert the_service(km).pid != service.pid, "a new service compiles the cells after the interrupt"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_a_service_that_dies_mid_compile_costs_one_compile_the_old_way():
     # A compiler crash ends the service's process with no answer, as this kill does.
-    km, kc = start()
-    try:
+    with kernel() as (km, kc):
         execute(kc, "var kept = 5")
         service = the_service(km)
         msg_id = kc.execute(BIG)
@@ -124,14 +131,10 @@ def test_a_service_that_dies_mid_compile_costs_one_compile_the_old_way():
         reply, outputs = execute(kc, "kept + total")
         assert result_of(outputs) == str(5 + sum(range(4000)) * 2)
         assert the_service(km).pid != service.pid
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_a_service_killed_between_cells_is_replaced_and_no_cell_is_lost():
-    km, kc = start()
-    try:
+    with kernel() as (km, kc):
         execute(kc, "var kept = 5")
         service = the_service(km)
         service.kill()
@@ -141,15 +144,11 @@ def test_a_service_killed_between_cells_is_replaced_and_no_cell_is_lost():
         reply, outputs = execute(kc, "kept + 2")
         assert result_of(outputs) == "7"
         assert the_service(km).pid != service.pid
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_the_service_is_replaced_once_past_its_memory_limit():
     # A limit below what any service uses: each compile is followed by a fresh service.
-    km, kc = start(env=dict(os.environ, SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB="1"))
-    try:
+    with kernel(SWIFT_KERNEL_COMPILE_SERVICE_LIMIT_MB="1") as (km, kc):
         pids = []
         for i in range(3):
             reply, outputs = execute(kc, f"struct Kept{i} {{ var v = {i} }}\nKept{i}().v + 10")
@@ -159,9 +158,6 @@ def test_the_service_is_replaced_once_past_its_memory_limit():
         # Replaced, not lost: the types of every cell are still there.
         reply, outputs = execute(kc, "Kept0().v + Kept1().v + Kept2().v")
         assert result_of(outputs) == "3"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 ERRONEOUS = [
@@ -199,8 +195,7 @@ def test_a_cell_that_crashes_the_compiler_is_an_error_and_the_session_is_kept():
     # A 100,000-long member chain crashes Swift's compiler: in the service, then in the spawned frontend it
     # falls back to. It also overflowed the stack of the kernel's own parse (swift-syntax walks trees
     # recursively), which ended the kernel.
-    km, kc = start()
-    try:
+    with kernel() as (km, kc):
         execute(kc, "var kept = 3")
         service = the_service(km)
         reply, _ = execute(kc, "let deep = 1" + ".magnitude" * 100_000, timeout=300)
@@ -214,15 +209,11 @@ def test_a_cell_that_crashes_the_compiler_is_an_error_and_the_session_is_kept():
         # is_complete parses the cell too, on the dispatcher thread.
         kc.is_complete("let deep = 1" + ".magnitude" * 100_000)
         assert kc.get_shell_msg(timeout=60)["content"]["status"] in ("complete", "invalid")
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_an_idle_service_ends_by_itself_and_the_next_cell_starts_a_new_one():
     # A kernel left open gives the service's memory back; the next cell does not notice beyond its time.
-    km, kc = start(env=dict(os.environ, SWIFT_KERNEL_COMPILE_SERVICE_IDLE="1"))
-    try:
+    with kernel(SWIFT_KERNEL_COMPILE_SERVICE_IDLE="1") as (km, kc):
         execute(kc, "struct Kept { var v = 4 }")
         service = the_service(km)
         ended(service)
@@ -230,20 +221,13 @@ def test_an_idle_service_ends_by_itself_and_the_next_cell_starts_a_new_one():
         reply, outputs = execute(kc, "Kept().v * 10")
         assert reply["status"] == "ok" and result_of(outputs) == "40"
         assert the_service(km).pid != service.pid
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
 def test_without_sourcekit_cells_compile_the_old_way():
     # A toolchain without libsourcekitdInProc.so: the service says so once and is not started again.
-    km, kc = start(env=dict(os.environ, SWIFT_KERNEL_SOURCEKIT="/nonexistent/libsourcekitdInProc.so"))
-    try:
+    with kernel(SWIFT_KERNEL_SOURCEKIT="/nonexistent/libsourcekitdInProc.so") as (km, kc):
         reply, outputs = execute(kc, "struct Kept { var v = 6 }\nKept().v")
         assert reply["status"] == "ok" and result_of(outputs) == "6"
         reply, outputs = execute(kc, "Kept().v * 7")
         assert result_of(outputs) == "42"
         assert services(km) == [], "no service once SourceKit is known to be missing"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
