@@ -78,10 +78,20 @@ struct ConvGeometry {
   /// The weight gradient `[O, C, kh, kw]` from the cores' partial sums.
   func weightGradient(_ partials: [Float]) -> [Float] {
     let (rows, columns) = direct ? (groupedOutputs, groupedPatch) : (outputs, patch)
-    return (0..<(outputs * patch)).map { i in
-      let at = i / patch * columns + i % patch
-      return (0..<Parallel.cores).reduce(Float(0)) { $0 + partials[$1 * rows * columns + at] }
+    // Row by row, the cores' partials added in their order (as a reduce from 0 would), in vector loops.
+    var result = [Float](repeating: 0, count: outputs * patch)
+    result.withUnsafeMutableBufferPointer { result in
+      partials.withUnsafeBufferPointer { partials in
+        let (target, source) = (result.baseAddress!, partials.baseAddress!)
+        for part in 0..<Parallel.cores {
+          for o in 0..<outputs {
+            let (row, from) = (target + o * patch, source + part * rows * columns + o * columns)
+            for t in 0..<patch { row[t] += from[t] }
+          }
+        }
+      }
     }
+    return result
   }
 
   /// Where tap t = (c, ky, kx) starts in a padded image (direct); `groupedPatch` entries, the extra ones 0.
