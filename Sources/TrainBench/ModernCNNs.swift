@@ -69,7 +69,13 @@ enum ModernCNNs {
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
     var loss = Float.nan
-    for _ in 0...steps {
+    // TRAIN_BENCH_AB=NAME: odd steps compute the earlier way NAME (see the runtime's `Earlier`), even steps
+    // the present way; both medians are printed.
+    let ab = getenv("TRAIN_BENCH_AB").map { String(cString: $0) }
+    for step in 0...steps {
+      if let ab {
+        if step % 2 == 1 { setenv("CLASSIFICATION_RUNTIME_EARLIER", ab, 1) } else { unsetenv("CLASSIFICATION_RUNTIME_EARLIER") }
+      }
       let started = DispatchTime.now()
       let startedCPU = cpuSeconds()
       optimizer.zeroGrad()
@@ -82,6 +88,17 @@ enum ModernCNNs {
       times.append(Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
       cpuTimes.append(cpuSeconds() - startedCPU)
       loss = l.item
+    }
+    if let ab {
+      func median(_ values: [Double], odd: Bool) -> Double {
+        let picked = values.indices.filter { $0 > 0 && ($0 % 2 == 1) == odd }.map { values[$0] }.sorted()
+        return picked.isEmpty ? .nan : picked[picked.count / 2]
+      }
+      print(
+        String(
+          format: "swift %@ ab %@: earlier step median %.4f s (cpu %.4f), present %.4f s (cpu %.4f)", kind, ab,
+          median(times, odd: true), median(cpuTimes, odd: true), median(times, odd: false),
+          median(cpuTimes, odd: false)))
     }
     let sorted = times.dropFirst().sorted()
     let sortedCPU = cpuTimes.dropFirst().sorted()

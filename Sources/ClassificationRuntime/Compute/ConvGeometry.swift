@@ -130,8 +130,11 @@ struct ConvGeometry {
   /// caller's per-core partial sums. The products inside run on one thread each. `finish(part, scratch)`
   /// runs after a part's last chunk.
   /// `columns`: whether the chunks need column matrices (im2col, or the input gradient's product).
+  /// `columnRows`, `productRows`: at least so many rows in the column matrices and the products (the
+  /// transposed input gradient's).
   func forEachChunk(
-    columns: Bool, _ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }
+    columns: Bool, columnRows: Int = 0, productRows: Int = 0, _ body: (Int, Range<Int>, Scratch) -> Void,
+    finish: (Int, Scratch) -> Void = { _, _ in }
   ) {
     let chunk = imagesPerChunk
     let work = batch * patch * span * Swift.max(1, outputs)
@@ -154,8 +157,8 @@ struct ConvGeometry {
       }
       // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
       let scratch = Scratch(
-        cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0),
-        rows: buffer(groupedOutputs * images * span),
+        cols: buffer(columns ? Swift.max(columnRows, direct ? groupedPatch : patch) * images * span : 0),
+        rows: buffer(Swift.max(productRows, groupedOutputs) * images * span),
         padded: buffer(runs ? images * paddedImage : 0, zeroed: true),
         paddedGrad: buffer(runs && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),

@@ -72,7 +72,11 @@ extension Tensor {
       pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
     return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
       let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
-      var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
+      // (Written whole by the transposed way; col2im adds into zeros.)
+      var dx =
+        !wantInput
+        ? [] : g.transposedInputGradient
+          ? [Float](unsafeUninitializedCapacity: self.count) { $1 = $0.count } : [Float](repeating: 0, count: self.count)
       var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
       var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
       grad.scalars.withUnsafeBufferPointer { gradient in

@@ -86,12 +86,13 @@ extension Tensor {
     require(!maximum || k <= 255, "max pooling supports windows up to 255, got \(k)")
     var winners = maximum ? [UInt16](repeating: 0, count: planes * oh * ow) : []
     let area = Float(k * k)
+    let earlier = Earlier.uses("scalar-pool")
     let out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { out, written in
       scalars.withUnsafeBufferPointer { x in
         winners.withUnsafeMutableBufferPointer { winners in
           let (x, y, win) = (x.baseAddress!, out.baseAddress!, winners.baseAddress)
           Parallel.chunks(planes, work: planes * oh * ow * k * k) { range in
-            if maximum && 2 * pad < k {
+            if maximum && 2 * pad < k && !earlier {
               return MaxPoolLoops.grid(
                 x, planes: range, height: h, width: w, k: k, stride: s, padding: pad, into: y, winners: win!)
             }

@@ -25,21 +25,28 @@ import Testing
   /// value by value against convolution written as plain loops: the output, and the gradients of
   /// `sum(out · r)` for a random `r` (input, weight and bias).
   ///
-  /// Geometries: (padding, stride, filters, kernel). Five filters are narrow (the own loops, or im2col on the
-  /// padded grid); forty are wide (sgemm on the dense column matrix), with "same" padding a shifted plane.
-  @Test(arguments: [(1, 1, 5, 3), (0, 1, 5, 3), (1, 2, 5, 3), (1, 1, 40, 3), (2, 1, 40, 5), (0, 1, 40, 3)], [true, false])
-  func conv2dOfAChunkedBatchMatchesPlainLoops(_ geometry: (Int, Int, Int, Int), _ ownLoops: Bool) {
-    let (padding, stride, o, k) = geometry
+  /// Geometries: (padding, stride, filters, kernel, channels). Five filters are narrow (the own loops, or
+  /// im2col on the padded grid); forty are wide (sgemm on the dense column matrix), with "same" padding a
+  /// shifted plane and the input gradient the transposed convolution of the output gradient (more filters
+  /// than channels, fewer, and 1×1).
+  @Test(
+    arguments: [
+      (1, 1, 5, 3, 6), (0, 1, 5, 3, 6), (1, 2, 5, 3, 6), (1, 1, 40, 3, 6), (2, 1, 40, 5, 6), (0, 1, 40, 3, 6),
+      (1, 1, 40, 3, 64), (2, 1, 70, 5, 80), (0, 1, 40, 1, 6), (0, 1, 40, 1, 48), (0, 2, 40, 1, 6),
+    ], [true, false])
+  func conv2dOfAChunkedBatchMatchesPlainLoops(_ geometry: (Int, Int, Int, Int, Int), _ ownLoops: Bool) {
+    let (padding, stride, o, k, c) = geometry
     // Both ways: the stride-1 kernels, and im2col + sgemm (CLASSIFICATION_RUNTIME_OPENBLAS_ONLY).
     let backend: Backend = ownLoops ? .ownLoops : .openBLASOnly
-    let (n, c, h) = (24, 6, 30)
+    let (n, h) = (24, 30)
     let x = random([n, c, h, h])
     let w = random([o, c, k, k])
     let b = random([o])
     let chunks = ConvGeometry(
       input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding, backend: backend)
-    #expect(chunks.direct == (ownLoops && stride == 1 && o <= ConvGeometry.directOutputs))
+    #expect(chunks.direct == (ownLoops && stride == 1 && o <= ConvGeometry.directOutputs && k * k * c <= 256))
     #expect(chunks.samePlane == (o > ConvGeometry.directOutputs && stride == 1 && 2 * padding == k - 1))
+    #expect(chunks.transposedInputGradient == (chunks.samePlane && (k == 1 || c >= 64)))
     #expect(chunks.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
     for t in [x, w, b] { t.requiresGrad = true }
     let out = x.conv2d(weight: w, bias: b, stride: stride, padding: padding, backend: backend)
