@@ -21,6 +21,36 @@ import Testing
     #expect(padded.shape == [1, 1, 4, 4] && padded.scalars[0] == -1 && padded.scalars[15] == 9)
   }
 
+  /// A convolution whose input has its output's shape writes the input gradient over the output's when the
+  /// backward pass holds the only reference to it: the same gradients as into buffers of their own (a user's
+  /// gradient, left as it was), with and without a fused ReLU, over several chunks per core. (channels = filters,
+  /// kernel.)
+  @Test(arguments: [(64, 3), (40, 1), (64, 5)], [false, true])
+  func inPlaceInputGradientMatchesTheOtherWay(_ geometry: (Int, Int), _ relu: Bool) {
+    let (c, k) = geometry
+    let x = random([24, c, 30, 30])
+    let w = random([c, c, k, k], lower: -0.1, upper: 0.1)
+    let b = random([c])
+    let g = random([24, c, 30, 30])
+    let kept = g.scalars
+    let geometry = ConvGeometry(input: x.shape, kernel: (k, k), outputs: c, stride: 1, padding: k / 2)
+    #expect(geometry.transposedInputGradient && geometry.imagesPerChunk < 24 / Parallel.cores)
+    func grads(inPlace: Bool) -> [[Float]] {
+      for t in [x, w, b] {
+        t.requiresGrad = true
+        t.grad = nil
+      }
+      let y = x.convolution(weight: w, bias: b, stride: 1, padding: k / 2, activation: relu ? .relu : nil, pooled: false)
+      // `y · 1`'s gradient is a fresh tensor nobody else holds; the user's `g` is held by the caller.
+      if inPlace { (y * Tensor(scalar: 1)).backward(g) } else { y.backward(g) }
+      return [x.grad!.scalars, w.grad!.scalars, b.grad!.scalars]
+    }
+    let (separate, overwritten) = (grads(inPlace: false), grads(inPlace: true))
+    #expect(separate == overwritten)
+    #expect(g.scalars == kept)
+    #expect(separate[0].contains { $0 != 0 })
+  }
+
   /// A batch big enough to be cut into several chunks per core (see `ConvGeometry.forEachChunk`), checked
   /// value by value against convolution written as plain loops: the output, and the gradients of
   /// `sum(out · r)` for a random `r` (input, weight and bias).
