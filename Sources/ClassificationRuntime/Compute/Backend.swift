@@ -21,6 +21,7 @@ enum Backend: Sendable, Equatable {
 /// in `CLASSIFICATION_RUNTIME_EARLIER` (comma-separated), read at each use.
 /// - `col2im`: a convolution's input gradient as `Wᵀ · dOut` and col2im (see `transposedInputGradient`).
 /// - `scalar-pool`: max pooling one window at a time (see `MaxPoolLoops.grid`).
+/// - `32mb-chunks`: convolution chunks with column matrices up to 32 MB (see `imagesPerChunk`).
 /// - `conv-in-place`: a convolution's input gradient in a buffer of its own where it could go over the output's.
 enum Earlier {
   static func uses(_ name: String) -> Bool {

@@ -116,14 +116,22 @@ struct ConvGeometry {
   /// L2 cache a core has here), at least one. sgemm: as many as make its product about 2048 columns wide
   /// (sgemm packs the whole weight matrix for every product: a narrow product, such as one 3×3 image of
   /// ResNet's last stage against its 512 × 4608 weights, spends its time packing; at 2048 columns packing is
-  /// a fraction of a percent), with a column matrix of at most 32 MB, and no more than a core's share.
-  var imagesPerChunk: Int {
+  /// a fraction of a percent), with a column matrix (`columnRows` rows, `patch` unless the transposed input
+  /// gradient needs more) of at most 14 MB, and no more than a core's share. 14 MB stays under the 16 MB
+  /// above which glibc maps each allocation afresh (`Memory`): a chunk's scratch comes back from the heap
+  /// instead of page-faulting in anew for every convolution (ResNet's third stage, NiN's and AlexNet's 5×5
+  /// and 3×3 layers had 19 to 30 MB, and 69 MB for AlexNet's transposed 5×5).
+  func imagesPerChunk(columnRows: Int) -> Int {
     if direct { return Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
     let wide = (2048 + span - 1) / span
-    let fits = (8 << 20) / Swift.max(1, patch * span)
+    let fits =
+      Earlier.uses("32mb-chunks")
+      ? (8 << 20) / Swift.max(1, patch * span) : (14 << 18) / Swift.max(1, Swift.max(patch, columnRows) * span)
     let share = (batch + Parallel.cores - 1) / Parallel.cores
     return Swift.max(1, Swift.min(share, wide, fits))
   }
+
+  var imagesPerChunk: Int { imagesPerChunk(columnRows: patch) }
 
   /// Calls `body(part, images, scratch)` for consecutive chunks of the batch. Each core takes one part (a
   /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the
@@ -136,7 +144,7 @@ struct ConvGeometry {
     columns: Bool, columnRows: Int = 0, productRows: Int = 0, _ body: (Int, Range<Int>, Scratch) -> Void,
     finish: (Int, Scratch) -> Void = { _, _ in }
   ) {
-    let chunk = imagesPerChunk
+    let chunk = imagesPerChunk(columnRows: columnRows)
     let work = batch * patch * span * Swift.max(1, outputs)
     let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
     BLAS.prepareSerialGemm()
