@@ -22,6 +22,7 @@ enum Backend: Sendable, Equatable {
 /// - `col2im`: a convolution's input gradient as `Wᵀ · dOut` and col2im (see `transposedInputGradient`).
 /// - `scalar-pool`: max pooling one window at a time (see `MaxPoolLoops.grid`).
 /// - `32mb-chunks`: convolution chunks with column matrices up to 32 MB (see `imagesPerChunk`).
+/// - `relu-copy`: a convolution's ReLU gradient into a buffer of the chunk's size, then copied into the columns.
 /// - `conv-in-place`: a convolution's input gradient in a buffer of its own where it could go over the output's.
 enum Earlier {
   static func uses(_ name: String) -> Bool {

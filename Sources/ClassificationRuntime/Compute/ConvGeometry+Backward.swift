@@ -51,14 +51,26 @@ extension ConvGeometry {
           // zero at the dropped positions.
           let first = images.lowerBound * outputs * hw
           var chunkGrad = outGrad + first
-          if pooled {
+          // Dense columns (not the padded grid) after a ReLU kept as bits: its gradient goes straight into the
+          // columns, plane by plane (one pass over the chunk's gradient instead of two).
+          let reluIntoColumns = !runs && !pooled && outputBits != nil && !Earlier.uses("relu-copy")
+          if reluIntoColumns, let outputBits {
+            for j in 0..<images.count {
+              for c in 0..<outputs {
+                let at = (j * outputs + c) * hw
+                ElementwiseLoops.reluGradient(
+                  chunkGrad + at, bits: outputBits, from: first + at, into: scratch.rows + c * columns + j * span,
+                  count: hw)
+              }
+            }
+          } else if pooled {
             // Each pooled gradient, a quarter to each of its window's four positions.
             AveragePool2x2.spread(
               outGrad + first / 4, planes: images.count * outputs, height: outHeight, width: outWidth,
               into: scratch.activated)
             chunkGrad = UnsafePointer(scratch.activated)
           }
-          if let activation {
+          if let activation, !reluIntoColumns {
             if pooled {
               activation.gradient(
                 inPlace: scratch.activated, output: output + first, count: images.count * outputs * hw)
@@ -72,8 +84,13 @@ extension ConvGeometry {
             chunkGrad = UnsafePointer(scratch.activated)
           }
           if runs { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
-          for j in 0..<images.count {
+          for j in 0..<images.count where !reluIntoColumns {
             for c in 0..<outputs {
+              if !runs {
+                // Dense columns: a plane is one run.
+                (scratch.rows + c * columns + j * span).update(from: chunkGrad + (j * outputs + c) * hw, count: hw)
+                continue
+              }
               for y in 0..<outHeight {
                 let target = scratch.rows + c * columns + j * span + y * rowPitch
                 SIMDLanes.copy(
@@ -108,9 +125,7 @@ extension ConvGeometry {
           if let inputGrad, transposed {
             // [C, O·kk] · [O·kk, n·span] into the products' buffer (the output gradient's columns are not read
             // again); for 1×1 those columns are the output gradient's im2col.
-            if taps > 1 {
-              dual.im2colSamePlane(images, from: chunkGrad - images.lowerBound * outputs * hw, into: scratch.cols)
-            }
+            if taps > 1 { dual.im2colSamePlane(images, from: scratch.rows, into: scratch.cols, columnLayout: true) }
             flipped.withUnsafeBufferPointer { flipped in
               BLAS.serialGemm(
                 transposeA: taps == 1, transposeB: false, m: channels, n: columns, k: outputs * taps,
