@@ -23,6 +23,7 @@ enum Backend: Sendable, Equatable {
 /// - `scalar-pool`: max pooling one window at a time (see `MaxPoolLoops.grid`).
 /// - `32mb-chunks`: convolution chunks with column matrices up to 32 MB (see `imagesPerChunk`).
 /// - `relu-copy`: a convolution's ReLU gradient into a buffer of the chunk's size, then copied into the columns.
+/// - `relu-bits-8`: ReLU's gradient from its bits 8 at a time, from a whole byte on (see `reluGradient`).
 /// - `conv-in-place`: a convolution's input gradient in a buffer of its own where it could go over the output's.
 enum Earlier {
   static func uses(_ name: String) -> Bool {

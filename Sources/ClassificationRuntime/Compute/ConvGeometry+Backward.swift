@@ -40,6 +40,7 @@ extension ConvGeometry {
     }
     let dual = ConvGeometry(
       input: [batch, outputs, height, width], kernel: (kh, kw), outputs: channels, stride: 1, padding: padding)
+    let (earlierReluCopy, earlierReluBits) = (Earlier.uses("relu-copy"), Earlier.uses("relu-bits-8"))
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk(
@@ -53,14 +54,14 @@ extension ConvGeometry {
           var chunkGrad = outGrad + first
           // Dense columns (not the padded grid) after a ReLU kept as bits: its gradient goes straight into the
           // columns, plane by plane (one pass over the chunk's gradient instead of two).
-          let reluIntoColumns = !runs && !pooled && outputBits != nil && !Earlier.uses("relu-copy")
+          let reluIntoColumns = !runs && !pooled && outputBits != nil && !earlierReluCopy
           if reluIntoColumns, let outputBits {
             for j in 0..<images.count {
               for c in 0..<outputs {
                 let at = (j * outputs + c) * hw
                 ElementwiseLoops.reluGradient(
                   chunkGrad + at, bits: outputBits, from: first + at, into: scratch.rows + c * columns + j * span,
-                  count: hw)
+                  count: hw, sixteen: !earlierReluBits)
               }
             }
           } else if pooled {
@@ -76,7 +77,8 @@ extension ConvGeometry {
                 inPlace: scratch.activated, output: output + first, count: images.count * outputs * hw)
             } else if let outputBits {
               ElementwiseLoops.reluGradient(
-                chunkGrad, bits: outputBits, from: first, into: scratch.activated, count: images.count * outputs * hw)
+                chunkGrad, bits: outputBits, from: first, into: scratch.activated, count: images.count * outputs * hw,
+                sixteen: !earlierReluBits)
             } else {
               activation.gradient(
                 chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)

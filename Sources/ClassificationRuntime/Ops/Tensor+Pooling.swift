@@ -127,19 +127,24 @@ extension Tensor {
       }
       written = planes * oh * ow
     }
+    // Where a winner (row · k + column within its window) is in the plane, from the window's corner: no
+    // division per element.
+    let winnerOffsets = (0..<(maximum ? k * k : 0)).map { at in at / k * w + at % k }
     return pooled(out, outputSize: (oh, ow)) { p, g, d in
       let base = p * h * w
       for i in 0..<oh {
+        if maximum {
+          let row = d + base + (i * s - pad) * w - pad
+          let (gi, wi) = (g + (p * oh + i) * ow, (p * oh + i) * ow)
+          winnerOffsets.withUnsafeBufferPointer { offsets in
+            for j in 0..<ow { row[j * s + offsets[Int(winners[wi + j])]] += gi[j] }
+          }
+          continue
+        }
         for j in 0..<ow {
-          let o = (p * oh + i) * ow + j
-          if maximum {
-            let at = Int(winners[o])
-            d[base + (i * s - pad + at / k) * w + j * s - pad + at % k] += g[o]
-          } else {
-            let share = g[o] / area
-            for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
-              for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
-            }
+          let share = g[(p * oh + i) * ow + j] / area
+          for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
+            for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
           }
         }
       }
