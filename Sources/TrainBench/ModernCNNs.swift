@@ -59,9 +59,25 @@ enum ModernCNNs {
     let first = iterator.next()!
     let optimizer = model.configureOptimizers()
     var times: [Double] = []
+    // The process's CPU time per step too (user + system, all threads): a figure that another process on
+    // the same cores disturbs less than the wall time, for comparing two builds on a busy machine.
+    var cpuTimes: [Double] = []
+    func cpuSeconds() -> Double {
+      var usage = rusage()
+      getrusage(RUSAGE_SELF.rawValue, &usage)
+      return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
     var loss = Float.nan
-    for _ in 0...steps {
+    // TRAIN_BENCH_AB=NAME: odd steps compute the earlier way NAME (see the runtime's `Earlier`), even steps
+    // the present way; both medians are printed.
+    let ab = getenv("TRAIN_BENCH_AB").map { String(cString: $0) }
+    for step in 0...steps {
+      if let ab {
+        if step % 2 == 1 { setenv("CLASSIFICATION_RUNTIME_EARLIER", ab, 1) } else { unsetenv("CLASSIFICATION_RUNTIME_EARLIER") }
+      }
       let started = DispatchTime.now()
+      let startedCPU = cpuSeconds()
       optimizer.zeroGrad()
       if getenv("TRAIN_BENCH_RSS") != nil { print("rss before forward", residentMB()) }
       let l = model.loss(model(first.x), first.y)
@@ -70,15 +86,28 @@ enum ModernCNNs {
       if getenv("TRAIN_BENCH_RSS") != nil { print("rss after backward", residentMB()) }
       withoutGrad { optimizer.step() }
       times.append(Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9)
+      cpuTimes.append(cpuSeconds() - startedCPU)
       loss = l.item
     }
+    if let ab {
+      func median(_ values: [Double], odd: Bool) -> Double {
+        let picked = values.indices.filter { $0 > 0 && ($0 % 2 == 1) == odd }.map { values[$0] }.sorted()
+        return picked.isEmpty ? .nan : picked[picked.count / 2]
+      }
+      print(
+        String(
+          format: "swift %@ ab %@: earlier step median %.4f s (cpu %.4f), present %.4f s (cpu %.4f)", kind, ab,
+          median(times, odd: true), median(cpuTimes, odd: true), median(times, odd: false),
+          median(cpuTimes, odd: false)))
+    }
     let sorted = times.dropFirst().sorted()
+    let sortedCPU = cpuTimes.dropFirst().sorted()
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     print(
       String(
-        format: "swift %@ %dx%d batch %d: step median %.4f s; loss %.4f; params %d; peak RSS %.0f MB", kind, side,
-        side, batch, sorted[sorted.count / 2], loss, model.parameters.map(\.count).reduce(0, +),
-        Double(usage.ru_maxrss) / 1024))
+        format: "swift %@ %dx%d batch %d: step median %.4f s; loss %.4f; params %d; peak RSS %.0f MB; cpu median %.4f s",
+        kind, side, side, batch, sorted[sorted.count / 2], loss, model.parameters.map(\.count).reduce(0, +),
+        Double(usage.ru_maxrss) / 1024, sortedCPU[sortedCPU.count / 2]))
   }
 }

@@ -15,3 +15,19 @@ enum Backend: Sendable, Equatable {
   /// The process's choice, read once: `.openBLASOnly` when `CLASSIFICATION_RUNTIME_OPENBLAS_ONLY` is set.
   static let `default`: Backend = getenv("CLASSIFICATION_RUNTIME_OPENBLAS_ONLY") == nil ? .ownLoops : .openBLASOnly
 }
+
+/// Ways of computing that replaced earlier ones, which a benchmark can switch back to in the same process to
+/// time both ways step by step on a busy machine (train-bench `steps` with `TRAIN_BENCH_AB`): the names listed
+/// in `CLASSIFICATION_RUNTIME_EARLIER` (comma-separated), read at each use.
+/// - `col2im`: a convolution's input gradient as `Wᵀ · dOut` and col2im (see `transposedInputGradient`).
+/// - `scalar-pool`: max pooling one window at a time (see `MaxPoolLoops.grid`).
+/// - `32mb-chunks`: convolution chunks with column matrices up to 32 MB (see `imagesPerChunk`).
+/// - `relu-copy`: a convolution's ReLU gradient into a buffer of the chunk's size, then copied into the columns.
+/// - `relu-bits-8`: ReLU's gradient from its bits 8 at a time, from a whole byte on (see `reluGradient`).
+/// - `conv-in-place`: a convolution's input gradient in a buffer of its own where it could go over the output's.
+enum Earlier {
+  static func uses(_ name: String) -> Bool {
+    guard let value = getenv("CLASSIFICATION_RUNTIME_EARLIER") else { return false }
+    return String(cString: value).split(separator: ",").contains { $0 == name }
+  }
+}

@@ -1,6 +1,16 @@
 extension ConvGeometry {
-  /// The gradients of the input (into `inputGrad`, zeroed by the caller) and of the weights (each core's
-  /// partial sum into its slice of `weightPartials`, `weightGradientSize` apart), either may be nil.
+  /// Whether the input gradient is the convolution of the output gradient with the flipped, transposed
+  /// weights (stride 1 with "same" padding on sgemm's path: ResNet's, GoogLeNet's, DenseNet's, VGG's 3×3 and
+  /// 5×5, and every 1×1 without padding): im2col of the output gradient, one product with O·kh·kw terms per
+  /// entry, and the result written over the input gradient. The other way, the product `Wᵀ · dOut` has only
+  /// O terms per entry (64 in ResNet's first stage: sgemm runs below its rate) and a column matrix kh·kw times
+  /// the input's size that col2im adds back into a zeroed gradient. Not for few channels (GoogLeNet's 5×5
+  /// branches, 16 to 48): a product of so few rows spends its time packing the long column matrix.
+  var transposedInputGradient: Bool { samePlane && (kh * kw == 1 || channels >= 64) && !Earlier.uses("col2im") }
+
+  /// The gradients of the input (into `inputGrad`: zeroed by the caller unless `transposedInputGradient`,
+  /// where every element is written) and of the weights (each core's partial sum into its slice of
+  /// `weightPartials`, `weightGradientSize` apart), either may be nil.
   /// A ReLU's output may come as its `positiveBits` (`outputBits`) instead of `output`.
   func backward(
     outGrad: UnsafePointer<Float>, output: UnsafePointer<Float>, outputBits: UnsafePointer<UInt8>? = nil,
@@ -16,30 +26,59 @@ extension ConvGeometry {
     for t in 0..<(transposedWeights.isEmpty ? 0 : patch) {
       for o in 0..<outputs { transposedWeights[t * outputs + o] = weights[o * patch + t] }
     }
+    // The transposed way: the flipped weights `[C, O·kh·kw]`, W'[c, (o, a, b)] = W[o, c, kh−1−a, kw−1−b], and
+    // the geometry whose im2col reads the output gradient (O channels) as this one's reads the input.
+    let transposed = transposedInputGradient && inputGrad != nil
+    let taps = kh * kw
+    var flipped = [Float](repeating: 0, count: transposed && taps > 1 ? channels * outputs * taps : 0)
+    if !flipped.isEmpty {
+      for o in 0..<outputs {
+        for c in 0..<channels {
+          for t in 0..<taps { flipped[(c * outputs + o) * taps + taps - 1 - t] = weights[(o * channels + c) * taps + t] }
+        }
+      }
+    }
+    let dual = ConvGeometry(
+      input: [batch, outputs, height, width], kernel: (kh, kw), outputs: channels, stride: 1, padding: padding)
+    let (earlierReluCopy, earlierReluBits) = (Earlier.uses("relu-copy"), Earlier.uses("relu-bits-8"))
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk(
         columns: !direct || inputGrad != nil,
+        columnRows: transposed ? Swift.max(patch, outputs * taps) : 0, productRows: transposed ? channels : 0,
         { part, images, scratch in
           let columns = images.count * span
           // The chunk's output gradient (before the activation, if any) in the column layout, [O, n·span],
           // zero at the dropped positions.
           let first = images.lowerBound * outputs * hw
           var chunkGrad = outGrad + first
-          if pooled {
+          // Dense columns (not the padded grid) after a ReLU kept as bits: its gradient goes straight into the
+          // columns, plane by plane (one pass over the chunk's gradient instead of two).
+          let reluIntoColumns = !runs && !pooled && outputBits != nil && !earlierReluCopy
+          if reluIntoColumns, let outputBits {
+            for j in 0..<images.count {
+              for c in 0..<outputs {
+                let at = (j * outputs + c) * hw
+                ElementwiseLoops.reluGradient(
+                  chunkGrad + at, bits: outputBits, from: first + at, into: scratch.rows + c * columns + j * span,
+                  count: hw, sixteen: !earlierReluBits)
+              }
+            }
+          } else if pooled {
             // Each pooled gradient, a quarter to each of its window's four positions.
             AveragePool2x2.spread(
               outGrad + first / 4, planes: images.count * outputs, height: outHeight, width: outWidth,
               into: scratch.activated)
             chunkGrad = UnsafePointer(scratch.activated)
           }
-          if let activation {
+          if let activation, !reluIntoColumns {
             if pooled {
               activation.gradient(
                 inPlace: scratch.activated, output: output + first, count: images.count * outputs * hw)
             } else if let outputBits {
               ElementwiseLoops.reluGradient(
-                chunkGrad, bits: outputBits, from: first, into: scratch.activated, count: images.count * outputs * hw)
+                chunkGrad, bits: outputBits, from: first, into: scratch.activated, count: images.count * outputs * hw,
+                sixteen: !earlierReluBits)
             } else {
               activation.gradient(
                 chunkGrad, output: output + first, into: scratch.activated, count: images.count * outputs * hw)
@@ -47,8 +86,13 @@ extension ConvGeometry {
             chunkGrad = UnsafePointer(scratch.activated)
           }
           if runs { scratch.rows.update(repeating: 0, count: groupedOutputs * columns) }
-          for j in 0..<images.count {
+          for j in 0..<images.count where !reluIntoColumns {
             for c in 0..<outputs {
+              if !runs {
+                // Dense columns: a plane is one run.
+                (scratch.rows + c * columns + j * span).update(from: chunkGrad + (j * outputs + c) * hw, count: hw)
+                continue
+              }
               for y in 0..<outHeight {
                 let target = scratch.rows + c * columns + j * span + y * rowPitch
                 SIMDLanes.copy(
@@ -80,7 +124,24 @@ extension ConvGeometry {
                 b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
             }
           }
-          if let inputGrad {
+          if let inputGrad, transposed {
+            // [C, O·kk] · [O·kk, n·span] into the products' buffer (the output gradient's columns are not read
+            // again); for 1×1 those columns are the output gradient's im2col.
+            if taps > 1 { dual.im2colSamePlane(images, from: scratch.rows, into: scratch.cols, columnLayout: true) }
+            flipped.withUnsafeBufferPointer { flipped in
+              BLAS.serialGemm(
+                transposeA: taps == 1, transposeB: false, m: channels, n: columns, k: outputs * taps,
+                a: taps == 1 ? weights : flipped.baseAddress!, lda: taps == 1 ? channels : outputs * taps,
+                b: taps == 1 ? scratch.rows : scratch.cols, ldb: columns, beta: 0,
+                c: taps == 1 ? scratch.cols : scratch.rows, ldc: columns)
+            }
+            let product = taps == 1 ? scratch.cols : scratch.rows
+            for (j, n) in images.enumerated() {
+              for c in 0..<channels {
+                (inputGrad + (n * channels + c) * hw).update(from: product + c * columns + j * span, count: hw)
+              }
+            }
+          } else if let inputGrad {
             // [CKK, O] · [O, n·span]
             if direct {
               // A product with only O (16 in LeNet) terms per entry: `correlate` with the output channels as

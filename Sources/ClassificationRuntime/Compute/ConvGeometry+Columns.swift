@@ -81,8 +81,13 @@ extension ConvGeometry {
   }
 
   /// `im2colStrided` for `samePlane`: each (row, image) one long copy of the shifted plane, then zeros where
-  /// the shift crossed a row's edge, and in the rows it left.
-  func im2colSamePlane(_ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+  /// the shift crossed a row's edge, and in the rows it left. `columnLayout`: `input` holds the chunk's images
+  /// as the columns do, `[C, n·H·W]` (the output gradient's columns, for the transposed input gradient), not
+  /// the batch's `[N, C, H, W]`.
+  func im2colSamePlane(
+    _ images: Range<Int>, from input: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>,
+    columnLayout: Bool = false
+  ) {
     let columns = images.count * span
     let area = height * width
     for row in 0..<patch {
@@ -90,7 +95,7 @@ extension ConvGeometry {
       let (rows, start, count, shift, dx) = planeShift(ky: row / kw % kh, kx: row % kw)
       for (j, n) in images.enumerated() {
         let out = cols + row * columns + j * span
-        let plane = input + (n * channels + c) * area
+        let plane = columnLayout ? input + c * columns + j * area : input + (n * channels + c) * area
         (out).update(repeating: 0, count: start)
         if count > 0 { (out + start).update(from: plane + start + shift, count: count) }
         (out + start + count).update(repeating: 0, count: area - start - count)

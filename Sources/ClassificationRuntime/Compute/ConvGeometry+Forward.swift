@@ -27,6 +27,14 @@ extension ConvGeometry {
         for (j, n) in images.enumerated() {
           for c in 0..<outputs {
             let shift = bias[c]
+            if !runs {
+              // Dense columns: a plane is one run.
+              let plane = outHeight * outWidth
+              SIMDLanes.copy(
+                from: scratch.rows + c * columns + j * span, to: output + (n * outputs + c) * plane, count: plane,
+                adding: shift)
+              continue
+            }
             for y in 0..<outHeight {
               let source = scratch.rows + c * columns + j * span + y * rowPitch
               let target = output + ((n * outputs + c) * outHeight + y) * outWidth

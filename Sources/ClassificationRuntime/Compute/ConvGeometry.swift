@@ -78,10 +78,20 @@ struct ConvGeometry {
   /// The weight gradient `[O, C, kh, kw]` from the cores' partial sums.
   func weightGradient(_ partials: [Float]) -> [Float] {
     let (rows, columns) = direct ? (groupedOutputs, groupedPatch) : (outputs, patch)
-    return (0..<(outputs * patch)).map { i in
-      let at = i / patch * columns + i % patch
-      return (0..<Parallel.cores).reduce(Float(0)) { $0 + partials[$1 * rows * columns + at] }
+    // Row by row, the cores' partials added in their order (as a reduce from 0 would), in vector loops.
+    var result = [Float](repeating: 0, count: outputs * patch)
+    result.withUnsafeMutableBufferPointer { result in
+      partials.withUnsafeBufferPointer { partials in
+        let (target, source) = (result.baseAddress!, partials.baseAddress!)
+        for part in 0..<Parallel.cores {
+          for o in 0..<outputs {
+            let (row, from) = (target + o * patch, source + part * rows * columns + o * columns)
+            for t in 0..<patch { row[t] += from[t] }
+          }
+        }
+      }
     }
+    return result
   }
 
   /// Where tap t = (c, ky, kx) starts in a padded image (direct); `groupedPatch` entries, the extra ones 0.
@@ -106,24 +116,35 @@ struct ConvGeometry {
   /// L2 cache a core has here), at least one. sgemm: as many as make its product about 2048 columns wide
   /// (sgemm packs the whole weight matrix for every product: a narrow product, such as one 3×3 image of
   /// ResNet's last stage against its 512 × 4608 weights, spends its time packing; at 2048 columns packing is
-  /// a fraction of a percent), with a column matrix of at most 32 MB, and no more than a core's share.
-  var imagesPerChunk: Int {
+  /// a fraction of a percent), with a column matrix (`columnRows` rows, `patch` unless the transposed input
+  /// gradient needs more) of at most 14 MB, and no more than a core's share. 14 MB stays under the 16 MB
+  /// above which glibc maps each allocation afresh (`Memory`): a chunk's scratch comes back from the heap
+  /// instead of page-faulting in anew for every convolution (ResNet's third stage, NiN's and AlexNet's 5×5
+  /// and 3×3 layers had 19 to 30 MB, and 69 MB for AlexNet's transposed 5×5).
+  func imagesPerChunk(columnRows: Int) -> Int {
     if direct { return Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
     let wide = (2048 + span - 1) / span
-    let fits = (8 << 20) / Swift.max(1, patch * span)
+    let fits =
+      Earlier.uses("32mb-chunks")
+      ? (8 << 20) / Swift.max(1, patch * span) : (14 << 18) / Swift.max(1, Swift.max(patch, columnRows) * span)
     let share = (batch + Parallel.cores - 1) / Parallel.cores
     return Swift.max(1, Swift.min(share, wide, fits))
   }
+
+  var imagesPerChunk: Int { imagesPerChunk(columnRows: patch) }
 
   /// Calls `body(part, images, scratch)` for consecutive chunks of the batch. Each core takes one part (a
   /// contiguous share of the images, processed in order) with its own scratch; `part` indexes the
   /// caller's per-core partial sums. The products inside run on one thread each. `finish(part, scratch)`
   /// runs after a part's last chunk.
   /// `columns`: whether the chunks need column matrices (im2col, or the input gradient's product).
+  /// `columnRows`, `productRows`: at least so many rows in the column matrices and the products (the
+  /// transposed input gradient's).
   func forEachChunk(
-    columns: Bool, _ body: (Int, Range<Int>, Scratch) -> Void, finish: (Int, Scratch) -> Void = { _, _ in }
+    columns: Bool, columnRows: Int = 0, productRows: Int = 0, _ body: (Int, Range<Int>, Scratch) -> Void,
+    finish: (Int, Scratch) -> Void = { _, _ in }
   ) {
-    let chunk = imagesPerChunk
+    let chunk = imagesPerChunk(columnRows: columnRows)
     let work = batch * patch * span * Swift.max(1, outputs)
     let parts = work >= Parallel.minimumWork ? Swift.min(Parallel.cores, batch) : 1
     BLAS.prepareSerialGemm()
@@ -144,8 +165,8 @@ struct ConvGeometry {
       }
       // Zeroed once: the padding of the padded images stays zero, only their interiors are rewritten.
       let scratch = Scratch(
-        cols: buffer(columns ? (direct ? groupedPatch : patch) * images * span : 0),
-        rows: buffer(groupedOutputs * images * span),
+        cols: buffer(columns ? Swift.max(columnRows, direct ? groupedPatch : patch) * images * span : 0),
+        rows: buffer(Swift.max(productRows, groupedOutputs) * images * span),
         padded: buffer(runs ? images * paddedImage : 0, zeroed: true),
         paddedGrad: buffer(runs && padding > 0 && columns ? channels * plane : 0, zeroed: true),
         activated: buffer(activation != nil || pooled ? images * outputs * outHeight * outWidth : 0),

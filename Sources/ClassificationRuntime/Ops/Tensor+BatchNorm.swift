@@ -84,53 +84,59 @@ extension Tensor {
       }
       written = count
     }
-    return Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { outGrad in
-      // The gradient before the activation (its output recomputed from the input), stretch by stretch in
-      // the same pass as the sums below.
-      var activated = [Float](unsafeUninitializedCapacity: activation == nil ? 0 : outGrad.count) { $1 = $0.count }
-      // Per channel: Σ dy and Σ dy · x̂; then dx = γ/σ · (dy − Σdy/M − x̂ · Σ(dy·x̂)/M) while training (the
-      // statistics depend on x), dx = γ/σ · dy otherwise.
+    // Per channel: Σ dy and Σ dy · x̂; then dx = γ/σ · (dy − Σdy/M − x̂ · Σ(dy·x̂)/M) while training (the
+    // statistics depend on x), dx = γ/σ · dy otherwise. With an activation, dy is first the gradient before
+    // it (its output recomputed from the input, stretch by stretch, in the same pass as the sums).
+    // `inPlace`: the backward pass holds the only reference to the output's gradient, which becomes the gradient
+    // before the activation and then the input's (each element depends on its own and the channel's sums): no
+    // buffer of the batch's size besides it. Otherwise two (the gradient before the activation, and dx).
+    let input = self
+    func gradients(_ outGrad: Tensor, inPlace: Bool) -> [Tensor?] {
+      let wantInput = input.requiresGrad
       var sumGrad = [Float](repeating: 0, count: c)
       var sumGradXHat = [Float](repeating: 0, count: c)
-      let wantInput = self.requiresGrad
+      var activated =
+        [Float](unsafeUninitializedCapacity: activation == nil || inPlace ? 0 : outGrad.count) { $1 = $0.count }
       var dx = [Float]()
-      outGrad.scalars.withUnsafeBufferPointer { outG in
+      func run(_ outBase: UnsafeMutablePointer<Float>) {
         activated.withUnsafeMutableBufferPointer { activatedG in
-        let g = activation == nil ? outG.baseAddress! : UnsafePointer(activatedG.baseAddress!)
-        self.scalars.withUnsafeBufferPointer { x in
-          sumGrad.withUnsafeMutableBufferPointer { sg in
-            sumGradXHat.withUnsafeMutableBufferPointer { sgx in
-              let (x, sg, sgx) = (x.baseAddress!, sg.baseAddress!, sgx.baseAddress!)
-              let (outBase, activatedBase) = (outG.baseAddress!, activatedG.baseAddress)
-              Parallel.chunks(c, work: self.count) { channels in
-                for ch in channels {
-                  var (total, weighted) = (Double(0), Double(0))
-                  let scale = gamma[ch] * invStd[ch]
-                  let shift = beta[ch] - mean[ch] * scale
-                  for image in 0..<n {
-                    let offset = image * plane + ch * spatial
-                    if let activation, let target = activatedBase {
-                      // y = f(affine(x)), then g · f'(y), in place.
-                      let stretch = target + offset
-                      BatchNormLoops.affine(x + offset, into: stretch, count: spatial, scale: scale, shift: shift)
-                      activation.apply(stretch, count: spatial)
-                      activation.gradient(outBase + offset, output: stretch, into: stretch, count: spatial)
+          input.scalars.withUnsafeBufferPointer { x in
+            let x = x.baseAddress!
+            // Where the gradient before the activation goes: over the incoming one, or its own buffer.
+            let g = activation == nil || inPlace ? outBase : activatedG.baseAddress!
+            sumGrad.withUnsafeMutableBufferPointer { sg in
+              sumGradXHat.withUnsafeMutableBufferPointer { sgx in
+                let (sg, sgx) = (sg.baseAddress!, sgx.baseAddress!)
+                Parallel.chunks(c, work: input.count) { channels in
+                  // The activation's output for one stretch.
+                  let y = UnsafeMutablePointer<Float>.allocate(capacity: activation == nil ? 0 : spatial)
+                  defer { y.deallocate() }
+                  for ch in channels {
+                    var (total, weighted) = (Double(0), Double(0))
+                    let scale = gamma[ch] * invStd[ch]
+                    let shift = beta[ch] - mean[ch] * scale
+                    for image in 0..<n {
+                      let offset = image * plane + ch * spatial
+                      if let activation {
+                        // y = f(affine(x)), then g · f'(y).
+                        BatchNormLoops.affine(x + offset, into: y, count: spatial, scale: scale, shift: shift)
+                        activation.apply(y, count: spatial)
+                        activation.gradient(outBase + offset, output: y, into: g + offset, count: spatial)
+                      }
+                      let (t, w) = BatchNormLoops.gradientSums(
+                        g + offset, x + offset, count: spatial, mean: mean[ch], invStd: invStd[ch])
+                      total += t
+                      weighted += w
                     }
-                    let (t, w) = BatchNormLoops.gradientSums(
-                      g + offset, x + offset, count: spatial, mean: mean[ch], invStd: invStd[ch])
-                    total += t
-                    weighted += w
+                    sg[ch] = Float(total)
+                    sgx[ch] = Float(weighted)
                   }
-                  sg[ch] = Float(total)
-                  sgx[ch] = Float(weighted)
                 }
               }
             }
-          }
-          if wantInput {
-            dx = [Float](unsafeUninitializedCapacity: self.count) { dx, written in
-              let (x, d) = (x.baseAddress!, dx.baseAddress!)
-              Parallel.chunks(c, work: self.count) { channels in
+            guard wantInput else { return }
+            func inputGradient(into d: UnsafeMutablePointer<Float>) {
+              Parallel.chunks(c, work: input.count) { channels in
                 for ch in channels {
                   let scale = gamma[ch] * invStd[ch]
                   // dx = scale · (dy − a − x̂ · b) with x̂ = (x − μ) · invStd.
@@ -144,18 +150,33 @@ extension Tensor {
                   }
                 }
               }
-              written = self.count
+            }
+            if inPlace {
+              inputGradient(into: g)
+            } else {
+              dx = [Float](unsafeUninitializedCapacity: input.count) { dx, written in
+                inputGradient(into: dx.baseAddress!)
+                written = input.count
+              }
             }
           }
         }
-        }
+      }
+      if inPlace {
+        outGrad.scalars.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+      } else {
+        // (Only read: the pointer is mutable for the in-place way's sake.)
+        outGrad.scalars.withUnsafeBufferPointer { run(UnsafeMutablePointer(mutating: $0.baseAddress!)) }
       }
       return [
-        wantInput ? Tensor(shape: self.shape, scalars: dx) : nil,
+        wantInput ? (inPlace ? outGrad : Tensor(shape: input.shape, scalars: dx)) : nil,
         weight.requiresGrad ? Tensor(shape: [c], scalars: sumGradXHat) : nil,
         bias.requiresGrad ? Tensor(shape: [c], scalars: sumGrad) : nil,
       ]
     }
+    let result = Tensor.result(shape: shape, scalars: out, inputs: [self, weight, bias]) { gradients($0, inPlace: false) }
+    result.node?.backwardInPlace = { gradients($0, inPlace: true) }
+    return result
   }
 }
 

@@ -70,35 +70,50 @@ extension Tensor {
     let kept = (activation != nil || pooled) && !masked ? out : []
     let shape =
       pooled ? [g.batch, g.outputs, g.outHeight / 2, g.outWidth / 2] : [g.batch, g.outputs, g.outHeight, g.outWidth]
-    return Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) { grad in
-      let (wantInput, wantWeight, wantBias) = (self.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
-      var dx = wantInput ? [Float](repeating: 0, count: self.count) : []
+    // `inPlace`: the backward pass holds the only reference to the output's gradient, the input has the
+    // output's shape (a "same" convolution with as many filters as channels: NiN's 1×1, ResNet's and VGG's
+    // 3×3) and the transposed way computes the input gradient: a chunk's images are read into the chunk's
+    // scratch before their input gradient is written, so it goes over the output gradient.
+    let input = self
+    func gradients(_ grad: Tensor, inPlace: Bool) -> [Tensor?] {
+      let (wantInput, wantWeight, wantBias) = (input.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+      // (Written whole by the transposed way; col2im adds into zeros.)
+      var dx =
+        !wantInput || inPlace
+        ? [] : g.transposedInputGradient
+          ? [Float](unsafeUninitializedCapacity: input.count) { $1 = $0.count } : [Float](repeating: 0, count: input.count)
       var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
       var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
-      grad.scalars.withUnsafeBufferPointer { gradient in
+      func run(_ gradient: UnsafeMutablePointer<Float>) {
         kept.withUnsafeBufferPointer { y in
-         mask.withUnsafeBufferPointer { mask in
-          self.scalars.withUnsafeBufferPointer { x in
-            g.prepared(weight.scalars) { weights in
-              dx.withUnsafeMutableBufferPointer { dx in
-                weightPartials.withUnsafeMutableBufferPointer { dw in
-                  biasPartials.withUnsafeMutableBufferPointer { db in
-                    g.backward(
-                      outGrad: gradient.baseAddress!, output: y.baseAddress ?? gradient.baseAddress!,
-                      outputBits: masked ? mask.baseAddress : nil, input: x.baseAddress!, weights: weights,
-                      // (An empty array's buffer may still have an address.)
-                      weightPartials: wantWeight ? dw.baseAddress : nil, biasPartials: wantBias ? db.baseAddress : nil,
-                      inputGrad: wantInput ? dx.baseAddress : nil)
+          mask.withUnsafeBufferPointer { mask in
+            input.scalars.withUnsafeBufferPointer { x in
+              g.prepared(weight.scalars) { weights in
+                dx.withUnsafeMutableBufferPointer { dx in
+                  weightPartials.withUnsafeMutableBufferPointer { dw in
+                    biasPartials.withUnsafeMutableBufferPointer { db in
+                      g.backward(
+                        outGrad: gradient, output: y.baseAddress ?? UnsafePointer(gradient),
+                        outputBits: masked ? mask.baseAddress : nil, input: x.baseAddress!, weights: weights,
+                        // (An empty array's buffer may still have an address.)
+                        weightPartials: wantWeight ? dw.baseAddress : nil, biasPartials: wantBias ? db.baseAddress : nil,
+                        inputGrad: !wantInput ? nil : inPlace ? gradient : dx.baseAddress)
+                    }
                   }
                 }
               }
             }
           }
-         }
         }
       }
+      if inPlace {
+        grad.scalars.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+      } else {
+        // (Only read: the pointer is mutable for the in-place way's sake.)
+        grad.scalars.withUnsafeBufferPointer { run(UnsafeMutablePointer(mutating: $0.baseAddress!)) }
+      }
       var grads: [Tensor?] = [
-        wantInput ? Tensor(shape: self.shape, scalars: dx) : nil,
+        !wantInput ? nil : inPlace ? Tensor(shape: input.shape, scalars: grad.scalars) : Tensor(shape: input.shape, scalars: dx),
         wantWeight ? Tensor(shape: weight.shape, scalars: g.weightGradient(weightPartials)) : nil,
       ]
       if bias != nil {
@@ -112,5 +127,12 @@ extension Tensor {
       }
       return grads
     }
+    let result = Tensor.result(shape: shape, scalars: pooled ? pooledOut : out, inputs: inputs) {
+      gradients($0, inPlace: false)
+    }
+    if g.transposedInputGradient && !pooled && shape == self.shape && !Earlier.uses("conv-in-place") {
+      result.node?.backwardInPlace = { gradients($0, inPlace: true) }
+    }
+    return result
   }
 }

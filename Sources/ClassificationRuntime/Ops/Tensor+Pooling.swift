@@ -86,31 +86,21 @@ extension Tensor {
     require(!maximum || k <= 255, "max pooling supports windows up to 255, got \(k)")
     var winners = maximum ? [UInt16](repeating: 0, count: planes * oh * ow) : []
     let area = Float(k * k)
+    let earlier = Earlier.uses("scalar-pool")
     let out = [Float](unsafeUninitializedCapacity: planes * oh * ow) { out, written in
       scalars.withUnsafeBufferPointer { x in
         winners.withUnsafeMutableBufferPointer { winners in
           let (x, y, win) = (x.baseAddress!, out.baseAddress!, winners.baseAddress)
           Parallel.chunks(planes, work: planes * oh * ow * k * k) { range in
+            if maximum && 2 * pad < k && !earlier {
+              return MaxPoolLoops.grid(
+                x, planes: range, height: h, width: w, k: k, stride: s, padding: pad, into: y, winners: win!)
+            }
             for p in range {
               let base = p * h * w
               for i in 0..<oh {
                 let rows = Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k)
-                // Stride 1 (GoogLeNet's 3×3 pooling in every Inception block): the windows wholly inside the
-                // image, 16 outputs at a time, in the same order of comparisons.
-                var vectorized = 0..<0
-                if maximum && s == 1 && rows.count == k {
-                  let first = pad
-                  let last = w + pad - k + 1
-                  var j = first
-                  while j + SIMDLanes.width <= last {
-                    MaxPoolLoops.sixteen(
-                      x + base + rows.lowerBound * w + j - pad, pitch: w, k: k, into: y + (p * oh + i) * ow + j,
-                      winners: win! + (p * oh + i) * ow + j)
-                    j += SIMDLanes.width
-                  }
-                  vectorized = first..<j
-                }
-                for j in 0..<ow where !vectorized.contains(j) {
+                for j in 0..<ow {
                   let columns = Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k)
                   let o = (p * oh + i) * ow + j
                   if maximum {
@@ -137,19 +127,24 @@ extension Tensor {
       }
       written = planes * oh * ow
     }
+    // Where a winner (row · k + column within its window) is in the plane, from the window's corner: no
+    // division per element.
+    let winnerOffsets = (0..<(maximum ? k * k : 0)).map { at in at / k * w + at % k }
     return pooled(out, outputSize: (oh, ow)) { p, g, d in
       let base = p * h * w
       for i in 0..<oh {
+        if maximum {
+          let row = d + base + (i * s - pad) * w - pad
+          let (gi, wi) = (g + (p * oh + i) * ow, (p * oh + i) * ow)
+          winnerOffsets.withUnsafeBufferPointer { offsets in
+            for j in 0..<ow { row[j * s + offsets[Int(winners[wi + j])]] += gi[j] }
+          }
+          continue
+        }
         for j in 0..<ow {
-          let o = (p * oh + i) * ow + j
-          if maximum {
-            let at = Int(winners[o])
-            d[base + (i * s - pad + at / k) * w + j * s - pad + at % k] += g[o]
-          } else {
-            let share = g[o] / area
-            for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
-              for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
-            }
+          let share = g[(p * oh + i) * ow + j] / area
+          for r in Swift.max(0, i * s - pad)..<Swift.min(h, i * s - pad + k) {
+            for c in Swift.max(0, j * s - pad)..<Swift.min(w, j * s - pad + k) { d[base + r * w + c] += share }
           }
         }
       }
@@ -241,14 +236,14 @@ extension Tensor {
 enum MaxPoolLoops {
   /// The maxima of 16 neighbouring k × k windows (stride 1) whose top-left corners are `x`, `x + 1`, …, rows
   /// `pitch` apart, into `out`, and where each maximum is within its window (row · k + column, the first of
-  /// equal values, as the scalar loop finds it) into `winners`.
+  /// equal values, as the scalar loop finds it; `start` if none is above −∞) into `winners`.
   @inline(__always)
   static func sixteen(
     _ x: UnsafePointer<Float>, pitch: Int, k: Int, into out: UnsafeMutablePointer<Float>,
-    winners: UnsafeMutablePointer<UInt16>
+    winners: UnsafeMutablePointer<UInt16>, start: Int32 = 0
   ) {
     var best = SIMDLanes.Vector(repeating: -.infinity)
-    var at = SIMD16<Int32>(repeating: 0)
+    var at = SIMD16<Int32>(repeating: start)
     for di in 0..<k {
       for dj in 0..<k {
         let v = SIMDLanes.load(x + di * pitch + dj)
@@ -258,6 +253,54 @@ enum MaxPoolLoops {
       }
     }
     SIMDLanes.store(best, out)
-    for lane in 0..<16 { winners[lane] = UInt16(at[lane]) }
+    UnsafeMutableRawPointer(winners).storeBytes(of: SIMD16<UInt16>(truncatingIfNeeded: at), as: SIMD16<UInt16>.self)
+  }
+
+  /// Max pooling of `planes` (GoogLeNet's 3×3 with padding 1 in every Inception block, on planes of 12×12
+  /// and less, too narrow for a row of 16 windows; ResNet's and GoogLeNet's 3×3 with stride 2): each plane is
+  /// copied into a grid padded with −∞, `width + 2·padding` wide, and for each output row the stride-1
+  /// windows along the grid row are computed 16 at a time (every `stride`-th kept; those past the row's last
+  /// are computed and dropped). The comparisons run in the scalar loop's order (ties go to the first
+  /// position); a window of only −∞ or NaN keeps its centre, which is inside the image when `2·padding < k`.
+  static func grid(
+    _ x: UnsafePointer<Float>, planes: Range<Int>, height h: Int, width w: Int, k: Int, stride s: Int,
+    padding pad: Int, into y: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<UInt16>
+  ) {
+    let (pitch, rows) = (w + 2 * pad, h + 2 * pad)
+    let (oh, ow) = ((rows - k) / s + 1, (pitch - k) / s + 1)
+    // The stride-1 windows a row needs, rounded up to whole vectors: their reads end within the grid's next
+    // row, or the vector's slack after the last.
+    let span = ((ow - 1) * s + 1 + SIMDLanes.width - 1) / SIMDLanes.width * SIMDLanes.width
+    let grid = UnsafeMutablePointer<Float>.allocate(capacity: rows * pitch + SIMDLanes.width)
+    let best = UnsafeMutablePointer<Float>.allocate(capacity: span)
+    let at = UnsafeMutablePointer<UInt16>.allocate(capacity: span)
+    defer {
+      grid.deallocate()
+      best.deallocate()
+      at.deallocate()
+    }
+    grid.initialize(repeating: -.infinity, count: rows * pitch + SIMDLanes.width)
+    let centre = Int32(pad * k + pad)
+    for p in planes {
+      for r in 0..<h { (grid + (r + pad) * pitch + pad).update(from: x + (p * h + r) * w, count: w) }
+      for i in 0..<oh {
+        let row = grid + i * s * pitch
+        var q = 0
+        while q < span {
+          sixteen(row + q, pitch: pitch, k: k, into: best + q, winners: at + q, start: centre)
+          q += SIMDLanes.width
+        }
+        let (target, targetWinners) = (y + (p * oh + i) * ow, winners + (p * oh + i) * ow)
+        if s == 1 {
+          target.update(from: best, count: ow)
+          targetWinners.update(from: at, count: ow)
+        } else {
+          for j in 0..<ow {
+            target[j] = best[j * s]
+            targetWinners[j] = at[j * s]
+          }
+        }
+      }
+    }
   }
 }

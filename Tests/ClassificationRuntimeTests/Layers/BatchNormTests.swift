@@ -90,6 +90,38 @@ import Testing
     #expect(norms.allSatisfy { $0.isTraining })
   }
 
+  /// The backward pass writes the gradients over the incoming one when it holds the only reference to it
+  /// (`Node.backwardInPlace`), into buffers of their own otherwise (a user's gradient, here): the same
+  /// gradients both ways, with and without a fused activation, training and evaluating, and the user's
+  /// gradient left as it was.
+  @Test(arguments: [[6, 4], [3, 2, 3, 4]], [true, false])
+  func inPlaceBackwardMatchesTheOtherWay(_ shape: [Int], _ training: Bool) {
+    let c = shape[1]
+    for activation in [nil, FusedActivation.relu, .sigmoid] {
+      let x = random(shape, lower: -2, upper: 2)
+      let gamma = random([c], lower: 0.5, upper: 1.5)
+      let beta = random([c])
+      let (runningMean, runningVar) = (Tensor(zeros: [c]), Tensor(ones: [c]))
+      let g = random(shape)
+      let kept = g.scalars
+      func grads(inPlace: Bool) -> [[Float]] {
+        for t in [x, gamma, beta] {
+          t.requiresGrad = true
+          t.grad = nil
+        }
+        let y = x.batchNormalized(
+          weight: gamma, bias: beta, runningMean: runningMean, runningVar: runningVar, training: training,
+          momentum: 0.1, eps: 1e-5, activation: activation)
+        // `y · 1`'s gradient is a fresh tensor nobody else holds; the user's `g` is held by the caller.
+        if inPlace { (y * Tensor(scalar: 1)).backward(g) } else { y.backward(g) }
+        return [x.grad!.scalars, gamma.grad!.scalars, beta.grad!.scalars]
+      }
+      let (separate, overwritten) = (grads(inPlace: false), grads(inPlace: true))
+      #expect(separate == overwritten, "activation \(String(describing: activation))")
+      #expect(g.scalars == kept)
+    }
+  }
+
   /// BatchNorm then ReLU (or Sigmoid) in a `Sequential` run as one operation, with the values and gradients of the two
   /// layers apart (each checked against finite differences above and in the elementwise tests; the fused one
   /// is not, as its ReLU's kink is within a finite difference's step of some inputs), training and evaluating.

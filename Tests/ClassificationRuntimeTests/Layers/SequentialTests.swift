@@ -27,23 +27,34 @@ import Testing
 
   /// `Sequential` runs a convolution and the activation after it (and 2×2 average pooling after that) as
   /// one operation: the same output and the same gradients as the layers applied one after the other.
+  /// Narrow (5 filters: the padded grid) and wide (sgemm's dense columns, where a ReLU's gradient goes from
+  /// its bits straight into the columns): "same" with col2im (6 channels) and with the transposed input
+  /// gradient (64), and stride 2.
   @Test(arguments: [0, 1], [false, true])
   func convolutionWithItsActivationMatchesTheLayersApart(_ which: Int, _ pooling: Bool) {
     for backend in [Backend.ownLoops, .openBLASOnly] {
-      var generator = Xoshiro(seed: 5)
-      Random.using(&generator) { fusedConvolutionMatchesTheLayersApart(which, pooling, backend: backend) }
+      for (channels, filters, stride, side) in [(6, 5, 1, 30), (6, 40, 1, 30), (64, 70, 1, 12), (6, 40, 2, 32)] {
+        var generator = Xoshiro(seed: 5)
+        Random.using(&generator) {
+          fusedConvolutionMatchesTheLayersApart(
+            which, pooling, backend: backend, channels: channels, filters: filters, stride: stride, side: side)
+        }
+      }
     }
   }
 
-  func fusedConvolutionMatchesTheLayersApart(_ which: Int, _ pooling: Bool, backend: Backend) {
+  func fusedConvolutionMatchesTheLayersApart(
+    _ which: Int, _ pooling: Bool, backend: Backend, channels: Int, filters: Int, stride: Int, side: Int
+  ) {
     let activation: Layer = which == 0 ? Sigmoid() : ReLU()
-    let conv = Conv2d(outputs: 5, kernelSize: 3, padding: 1)
+    let conv = Conv2d(outputs: filters, kernelSize: 3, padding: 1, stride: stride)
     conv.backend = backend
     let pool = AvgPool2d(kernelSize: 2, stride: 2)
-    let x = random([24, 6, 30, 30])
+    let x = random([24, channels, side, side])
     x.requiresGrad = true
     let fused = (pooling ? Sequential(conv, activation, pool) : Sequential(conv, activation))(x)
-    #expect(fused.shape == (pooling ? [24, 5, 15, 15] : [24, 5, 30, 30]))
+    let out = (side - 1) / stride + 1
+    #expect(fused.shape == (pooling ? [24, filters, out / 2, out / 2] : [24, filters, out, out]))
     // One operation: its inputs are the convolution's own (not a separate activation's input).
     #expect(fused.node!.inputIDs == [x, conv.weight, conv.bias].map(ObjectIdentifier.init))
     let r = random(fused.shape)

@@ -25,17 +25,23 @@ import Testing
     #expect(out.shape == [2, 2, (5 + 2 * p - k) / s + 1, (6 + 2 * p - k) / s + 1])
   }
 
-  /// Wide planes take the vector loop for stride 1 (16 windows at a time): the values and the gradient's
-  /// positions match plain loops, ties going to the first position as in the scalar loop.
-  @Test(arguments: [(3, 1), (5, 2), (2, 0)])
-  func wideStrideOnePoolingMatchesPlainLoops(_ geometry: (Int, Int)) {
-    let (k, pad) = geometry
-    let (n, c, h, w) = (2, 3, 7, 41)
+  /// Max pooling with `2·padding < k` takes the vector loop over a padded grid (16 windows at a time, wide
+  /// and narrow planes, as GoogLeNet's 12×12, 6×6 and 3×3, strides 1 to 3): the values and the gradient's
+  /// positions match plain loops, ties going to the first position as in the scalar loop. (k, stride, padding,
+  /// height, width.)
+  @Test(arguments: [
+    (3, 1, 1, 7, 41), (5, 1, 2, 7, 41), (2, 1, 0, 7, 41), (3, 1, 1, 12, 12), (3, 1, 1, 6, 6), (3, 1, 1, 3, 3),
+    (3, 1, 1, 1, 1), (5, 1, 2, 2, 3), (3, 1, 0, 5, 4), (3, 2, 1, 48, 48), (3, 2, 1, 7, 9), (3, 2, 1, 3, 3),
+    (3, 3, 0, 10, 11), (2, 2, 1, 5, 6), (2, 2, 0, 5, 7),
+  ])
+  func maxPoolingMatchesPlainLoops(_ geometry: (Int, Int, Int, Int, Int)) {
+    let (k, s, pad, h, w) = geometry
+    let (n, c) = (2, 3)
     // Few distinct values, so that windows hold ties.
     let x = Tensor(shape: [n, c, h, w], scalars: (0..<(n * c * h * w)).map { Float(($0 * 7919) % 13) })
     x.requiresGrad = true
-    let y = x.maxPool2d(kernelSize: k, stride: 1, padding: pad)
-    let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1)
+    let y = x.maxPool2d(kernelSize: k, stride: s, padding: pad)
+    let (oh, ow) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1)
     #expect(y.shape == [n, c, oh, ow])
     var expected = [Float](repeating: 0, count: n * c * oh * ow)
     var expectedGrad = [Float](repeating: 0, count: x.count)
@@ -43,8 +49,8 @@ import Testing
       for i in 0..<oh {
         for j in 0..<ow {
           var (best, at) = (-Float.infinity, -1)
-          for r in max(0, i - pad)..<min(h, i - pad + k) {
-            for q in max(0, j - pad)..<min(w, j - pad + k) where x.scalars[(p * h + r) * w + q] > best {
+          for r in max(0, i * s - pad)..<min(h, i * s - pad + k) {
+            for q in max(0, j * s - pad)..<min(w, j * s - pad + k) where x.scalars[(p * h + r) * w + q] > best {
               (best, at) = (x.scalars[(p * h + r) * w + q], (p * h + r) * w + q)
             }
           }
@@ -56,6 +62,22 @@ import Testing
     #expect(y.scalars == expected)
     y.backward(Tensor(shape: y.shape, scalars: (0..<y.count).map { Float($0 / ow * ow + $0 % ow % 5) }))
     #expect(x.grad!.scalars == expectedGrad)
+  }
+
+  /// A window of only −∞ (or NaN) sends its gradient to its centre, inside the image, not to the padding.
+  @Test func strideOnePoolingOfMinusInfinity() {
+    let x = Tensor(shape: [1, 1, 2, 3], scalars: [-.infinity, -.infinity, .nan, -.infinity, 1, -.infinity])
+    x.requiresGrad = true
+    let y = x.maxPool2d(kernelSize: 3, stride: 1, padding: 1)
+    #expect(y.scalars == [1, 1, 1, 1, 1, 1])
+    y.backward(Tensor(ones: y.shape))
+    #expect(x.grad!.scalars == [0, 0, 0, 0, 6, 0])
+    let z = Tensor(shape: [1, 1, 1, 2], scalars: [-.infinity, .nan])
+    z.requiresGrad = true
+    let out = z.maxPool2d(kernelSize: 3, stride: 1, padding: 1)
+    #expect(out.scalars == [-.infinity, -.infinity])
+    out.backward(Tensor(shape: out.shape, scalars: [1, 2]))
+    #expect(z.grad!.scalars == [1, 2])
   }
 
   @Test func paddingByHand() {
