@@ -57,7 +57,7 @@ let package = Package(
       swiftSettings: strict),
     // Code completion from the toolchain's SourceKit, in a server process of its own (`swift-kernel sourcekit`).
     .systemLibrary(name: "CSourceKitD"),
-    .target(name: "SourceKitCompletion", dependencies: ["CSourceKitD", "ExecutorWire"], swiftSettings: strict),
+    .target(name: "SourceKitCompletion", dependencies: ["CSourceKitD", "ExecutorWire", "ProcessSupport"], swiftSettings: strict),
     .target(name: "NotebookRunner", dependencies: ["JupyterProtocol", "ZeroMQTransport"], swiftSettings: strict),
     .target(
       name: "ClassificationRuntime", dependencies: ["ExecutorWire", "CZlib", "SVGPlot"],
