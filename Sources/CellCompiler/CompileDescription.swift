@@ -12,8 +12,8 @@ package struct CompileDescription: Hashable, Sendable {
   package var emitsModule: Bool
   package var moduleCache: String
   /// Where cells' modules are written and found. It holds nothing else: the compiler lists the folders it
-  /// searches on every compile, and the work folder holds five files a cell (a 500-cell session's using
-  /// cell compiled 2–5 ms slower for it).
+  /// searches on every compile, and the work folder holds five files a cell (after 500 declaring cells a
+  /// using cell compiled 8 ms slower for them; 1.6 ms with this folder).
   package var moduleFolder: String
   /// The runtime's module folders.
   package var searchPaths: [String]
