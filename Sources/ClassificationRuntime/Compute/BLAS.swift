@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 
 /// OpenBLAS, loaded on first use so its kernel can be chosen first.
 ///
@@ -50,11 +51,14 @@ enum BLAS {
     typealias GetThreads = @convention(c) () -> Int32
     return dlsym(library, "openblas_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self)() } ?? 1
   }()
-  nonisolated(unsafe) private static var currentThreads: Int32 = -1
+  /// The thread count last given to OpenBLAS. Atomic: one cell coordinates at a time in the executor, but
+  /// two threads of one process (parallel tests) set it at once, a race ThreadSanitizer reported.
+  private static let currentThreads = Atomic<Int32>(-1)
   private static func useThreads(_ threads: Int32) {
-    guard threads != currentThreads, let symbol = dlsym(library, "openblas_set_num_threads") else { return }
+    guard currentThreads.exchange(threads, ordering: .relaxed) != threads,
+      let symbol = dlsym(library, "openblas_set_num_threads")
+    else { return }
     unsafeBitCast(symbol, to: SetThreads.self)(threads)
-    currentThreads = threads
   }
 
   /// Products at least this large use OpenBLAS's own threads.
