@@ -95,8 +95,10 @@ extension Tensor {
       let wantInput = input.requiresGrad
       var sumGrad = [Float](repeating: 0, count: c)
       var sumGradXHat = [Float](repeating: 0, count: c)
+      // One element when unused, never none: an empty array's mutable buffer is the runtime's shared empty
+      // storage, which `withUnsafeMutableBufferPointer` writes (ThreadSanitizer saw two cores race on it).
       var activated =
-        [Float](unsafeUninitializedCapacity: activation == nil || inPlace ? 0 : outGrad.count) { $1 = $0.count }
+        [Float](unsafeUninitializedCapacity: activation == nil || inPlace ? 1 : outGrad.count) { $1 = $0.count }
       var dx = [Float]()
       func run(_ outBase: UnsafeMutablePointer<Float>) {
         activated.withUnsafeMutableBufferPointer { activatedG in

@@ -41,11 +41,12 @@ extension Tensor {
     require(!pooled || (g.outHeight % 2 == 0 && g.outWidth % 2 == 0), "internal: pooling an odd-sized convolution")
     // The convolution's (activated) output; with pooling it is kept for the backward pass only.
     // (Every element is written by `forward`.)
-    // (Not `unsafeUninitializedCapacity: 0`, which writes the count into the shared empty-array storage:
-    // ThreadSanitizer saw two cores' convolutions race on it.)
+    // (Never empty: an empty array's mutable buffer is the shared empty-array storage, which
+    // `unsafeUninitializedCapacity: 0` and `withUnsafeMutableBufferPointer` write; ThreadSanitizer saw two
+    // cores' convolutions race on it. One element stands in when there is no pooling.)
     var pooledOut: [Float] =
       pooled
-      ? [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth / 4) { $1 = $0.count } : []
+      ? [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth / 4) { $1 = $0.count } : [0]
     let out = [Float](unsafeUninitializedCapacity: g.batch * g.outputs * g.outHeight * g.outWidth) { out, count in
       scalars.withUnsafeBufferPointer { x in
         g.prepared(weight.scalars) { weights in
@@ -77,13 +78,14 @@ extension Tensor {
     let input = self
     func gradients(_ grad: Tensor, inPlace: Bool) -> [Tensor?] {
       let (wantInput, wantWeight, wantBias) = (input.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
-      // (Written whole by the transposed way; col2im adds into zeros.)
+      // (Written whole by the transposed way; col2im adds into zeros.) A buffer not wanted has one element,
+      // never none: see `pooledOut` above.
       var dx =
         !wantInput || inPlace
-        ? [] : g.transposedInputGradient
+        ? [0] : g.transposedInputGradient
           ? [Float](unsafeUninitializedCapacity: input.count) { $1 = $0.count } : [Float](repeating: 0, count: input.count)
-      var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 0)
-      var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 0)
+      var weightPartials = [Float](repeating: 0, count: wantWeight ? Parallel.cores * g.weightGradientSize : 1)
+      var biasPartials = [Float](repeating: 0, count: wantBias ? Parallel.cores * g.outputs : 1)
       func run(_ gradient: UnsafeMutablePointer<Float>) {
         kept.withUnsafeBufferPointer { y in
           mask.withUnsafeBufferPointer { mask in
