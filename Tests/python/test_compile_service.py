@@ -213,7 +213,7 @@ def test_a_cell_that_crashes_the_compiler_is_an_error_and_the_session_is_kept():
 
 def test_an_idle_service_ends_by_itself_and_the_next_cell_starts_a_new_one():
     # A kernel left open gives the service's memory back; the next cell does not notice beyond its time.
-    with kernel(SWIFT_KERNEL_COMPILE_SERVICE_IDLE="1") as (km, kc):
+    with kernel(SWIFT_KERNEL_COMPILE_SERVICE_IDLE="3") as (km, kc):
         execute(kc, "struct Kept { var v = 4 }")
         service = the_service(km)
         ended(service)
