@@ -37,6 +37,9 @@ package final class CompileService: @unchecked Sendable {
   package private(set) var unavailable: String?
   /// How many services have been started (the first, and one after each crash, kill or recycling).
   package private(set) var starts = 0
+  /// When the service last answered (or started): one idle past `idleSeconds` may be exiting just as a
+  /// request comes, which then goes to a new service rather than to the spawned frontend.
+  private var lastUsed = Date()
   /// The compile a new service runs first, so that the first cell does not pay for loading modules.
   package var warmUp: (() -> [String]?)?
 
@@ -74,6 +77,7 @@ package final class CompileService: @unchecked Sendable {
       fromService = replies.read
       running.withLock { $0 = spawned }
       starts += 1
+      lastUsed = Date()
     } catch {
       unavailable = "\(error)"
       Log.info("the compile service cannot start (\(error)): cells compile with swift-frontend")
@@ -91,6 +95,18 @@ package final class CompileService: @unchecked Sendable {
   package func compile(
     _ arguments: [String], started: ((pid_t?) -> Void)? = nil, interrupted: (() -> Bool)? = nil
   ) -> CompileReply? {
+    let idleExpired = idleSeconds > 0 && Date().timeIntervalSince(lastUsed) >= Double(idleSeconds) - 1
+    guard idleExpired else { return compileOnce(arguments, started: started, interrupted: interrupted) }
+    // The service may be ending by itself this instant: if it fails this compile, a new one compiles it.
+    if let reply = compileOnce(arguments, started: started, interrupted: interrupted, quiet: true) { return reply }
+    if interrupted?() == true || unavailable != nil { return nil }
+    Log.debug("the compile service had ended after \(idleSeconds) s idle; a new one compiles the cell")
+    return compileOnce(arguments, started: started, interrupted: interrupted)
+  }
+
+  private func compileOnce(
+    _ arguments: [String], started: ((pid_t?) -> Void)?, interrupted: (() -> Bool)?, quiet: Bool = false
+  ) -> CompileReply? {
     if let idle = pid, Self.hasEnded(idle) {
       // It ended by itself after its idle time (or was killed between cells): a new one, as at start-up.
       Log.debug("the compile service had ended (idle for \(idleSeconds) s, or killed); starting a new one")
@@ -103,7 +119,7 @@ package final class CompileService: @unchecked Sendable {
     started?(servicePID)
     defer { started?(nil) }
     guard PipeFraming.write(CompileRequest(id: id, arguments: arguments), to: toService) else {
-      return lost("could not be reached")
+      return quiet ? ended() : lost("could not be reached")
     }
     // Replies come in order; an earlier one is the warm-up's.
     while true {
@@ -113,7 +129,7 @@ package final class CompileService: @unchecked Sendable {
           Log.debug("the compile service was killed by the interrupt; the next cell starts a new one")
           return nil
         }
-        return lost("ended during a compile (a compiler crash, or killed)")
+        return quiet ? ended() : lost("ended during a compile (a compiler crash, or killed)")
       }
       guard reply.id == id else { continue }
       if let error = reply.error {
@@ -125,6 +141,7 @@ package final class CompileService: @unchecked Sendable {
         }
         return lost("could not compile: \(error)")
       }
+      lastUsed = Date()
       if reply.residentBytes > memoryLimit {
         Log.debug("the compile service uses \(reply.residentBytes >> 20) MB (limit \(memoryLimit >> 20) MB): replaced")
         stop()
@@ -138,6 +155,12 @@ package final class CompileService: @unchecked Sendable {
   private static func hasEnded(_ pid: pid_t) -> Bool {
     var info = siginfo_t()
     return waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info._sifields._sigchld.si_pid == pid
+  }
+
+  /// The service had ended (its idle time): cleaned up without a word; the caller tries a new one.
+  private func ended() -> CompileReply? {
+    stop()
+    return nil
   }
 
   /// The service failed this compile: it is ended, and the next compile starts a new one.

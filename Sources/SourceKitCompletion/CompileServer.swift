@@ -95,7 +95,9 @@ package enum CompileServer {
         _ in
       }
     }
-    exit(0)
+    // `_exit`, not `exit`: SourceKit's static destructors can take their time (or wait on its threads), and
+    // until the process is gone its stdin stays open, so a request the kernel writes meanwhile would be lost.
+    _exit(0)
   }
 
   static func name(of request: CompileRequest) -> String { "swift-kernel-cell-\(request.id)" }
