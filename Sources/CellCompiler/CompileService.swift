@@ -35,8 +35,6 @@ package final class CompileService: @unchecked Sendable {
   /// Why the service cannot work at all (SourceKit missing): then every cell compiles the old way, and
   /// the log said so once.
   package private(set) var unavailable: String?
-  /// How many services have been started (the first, and one after each crash, kill or recycling).
-  package private(set) var starts = 0
   /// When the service last answered (or started): one idle past `idleSeconds` may be exiting just as a
   /// request comes, which then goes to a new service rather than to the spawned frontend.
   private var lastUsed = Date()
@@ -76,7 +74,6 @@ package final class CompileService: @unchecked Sendable {
       toService = requests.write
       fromService = replies.read
       running.withLock { $0 = spawned }
-      starts += 1
       lastUsed = Date()
     } catch {
       unavailable = "\(error)"

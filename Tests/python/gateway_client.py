@@ -1,5 +1,6 @@
 """A Jupyter client of a gateway's REST and websocket API (Kernel Gateway and Enterprise Gateway speak the same),
 and the helpers the gateway tests share: a free port, waiting for a server, the processes a test must not leave."""
+import contextlib
 import json
 import os
 import socket
@@ -46,6 +47,25 @@ def wait_until_serving(base, token, process, timeout=120):
             pass
         time.sleep(0.1)
     raise AssertionError("the gateway did not start serving")
+
+
+@contextlib.contextmanager
+def serving(process, base, token, log, what, tail=5000, extra_logs=lambda: ()):
+    """Waits until the gateway `process` answers at `base`; on the way out ends it, prints the end of its `log`
+    (and of each file in `extra_logs`), and checks it left no kernel process behind."""
+    try:
+        wait_until_serving(base, token, process)
+        yield
+    finally:
+        left = descendants(process.pid)
+        process.terminate()
+        process.wait(timeout=30)
+        log.seek(0)
+        print(log.read()[-tail:])
+        for path in extra_logs():
+            print(path.name, open(path).read()[-3000:])
+        log.close()
+        assert not wait_gone(left), f"{what} left kernel processes behind"
 
 
 def descendants(pid):

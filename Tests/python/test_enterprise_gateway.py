@@ -16,8 +16,7 @@ import psutil
 import pytest
 
 from conftest import BINARY, ROOT
-from gateway_client import (GatewayKernel, descendants, free_port, http, result_of, text_of, wait_gone,
-                            wait_until_serving)
+from gateway_client import GatewayKernel, descendants, free_port, http, result_of, serving, text_of, wait_gone
 
 EG_BIN = os.path.join(ROOT, ".venv-eg", "bin")
 DEPLOY = os.path.join(ROOT, "deploy", "enterprise_gateway")
@@ -53,20 +52,9 @@ def gateway(tmp_path_factory):
          "--port_retries=0", f"--EnterpriseGatewayApp.auth_token={token}"],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(work))
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, token, process)
+    kernel_logs = lambda: sorted(work.glob("kernel-*.log"))  # noqa: E731
+    with serving(process, base, token, log, "Enterprise Gateway", tail=8000, extra_logs=kernel_logs):
         yield base, token, process, work
-    finally:
-        left = descendants(process.pid)
-        process.terminate()
-        process.wait(timeout=30)
-        log.seek(0)
-        print(log.read()[-8000:])
-        for name in os.listdir(work):
-            if name.startswith("kernel-") and name.endswith(".log"):
-                print(name, open(work / name).read()[-3000:])
-        log.close()
-        assert not wait_gone(left), "Enterprise Gateway left kernel processes behind"
 
 
 def test_a_request_without_the_token_is_refused(gateway):

@@ -11,8 +11,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from gateway_client import (GatewayKernel, descendants, free_port, http, result_of, text_of, wait_gone,
-                            wait_until_serving)
+from gateway_client import GatewayKernel, descendants, free_port, http, result_of, serving, text_of, wait_gone
 
 VENV_BIN = os.path.dirname(sys.executable)
 
@@ -30,17 +29,8 @@ def gateway(tmp_path_factory):
          "--JupyterWebsocketPersonality.list_kernels=True"],
         stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, token, process)
+    with serving(process, base, token, log, "the gateway"):
         yield base, token, process
-    finally:
-        left = descendants(process.pid)
-        process.terminate()
-        process.wait(timeout=30)
-        log.seek(0)
-        print(log.read()[-5000:])
-        log.close()
-        assert not wait_gone(left), "the gateway left kernel processes behind"
 
 
 def test_a_request_without_the_token_is_refused(gateway):
