@@ -135,6 +135,17 @@ def test_a_corrupt_input_is_a_clear_error_and_writes_nothing(tmp_path, content, 
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[os.path.basename(n) for n in NOTEBOOKS])
+def test_every_example_notebook_is_valid_for_its_nbformat_version(notebook):
+    """As written, before any reader repairs it: nbformat 4.5 wants an id on every cell (nbconvert warned of 20
+    missing ones in kernel_tour.ipynb and a later nbformat will refuse them)."""
+    with open(notebook) as f:
+        raw = json.load(f)
+    validator = nbformat.validator.get_validator(version=raw["nbformat"], version_minor=raw["nbformat_minor"])
+    problems = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(raw)]
+    assert not problems, problems[:5]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[os.path.basename(n) for n in NOTEBOOKS])
 def test_every_example_notebook_runs_with_swift_kernel_run(tmp_path, notebook):
     out = tmp_path / "out.ipynb"
     # (resnet.ipynb's budget has a second parameter; another notebook just gets an unused variable.)
