@@ -3,7 +3,8 @@ internal import Foundation
 /// train-bench `gemm REPEATS`: GFLOP/s of `PackedProduct` against OpenBLAS on the book's CNN products, run
 /// alternately in one process (the machine is shared: only figures of the same run compare). Each shape's
 /// best of `repeats` runs, on one core (the convolutions' products, one per core) or both (dense layers).
-/// Shapes: `m n k` and T for a transposed operand (ResNet-18 at 96², AlexNet's dense layers, batch 128).
+/// Shapes: `m n k` and T for a transposed operand, the products that take the most time in a training step
+/// (batch 128) of ResNet-18 and GoogLeNet at 96², AlexNet at 224², and the MLP's and LeNet's dense layers.
 public func _packedProductBenchmark(repeats: Int) {
   let shapes: [(String, Bool, Bool, Int, Int, Int, Float, Bool)] = [
     // name, transposeA, transposeB, m, n, k, beta, both cores
@@ -13,16 +14,41 @@ public func _packedProductBenchmark(repeats: Int) {
     ("resnet s4 forward", false, false, 512, 576, 4608, 0, false),
     ("resnet s1 weight grad", false, true, 64, 576, 2304, 1, false),
     ("resnet s2 weight grad", false, true, 128, 1152, 2160, 1, false),
-    ("resnet s3 weight grad", false, true, 256, 2304, 1584, 1, false),
     ("resnet s4 weight grad", false, true, 512, 4608, 576, 1, false),
-    ("resnet s2 input grad", false, false, 128, 2160, 1152, 0, false),
-    ("resnet 1x1 input grad", true, false, 128, 2160, 256, 0, false),
+    ("resnet 1x1 input grad", true, false, 576, 2160, 128, 0, false),
+    ("resnet conv1 forward", false, false, 64, 2304, 49, 0, false),
+    ("resnet conv1 weight grad", false, true, 64, 49, 2304, 1, false),
+    ("googlenet 3x3 forward", false, false, 192, 2304, 576, 0, false),
+    ("googlenet 3x3 weight grad", false, true, 192, 576, 1728, 1, false),
+    ("googlenet 3x3 input grad", false, false, 64, 1728, 1728, 0, false),
+    ("googlenet 1x1 forward", false, false, 24, 2052, 512, 0, false),
+    ("googlenet 1x1 weight grad", false, true, 24, 512, 2052, 1, false),
+    ("googlenet 1x1 input grad", true, false, 800, 2160, 96, 0, false),
+    ("alexnet conv2 weight grad", false, true, 256, 2400, 676, 1, false),
+    ("alexnet conv2 input grad", false, false, 96, 676, 6400, 0, false),
+    ("alexnet conv2 forward", false, false, 256, 1352, 2400, 0, false),
+    ("alexnet conv4 forward", false, false, 384, 1008, 3456, 0, false),
     ("alexnet conv1 forward", false, false, 96, 2916, 121, 0, false),
     ("alexnet conv1 weight grad", false, true, 96, 121, 2916, 1, false),
     ("alexnet fc1 forward", false, false, 128, 4096, 6400, 1, true),
     ("alexnet fc1 input grad", false, true, 128, 6400, 4096, 0, true),
     ("alexnet fc1 weight grad", true, false, 6400, 4096, 128, 0, true),
     ("alexnet fc2 forward", false, false, 128, 4096, 4096, 1, true),
+    ("mlp forward", false, false, 256, 256, 784, 1, true),
+    ("mlp weight grad", true, false, 784, 256, 256, 0, true),
+    ("lenet fc forward", false, false, 128, 120, 400, 1, true),
+    ("lenet fc input grad", false, true, 128, 400, 120, 0, true),
+    ("lenet fc weight grad", true, false, 400, 120, 128, 0, true),
+    ("small", false, false, 16, 36, 480, 0, true),
+    ("narrow 16", false, true, 512, 16, 1024, 0, false),
+    ("narrow 24", false, false, 512, 24, 1024, 0, false),
+    ("narrow 40", false, false, 512, 40, 1024, 0, false),
+    ("4 rows", false, false, 4, 2048, 512, 0, false),
+    ("2 rows", false, false, 2, 2048, 512, 0, false),
+    ("64 cubed", false, false, 64, 64, 64, 0, false),
+    ("32 cubed", false, false, 32, 32, 32, 0, false),
+    ("128 64 128", false, false, 128, 64, 128, 0, false),
+    ("tiny", false, false, 1, 10, 1024, 0, true),
   ]
   print("gemm: PackedProduct against OpenBLAS (\(BLAS.coreName)), GFLOP/s, best of \(repeats)")
   for (name, transposeA, transposeB, m, n, k, beta, both) in shapes {

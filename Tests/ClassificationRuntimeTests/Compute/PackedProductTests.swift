@@ -112,6 +112,8 @@ import Testing
     #expect(!PackedProduct.suits(m: 64, n: 64, k: 64, beta: 0, backend: .openBLASOnly))
     #expect(!PackedProduct.suits(m: 64, n: 64, k: 64, beta: 0.5, backend: .ownLoops))
     #expect(PackedProduct.suits(m: 64, n: 64, k: 64, beta: 1, backend: .ownLoops) == PackedProduct.available)
+    // Tiles mostly padding: 1 of 8 rows, 10 of 32 columns.
+    #expect(!PackedProduct.suits(m: 1, n: 10, k: 1024, beta: 0, backend: .ownLoops))
     for size in [Case(m: 64, n: 2304, k: 100), Case(m: 6, n: 7, k: 200_000), Case(m: 45, n: 33, k: 9)] {
       for (transposeA, transposeB) in [(false, true), (true, false)] {
         Self.check(size, transposeA: transposeA, transposeB: transposeB, beta: 1, pad: 1, seed: 11) {
