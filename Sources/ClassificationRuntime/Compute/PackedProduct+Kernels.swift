@@ -15,12 +15,13 @@ extension PackedProduct {
     }
   }
 
-  /// C[0..<14, 0..<32] (+)= the packed 14-row panel of A times a packed 32-column panel of B, over `kc`
+  /// C[0..<14, 0..<32] (+)= the packed 14-row panel of A times a 32-column panel of B (packed, or in place:
+  /// rows `bStride` apart), over `kc`
   /// terms: 28 sums in registers, and per term two vector loads of B and 14 broadcasts of A.
   @inline(never)
   static func kernel14(
-    _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-    _ accumulate: Bool
+    _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ accumulate: Bool
   ) {
     var (s0a, s0b, s1a, s1b) = (Vector(), Vector(), Vector(), Vector())
     var (s2a, s2b, s3a, s3b) = (Vector(), Vector(), Vector(), Vector())
@@ -75,7 +76,7 @@ extension PackedProduct {
       s13a = s13a.addingProduct(x13, u)
       s13b = s13b.addingProduct(x13, v)
       a += 14
-      b += 32
+      b += bStride
     }
     put(s0a, s0b, c + 0 * ldc, accumulate)
     put(s1a, s1b, c + 1 * ldc, accumulate)
@@ -93,12 +94,13 @@ extension PackedProduct {
     put(s13a, s13b, c + 13 * ldc, accumulate)
   }
 
-  /// C[0..<8, 0..<32] (+)= the packed 8-row panel of A times a packed 32-column panel of B, over `kc`
+  /// C[0..<8, 0..<32] (+)= the packed 8-row panel of A times a 32-column panel of B (packed, or in place:
+  /// rows `bStride` apart), over `kc`
   /// terms: 16 sums in registers, and per term two vector loads of B and 8 broadcasts of A.
   @inline(never)
   static func kernel8(
-    _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-    _ accumulate: Bool
+    _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bStride: Int, _ c: UnsafeMutablePointer<Float>,
+    _ ldc: Int, _ accumulate: Bool
   ) {
     var (s0a, s0b, s1a, s1b) = (Vector(), Vector(), Vector(), Vector())
     var (s2a, s2b, s3a, s3b) = (Vector(), Vector(), Vector(), Vector())
@@ -132,7 +134,7 @@ extension PackedProduct {
       s7a = s7a.addingProduct(x7, u)
       s7b = s7b.addingProduct(x7, v)
       a += 8
-      b += 32
+      b += bStride
     }
     put(s0a, s0b, c + 0 * ldc, accumulate)
     put(s1a, s1b, c + 1 * ldc, accumulate)
