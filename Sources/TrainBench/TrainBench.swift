@@ -8,6 +8,7 @@ import Foundation
 ///        train-bench params                 (the parameter count of each of the book's modern CNNs)
 ///        train-bench steps MODEL STEPS [BATCH] (median time of a training step of a modern CNN, batch 128)
 ///        train-bench sgemm-peak REPEATS     (the machine's sgemm rate through the runtime's OpenBLAS)
+///        train-bench gemm REPEATS           (the runtime's own product against OpenBLAS on the CNNs' shapes)
 ///        train-bench render EPOCHS DIR      (a real run's ProgressBoard and a visualize grid as SVG files)
 ///        train-bench layers REPEATS [INDEX] (milliseconds per LeNet layer, or only layer INDEX, forward and backward, batch 128)
 ///        train-bench interop save|load|bench …  (safetensors with PyTorch: see Interop.swift)
@@ -18,6 +19,10 @@ struct TrainBench {
     if arguments.count >= 2, arguments[1] == "interop" { return try Interop.main(Array(arguments.dropFirst(2))) }
     if arguments.count == 2, arguments[1] == "params" {
       ModernCNNs.printParameterCounts()
+      return
+    }
+    if arguments.count == 3, arguments[1] == "gemm", let repeats = Int(arguments[2]) {
+      _packedProductBenchmark(repeats: repeats)
       return
     }
     if arguments.count >= 4, arguments[1] == "steps", let steps = Int(arguments[3]) {

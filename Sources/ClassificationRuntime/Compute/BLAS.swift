@@ -78,7 +78,15 @@ enum BLAS {
         transposeA: transposeA, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
       return
     }
-    if m * n * k >= openBLASThreadedWork && maxThreads > 1 {
+    let packed = PackedProduct.suits(m: m, n: n, k: k, beta: beta, backend: backend)
+    if packed && m * n * k >= threadedWork
+      && PackedProduct.multiplyOnCores(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+        c: c, ldc: ldc)
+    {
+      return
+    }
+    if !packed && m * n * k >= openBLASThreadedWork && maxThreads > 1 {
       useThreads(maxThreads)
       sgemm(
         rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
@@ -90,6 +98,12 @@ enum BLAS {
       _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ beta: Float,
       _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
+      if packed {
+        PackedProduct.multiply(
+          transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+          beta: beta, c: c, ldc: ldc)
+        return
+      }
       sgemm(
         rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
         Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -137,12 +151,19 @@ enum BLAS {
   static func prepareSerialGemm() { useThreads(1) }
 
   /// C = op(A)·op(B) + beta·C on the calling thread (after `prepareSerialGemm`), for workers that each
-  /// multiply their own part.
+  /// multiply their own part. `PackedProduct` does it when it suits.
   @inline(__always)
   static func serialGemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    backend: Backend = .default
   ) {
+    if PackedProduct.suits(m: m, n: n, k: k, beta: beta, backend: backend) {
+      PackedProduct.multiply(
+        transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+        c: c, ldc: ldc)
+      return
+    }
     sgemm(
       rowMajor, transposeA ? trans : noTrans, transposeB ? trans : noTrans, Int32(m), Int32(n), Int32(k), 1, a,
       Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

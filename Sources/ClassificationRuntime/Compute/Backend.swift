@@ -1,8 +1,9 @@
 internal import Foundation
 
 /// Which implementation products and convolutions use: the runtime's own vector loops where they beat
-/// OpenBLAS (`NarrowProduct`, the direct stride-1 convolution of `ConvolutionLoops`), or OpenBLAS for every
-/// product and im2col + sgemm for every convolution, to compare (bench/train.py --openblas-only).
+/// OpenBLAS (`NarrowProduct`, `PackedProduct` on AVX-512, the direct stride-1 convolution of `ConvolutionLoops`),
+/// or OpenBLAS for every product and im2col + sgemm for every convolution, to compare (bench/train.py
+/// --openblas-only).
 ///
 /// A value, passed to the operations that choose an algorithm: tests ask for the one they check, and
 /// nothing global changes under a test running at the same time.
@@ -25,6 +26,7 @@ enum Backend: Sendable, Equatable {
 /// - `relu-copy`: a convolution's ReLU gradient into a buffer of the chunk's size, then copied into the columns.
 /// - `relu-bits-8`: ReLU's gradient from its bits 8 at a time, from a whole byte on (see `reluGradient`).
 /// - `conv-in-place`: a convolution's input gradient in a buffer of its own where it could go over the output's.
+/// - `openblas-gemm`: OpenBLAS for every product on AVX-512 CPUs too, instead of `PackedProduct`.
 enum Earlier {
   static func uses(_ name: String) -> Bool {
     guard let value = getenv("CLASSIFICATION_RUNTIME_EARLIER") else { return false }
