@@ -6,7 +6,10 @@ extension ConvGeometry {
   /// O terms per entry (64 in ResNet's first stage: sgemm runs below its rate) and a column matrix kh·kw times
   /// the input's size that col2im adds back into a zeroed gradient. Not for few channels (GoogLeNet's 5×5
   /// branches, 16 to 48): a product of so few rows spends its time packing the long column matrix.
-  var transposedInputGradient: Bool { samePlane && (kh * kw == 1 || channels >= 64) && !Earlier.uses("col2im") }
+  /// (Winograd's input gradient writes every element too.)
+  var transposedInputGradient: Bool {
+    winograd || (samePlane && (kh * kw == 1 || channels >= 64) && !Earlier.uses("col2im"))
+  }
 
   /// The gradients of the input (into `inputGrad`: zeroed by the caller unless `transposedInputGradient`,
   /// where every element is written) and of the weights (each core's partial sum into its slice of
@@ -28,7 +31,17 @@ extension ConvGeometry {
     }
     // The transposed way: the flipped weights `[C, O·kh·kw]`, W'[c, (o, a, b)] = W[o, c, kh−1−a, kw−1−b], and
     // the geometry whose im2col reads the output gradient (O channels) as this one's reads the input.
-    let transposed = transposedInputGradient && inputGrad != nil
+    let transposed = transposedInputGradient && inputGrad != nil && !winograd
+    // Winograd's way: the output gradient (O channels) convolved with the flipped, transposed weights, each
+    // core with its own buffers (made at its first chunk, the largest).
+    let dualWinograd = Winograd(channels: outputs, outputs: channels, height: height, width: width)
+    let flippedU = winograd && inputGrad != nil ? dualWinograd.transformedWeights(weights, flipped: true) : []
+    let winogradScratch = UnsafeMutablePointer<Winograd.Scratch?>.allocate(capacity: Parallel.cores)
+    winogradScratch.initialize(repeating: nil, count: Parallel.cores)
+    defer {
+      winogradScratch.deinitialize(count: Parallel.cores)
+      winogradScratch.deallocate()
+    }
     let taps = kh * kw
     var flipped = [Float](repeating: 0, count: transposed && taps > 1 ? channels * outputs * taps : 0)
     if !flipped.isEmpty {
@@ -124,7 +137,16 @@ extension ConvGeometry {
                 b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
             }
           }
-          if let inputGrad, transposed {
+          if let inputGrad, winograd {
+            let buffers = winogradScratch[part] ?? Winograd.Scratch(dualWinograd, images: images.count)
+            winogradScratch[part] = buffers
+            flippedU.withUnsafeBufferPointer { u in
+              dualWinograd.convolve(
+                images: images.count, source: scratch.rows, imageStride: span, channelStride: columns,
+                u: u.baseAddress!, bias: nil, target: inputGrad + images.lowerBound * channels * hw,
+                targetImageStride: channels * hw, targetChannelStride: hw, scratch: buffers)
+            }
+          } else if let inputGrad, transposed {
             // [C, O·kk] · [O·kk, n·span] into the products' buffer (the output gradient's columns are not read
             // again); for 1×1 those columns are the output gradient's im2col.
             if taps > 1 { dual.im2colSamePlane(images, from: scratch.rows, into: scratch.cols, columnLayout: true) }
