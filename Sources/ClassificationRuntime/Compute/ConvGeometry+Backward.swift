@@ -32,16 +32,10 @@ extension ConvGeometry {
     // The transposed way: the flipped weights `[C, O·kh·kw]`, W'[c, (o, a, b)] = W[o, c, kh−1−a, kw−1−b], and
     // the geometry whose im2col reads the output gradient (O channels) as this one's reads the input.
     let transposed = transposedInputGradient && inputGrad != nil && !winograd
-    // Winograd's way: the output gradient (O channels) convolved with the flipped, transposed weights, each
-    // core with its own buffers (made at its first chunk, the largest).
-    let dualWinograd = Winograd(channels: outputs, outputs: channels, height: height, width: width)
-    let flippedU = winograd && inputGrad != nil ? dualWinograd.transformedWeights(weights, flipped: true) : []
-    let winogradScratch = UnsafeMutablePointer<Winograd.Scratch?>.allocate(capacity: Parallel.cores)
-    winogradScratch.initialize(repeating: nil, count: Parallel.cores)
-    defer {
-      winogradScratch.deinitialize(count: Parallel.cores)
-      winogradScratch.deallocate()
-    }
+    // Winograd's way: both gradients (see `WinogradGradients`).
+    let winogradGradients =
+      winograd
+      ? WinogradGradients(self, weights: weights, wantInput: inputGrad != nil, wantWeight: weightPartials != nil) : nil
     let taps = kh * kw
     var flipped = [Float](repeating: 0, count: transposed && taps > 1 ? channels * outputs * taps : 0)
     if !flipped.isEmpty {
@@ -57,7 +51,7 @@ extension ConvGeometry {
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk(
-        columns: !direct || inputGrad != nil,
+        columns: !winograd && (!direct || inputGrad != nil),
         columnRows: transposed ? Swift.max(patch, outputs * taps) : 0, productRows: transposed ? channels : 0,
         { part, images, scratch in
           let columns = images.count * span
@@ -119,7 +113,7 @@ extension ConvGeometry {
                 UnsafeBufferPointer(start: scratch.rows + c * columns, count: columns))
             }
           }
-          if let weightPartials {
+          if let weightPartials, !winograd {
             let partial = weightPartials + part * weightGradientSize
             if direct {
               pad(images, from: input, into: scratch.padded)
@@ -137,15 +131,9 @@ extension ConvGeometry {
                 b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
             }
           }
-          if let inputGrad, winograd {
-            let buffers = winogradScratch[part] ?? Winograd.Scratch(dualWinograd, images: images.count)
-            winogradScratch[part] = buffers
-            flippedU.withUnsafeBufferPointer { u in
-              dualWinograd.convolve(
-                images: images.count, source: scratch.rows, imageStride: span, channelStride: columns,
-                u: u.baseAddress!, bias: nil, target: inputGrad + images.lowerBound * channels * hw,
-                targetImageStride: channels * hw, targetChannelStride: hw, scratch: buffers)
-            }
+          if let winogradGradients {
+            winogradGradients.chunk(
+              part: part, images: images, outGrad: scratch.rows, columns: columns, input: input, inputGrad: inputGrad)
           } else if let inputGrad, transposed {
             // [C, O·kk] · [O·kk, n·span] into the products' buffer (the output gradient's columns are not read
             // again); for 1×1 those columns are the output gradient's im2col.
@@ -182,6 +170,9 @@ extension ConvGeometry {
           }
         },
         finish: { part, scratch in
+          if let winogradGradients, let weightPartials {
+            winogradGradients.finish(part: part, into: weightPartials + part * weightGradientSize)
+          }
           // The direct weight gradient's vector sums, summed across lanes once per part.
           if direct, let weightPartials {
             ConvolutionLoops.reduce(

@@ -1,26 +1,27 @@
 extension Winograd {
-  /// One core's buffers for chunks of up to `images` images: the channel-last input grids (zeroed once: only
-  /// their interiors are rewritten), V, M and the channel-last outputs.
+  /// One core's buffers for chunks of up to `images` images of each of `shapes`: the channel-last input grid
+  /// of the first (and with `secondGrid` of the second), zeroed once (only their interiors are rewritten); V,
+  /// and over it the channel-last outputs (V is spent once the products are made); M (`products`).
   final class Scratch {
-    let grid, transformed, products, outputs: UnsafeMutablePointer<Float>
-    let images: Int
+    let grid, secondGrid, transformed, products: UnsafeMutablePointer<Float>
+    var outputs: UnsafeMutablePointer<Float> { transformed }
 
-    init(_ w: Winograd, images: Int) {
-      self.images = images
-      let tiles = images * w.tilesPerImage
-      func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * 4, alignment: 64)
+    init(_ shapes: [Winograd], images: Int, secondGrid second: Bool = false) {
+      func buffer(_ count: Int, zeroed: Bool = false) -> UnsafeMutablePointer<Float> {
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * 4, alignment: 64)
           .bindMemory(to: Float.self, capacity: Swift.max(1, count))
+        if zeroed { pointer.initialize(repeating: 0, count: Swift.max(1, count)) }
+        return pointer
       }
-      grid = buffer(images * w.gridImage)
-      grid.initialize(repeating: 0, count: images * w.gridImage)
-      transformed = buffer(16 * tiles * w.paddedChannels)
-      products = buffer(16 * tiles * w.paddedOutputs)
-      outputs = buffer(images * w.outImage)
+      grid = buffer(images * shapes[0].gridImage, zeroed: true)
+      secondGrid = buffer(second ? images * shapes[1].gridImage : 0, zeroed: true)
+      transformed = buffer(
+        shapes.map { Swift.max(16 * images * $0.tilesPerImage * $0.paddedChannels, images * $0.outImage) }.max()!)
+      products = buffer(shapes.map { 16 * images * $0.tilesPerImage * $0.paddedOutputs }.max()!)
     }
 
     deinit {
-      for pointer in [grid, transformed, products, outputs] { pointer.deallocate() }
+      for pointer in [grid, secondGrid, transformed, products] { pointer.deallocate() }
     }
   }
 
@@ -35,6 +36,16 @@ extension Winograd {
   ) {
     fillGrid(
       images: images, source: source, imageStride: imageStride, channelStride: channelStride, grid: scratch.grid)
+    convolveGrid(
+      images: images, u: u, bias: bias, target: target, targetImageStride: targetImageStride,
+      targetChannelStride: targetChannelStride, scratch: scratch)
+  }
+
+  /// `convolve` of the images already in `scratch.grid`.
+  func convolveGrid(
+    images: Int, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?, target: UnsafeMutablePointer<Float>,
+    targetImageStride: Int, targetChannelStride: Int, scratch: Scratch
+  ) {
     transformInput(images: images, grid: scratch.grid, into: scratch.transformed)
     let tiles = images * tilesPerImage
     let (pc, po) = (paddedChannels, paddedOutputs)
@@ -51,10 +62,11 @@ extension Winograd {
   }
 
   /// Images per chunk: about 512 tiles (a product of 512 rows; fewer, and sgemm's packing of U[ξ] for every
-  /// product weighs), with V and M of at most 8 MB each, and no more than a core's share of `batch`.
+  /// product weighs), with V and M of at most 4 MB each (less than im2col's column matrices, up to 14 MB),
+  /// and no more than a core's share of `batch`.
   func imagesPerChunk(batch: Int) -> Int {
     let wide = (512 + tilesPerImage - 1) / tilesPerImage
-    let fits = (2 << 20) / Swift.max(1, 16 * tilesPerImage * Swift.max(paddedChannels, paddedOutputs))
+    let fits = (1 << 20) / Swift.max(1, 16 * tilesPerImage * Swift.max(paddedChannels, paddedOutputs))
     let share = (batch + Parallel.cores - 1) / Parallel.cores
     return Swift.max(1, Swift.min(share, wide, fits))
   }
@@ -92,7 +104,7 @@ extension ConvGeometry {
       Parallel.parts(parts) { part in
         let (lower, upper) = (batch * part / parts, batch * (part + 1) / parts)
         guard lower < upper else { return }
-        let scratch = Winograd.Scratch(w, images: Swift.min(chunk, upper - lower))
+        let scratch = Winograd.Scratch([w], images: Swift.min(chunk, upper - lower))
         for first in Swift.stride(from: lower, to: upper, by: chunk) {
           let images = first..<Swift.min(first + chunk, upper)
           let at = first * outputs * hw

@@ -125,7 +125,9 @@ struct ConvGeometry {
   /// above which glibc maps each allocation afresh (`Memory`): a chunk's scratch comes back from the heap
   /// instead of page-faulting in anew for every convolution (ResNet's third stage, NiN's and AlexNet's 5×5
   /// and 3×3 layers had 19 to 30 MB, and 69 MB for AlexNet's transposed 5×5).
+  /// Winograd's way (both passes): its own (see `Winograd.imagesPerChunk`).
   func imagesPerChunk(columnRows: Int) -> Int {
+    if winograd { return winogradShape.imagesPerChunk(batch: batch) }
     if direct { return Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
     let wide = (2048 + span - 1) / span
     let fits =

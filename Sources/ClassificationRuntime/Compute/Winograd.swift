@@ -41,8 +41,9 @@ struct Winograd {
     var u = [Float](repeating: 0, count: 16 * plane)
     u.withUnsafeMutableBufferPointer { u in
       let u = u.baseAddress!
-      for o in 0..<outputs {
-        for c in 0..<channels {
+      // Channel by channel, the outputs' entries side by side (16 runs of contiguous writes).
+      for c in 0..<channels {
+        for o in 0..<outputs {
           let kernel = weights + (flipped ? c * outputs + o : o * channels + c) * 9
           func tap(_ i: Int) -> Float { kernel[flipped ? 8 - i : i] }
           let (r0, r1, r2) = (
@@ -215,6 +216,79 @@ struct Winograd {
             o += SIMDLanes.width
           }
           t += 1
+        }
+      }
+    }
+  }
+
+  /// The products' gradient dM `[16, tiles, paddedChannels]` (the adjoint of `transformOutput`: A dy Aᵀ for
+  /// each tile's 2×2 block dy of the output gradient, A's rows: y₀, y₀ + y₁, y₀ − y₁, −y₁), from the output
+  /// gradient in the grids of the convolution this one's input gradient is (`fillGrid` of the output
+  /// gradient, `self` with its channels the outputs: tile (ty, tx) at grid row 2·ty + 1, column 2·tx + 1, zero
+  /// past the plane).
+  func transformOutputGradient(images: Int, grid: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>) {
+    let pitch = paddedChannels
+    let tiles = images * tilesPerImage
+    let (row, entry) = (gridWide * pitch, tiles * pitch)
+    var t = 0
+    for j in 0..<images {
+      for ty in 0..<tilesHigh {
+        for tx in 0..<tilesWide {
+          let corner = grid + j * gridImage + ((2 * ty + 1) * gridWide + 2 * tx + 1) * pitch
+          let out = dm + t * pitch
+          var c = 0
+          while c < pitch {
+            let d = corner + c
+            // A dy, column by column, then (A dy) Aᵀ row by row: row r's entries are ξ = 4r ... 4r + 3.
+            let (a0, a1, a2, a3) = Winograd.gradientRows(SIMDLanes.load(d), SIMDLanes.load(d + row))
+            let (b0, b1, b2, b3) = Winograd.gradientRows(SIMDLanes.load(d + pitch), SIMDLanes.load(d + row + pitch))
+            @inline(__always) func store(_ r: Int, _ x: Vector, _ y: Vector) {
+              let (e0, e1, e2, e3) = Winograd.gradientRows(x, y)
+              let o = out + 4 * r * entry + c
+              SIMDLanes.store(e0, o)
+              SIMDLanes.store(e1, o + entry)
+              SIMDLanes.store(e2, o + 2 * entry)
+              SIMDLanes.store(e3, o + 3 * entry)
+            }
+            store(0, a0, b0)
+            store(1, a1, b1)
+            store(2, a2, b2)
+            store(3, a3, b3)
+            c += SIMDLanes.width
+          }
+          t += 1
+        }
+      }
+    }
+  }
+
+  @inline(__always)
+  static func gradientRows(_ y0: Vector, _ y1: Vector) -> (Vector, Vector, Vector, Vector) {
+    (y0, y0 + y1, y0 - y1, Vector() - y1)
+  }
+
+  /// Adds the weight gradient `[O, C, 3, 3]` of dU `[16, C, paddedOutputs]` (the gradient of
+  /// `transformedWeights(flipped: false)`) into `target`: Gᵀ dU G for each (o, c), Gᵀ's rows u₀ + (u₁ + u₂)/2,
+  /// (u₁ − u₂)/2, (u₁ + u₂)/2 + u₃.
+  func addWeightGradient(_ du: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+    let (pitch, plane) = (paddedOutputs, channels * paddedOutputs)
+    func rows(_ u: SIMD4<Float>) -> SIMD4<Float> {
+      SIMD4(u[0] + (u[1] + u[2]) * 0.5, (u[1] - u[2]) * 0.5, (u[1] + u[2]) * 0.5 + u[3], 0)
+    }
+    for c in 0..<channels {
+      for o in 0..<outputs {
+        let at = du + c * pitch + o
+        func column(_ b: Int) -> SIMD4<Float> {
+          rows(SIMD4(at[b * plane], at[(4 + b) * plane], at[(8 + b) * plane], at[(12 + b) * plane]))
+        }
+        // Gᵀ dU column by column (each a column of 3), then each row of the result times G.
+        let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
+        let kernel = target + (o * channels + c) * 9
+        for i in 0..<3 {
+          let r = rows(SIMD4(c0[i], c1[i], c2[i], c3[i]))
+          kernel[3 * i] += r[0]
+          kernel[3 * i + 1] += r[1]
+          kernel[3 * i + 2] += r[2]
         }
       }
     }

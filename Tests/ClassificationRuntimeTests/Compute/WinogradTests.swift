@@ -19,7 +19,7 @@ import Testing
   func convolve(
     _ w: Winograd, images: Int, chunk: Int, source: [Float], u: [Float], bias: [Float]?
   ) -> [Float] {
-    let (plane, scratch) = (w.height * w.width, Winograd.Scratch(w, images: chunk))
+    let (plane, scratch) = (w.height * w.width, Winograd.Scratch([w], images: chunk))
     var out = [Float](repeating: .nan, count: images * w.outputs * plane)
     BLAS.prepareSerialGemm()
     out.withUnsafeMutableBufferPointer { out in
@@ -42,8 +42,8 @@ import Testing
     return out
   }
 
-  /// The forward convolution and the input gradient (the output gradient convolved with the flipped,
-  /// transposed weights), for planes of 1×1 to 9×8 (odd sides: a last tile half outside the plane), channel
+  /// The forward convolution, the input gradient (the output gradient convolved with the flipped,
+  /// transposed weights) and the weight gradient (in the Winograd domain), for planes of 1×1 to 9×8 (odd sides: a last tile half outside the plane), channel
   /// and output counts below, at and past a vector's 16, one image and several chunks of them.
   /// (images, channels, outputs, height, width, images per chunk)
   @Test(
@@ -64,8 +64,35 @@ import Testing
     let out = convolve(forward, images: n, chunk: chunk, source: x, u: u, bias: bias)
     let dx = convolve(backward, images: n, chunk: chunk, source: dy, u: flipped, bias: nil)
 
+    // Both gradients as the backward pass computes them (`WinogradGradients`), chunk by chunk from the output
+    // gradient in the column layout `[O, n·H·W]`.
+    let geometry = ConvGeometry(input: [n, c, h, wd], kernel: (3, 3), outputs: o, stride: 1, padding: 1)
+    let gradients = weights.withUnsafeBufferPointer {
+      WinogradGradients(geometry, weights: $0.baseAddress!, wantInput: true, wantWeight: true)
+    }
+    var (dxByChunks, dw) = ([Float](repeating: .nan, count: x.count), [Float](repeating: 0, count: weights.count))
+    let plane = h * wd
+    x.withUnsafeBufferPointer { x in
+      dxByChunks.withUnsafeMutableBufferPointer { dx in
+        for first in stride(from: 0, to: n, by: chunk) {
+          let images = first..<Swift.min(first + chunk, n)
+          let columns = images.count * plane
+          var layout = [Float](repeating: 0, count: o * columns)
+          for (j, image) in images.enumerated() {
+            for f in 0..<o {
+              for p in 0..<plane { layout[f * columns + j * plane + p] = dy[(image * o + f) * plane + p] }
+            }
+          }
+          gradients.chunk(
+            part: 0, images: images, outGrad: layout, columns: columns, input: x.baseAddress!, inputGrad: dx.baseAddress!)
+        }
+      }
+    }
+    dw.withUnsafeMutableBufferPointer { gradients.finish(part: 0, into: $0.baseAddress!) }
+
     var expected = [Double](repeating: 0, count: n * o * h * wd)
     var expectedDx = [Double](repeating: 0, count: x.count)
+    var expectedDw = [Double](repeating: 0, count: weights.count)
     for image in 0..<n {
       for f in 0..<o {
         for y in 0..<h {
@@ -81,6 +108,7 @@ import Testing
                   let wi = ((f * c + channel) * 3 + ky) * 3 + kx
                   total += Double(x[xi]) * Double(weights[wi])
                   expectedDx[xi] += Double(dy[at]) * Double(weights[wi])
+                  expectedDw[wi] += Double(dy[at]) * Double(x[xi])
                 }
               }
             }
@@ -91,6 +119,8 @@ import Testing
     }
     close(out, expected, "output")
     close(dx, expectedDx, "input gradient")
+    close(dxByChunks, expectedDx, "input gradient (backward pass)")
+    close(dw, expectedDw, "weight gradient")
   }
 
   /// The layer takes Winograd's way for 3×3 "same" convolutions on sgemm's path and matches im2col + sgemm:
