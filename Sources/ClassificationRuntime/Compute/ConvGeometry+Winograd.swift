@@ -82,8 +82,11 @@ extension ConvGeometry {
       && height >= ConvGeometry.winogradPlane && width >= ConvGeometry.winogradPlane && !Earlier.uses("im2col-3x3")
   }
 
-  /// The smallest plane side Winograd computes (measured: see `suitsWinograd`).
-  static let winogradPlane = 4
+  /// The smallest plane side Winograd computes. A 3×3 plane is 4 tiles: 64 products for 81, and the 16
+  /// entries of U per kernel against im2col's 9 (ResNet's last stage: 16 MB for its 512 × 512 kernels). Timed
+  /// A/B, 3 against 4 (train-bench on a loaded machine): DenseNet's step 11% less CPU, GoogLeNet's 3% less,
+  /// ResNet-18's within the noise (−3% and +25% in two runs). A 1×1 plane would be 16 products for 9.
+  static let winogradPlane = 3
 
   var winogradShape: Winograd { Winograd(channels: channels, outputs: outputs, height: height, width: width) }
 

@@ -127,7 +127,7 @@ import Testing
   /// output, gradients (input, weights, bias), with and without a fused ReLU, the input gradient in place
   /// over the output's (as many filters as channels) or not, over several chunks per core.
   /// (images, channels, outputs, side)
-  @Test(arguments: [(24, 40, 40, 8), (6, 40, 24, 7), (3, 64, 64, 5), (2, 70, 36, 4)], [false, true])
+  @Test(arguments: [(24, 40, 40, 8), (6, 40, 24, 7), (3, 64, 64, 5), (2, 70, 36, 4), (5, 48, 40, 3)], [false, true])
   func layerMatchesIm2col(_ shape: (Int, Int, Int, Int), _ relu: Bool) {
     let (n, c, o, side) = shape
     let x = random([n, c, side, side])
