@@ -38,78 +38,48 @@ struct Winograd {
   /// the forward one's outputs) `weights[c][o]` turned by 180°. The extra outputs' columns are zero.
   func transformedWeights(_ weights: UnsafePointer<Float>, flipped: Bool) -> [Float] {
     let (pitch, plane) = (paddedOutputs, channels * paddedOutputs)
-    var u = [Float](repeating: 0, count: 16 * plane)
+    let lanes = SIMDLanes.width
+    var u = [Float](unsafeUninitializedCapacity: 16 * plane) { $1 = $0.count }
     u.withUnsafeMutableBufferPointer { u in
       let u = u.baseAddress!
-      // Channel by channel, the outputs' entries side by side (16 runs of contiguous writes), the channels
-      // split across the cores (ResNet's 256 × 256 took 3 ms on one).
+      // 16 outputs at a time: their kernels' taps gathered into 9 vectors (zero past the last output), the
+      // transform on vectors, 16 contiguous stores (one float at a time, ResNet's 512 × 512 took 3 ms; the
+      // channels are split across the cores).
       Parallel.chunks(channels, work: 16 * plane) { range in
-      for c in range {
-        for o in 0..<outputs {
-          let kernel = weights + (flipped ? c * outputs + o : o * channels + c) * 9
-          func tap(_ i: Int) -> Float { kernel[flipped ? 8 - i : i] }
-          let (r0, r1, r2) = (
-            SIMD4<Float>(tap(0), tap(1), tap(2), 0), SIMD4<Float>(tap(3), tap(4), tap(5), 0),
-            SIMD4<Float>(tap(6), tap(7), tap(8), 0)
-          )
-          // G g: rows g₀, (g₀ + g₁ + g₂)/2, (g₀ − g₁ + g₂)/2, g₂ of the kernel's rows; then the same on each
-          // row's entries.
-          let rows = (r0, (r0 + r1 + r2) * 0.5, (r0 - r1 + r2) * 0.5, r2)
-          let at = u + c * pitch + o
-          func store(_ r: Int, _ h: SIMD4<Float>) {
-            at[(4 * r) * plane] = h[0]
-            at[(4 * r + 1) * plane] = (h[0] + h[1] + h[2]) * 0.5
-            at[(4 * r + 2) * plane] = (h[0] - h[1] + h[2]) * 0.5
-            at[(4 * r + 3) * plane] = h[2]
+        let taps = UnsafeMutablePointer<Float>.allocate(capacity: 9 * lanes)
+        defer { taps.deallocate() }
+        for c in range {
+          for o in Swift.stride(from: 0, to: pitch, by: lanes) {
+            for i in 0..<lanes {
+              guard o + i < outputs else {
+                for t in 0..<9 { taps[t * lanes + i] = 0 }
+                continue
+              }
+              let kernel = weights + (flipped ? c * outputs + o + i : (o + i) * channels + c) * 9
+              for t in 0..<9 { taps[t * lanes + i] = kernel[flipped ? 8 - t : t] }
+            }
+            func tap(_ t: Int) -> Vector { SIMDLanes.load(taps + t * lanes) }
+            // G g: rows g₀, (g₀ + g₁ + g₂)/2, (g₀ − g₁ + g₂)/2, g₂ of the kernel's rows; then the same on each
+            // row's entries.
+            let (half, at) = (Vector(repeating: 0.5), u + c * pitch + o)
+            @inline(__always) func store(_ r: Int, _ a: Vector, _ b: Vector, _ d: Vector) {
+              SIMDLanes.store(a, at + 4 * r * plane)
+              SIMDLanes.store((a + b + d) * half, at + (4 * r + 1) * plane)
+              SIMDLanes.store((a - b + d) * half, at + (4 * r + 2) * plane)
+              SIMDLanes.store(d, at + (4 * r + 3) * plane)
+            }
+            let (a0, a1, a2) = (tap(0), tap(1), tap(2))
+            let (b0, b1, b2) = (tap(3), tap(4), tap(5))
+            let (d0, d1, d2) = (tap(6), tap(7), tap(8))
+            store(0, a0, a1, a2)
+            store(1, (a0 + b0 + d0) * half, (a1 + b1 + d1) * half, (a2 + b2 + d2) * half)
+            store(2, (a0 - b0 + d0) * half, (a1 - b1 + d1) * half, (a2 - b2 + d2) * half)
+            store(3, d0, d1, d2)
           }
-          store(0, rows.0)
-          store(1, rows.1)
-          store(2, rows.2)
-          store(3, rows.3)
         }
-      }
       }
     }
     return u
-  }
-
-  /// Copies plane (j, c) of the chunk, at `source + j·imageStride + c·channelStride`, into the interior of
-  /// image j's grid (whose border stays zero). Row by row: a grid row (26 positions × 64 channels, 6.5 KB, in
-  /// ResNet's first stage) stays in the L1 cache while each channel's row is spread into it.
-  func fillGrid(
-    images: Int, source: UnsafePointer<Float>, imageStride: Int, channelStride: Int, grid: UnsafeMutablePointer<Float>
-  ) {
-    let pitch = paddedChannels
-    for j in 0..<images {
-      for y in 0..<height {
-        let row = grid + j * gridImage + ((y + 1) * gridWide + 1) * pitch
-        for c in 0..<channels {
-          let from = source + j * imageStride + c * channelStride + y * width
-          let to = row + c
-          for x in 0..<width { to[x * pitch] = from[x] }
-        }
-      }
-    }
-  }
-
-  /// Adds `bias` (if any) and copies image j's channel-last outputs into plane (j, o) at
-  /// `target + j·imageStride + o·channelStride`.
-  func emptyGrid(
-    images: Int, from grid: UnsafePointer<Float>, bias: UnsafePointer<Float>?, target: UnsafeMutablePointer<Float>,
-    imageStride: Int, channelStride: Int
-  ) {
-    let (pitch, rowPitch) = (paddedOutputs, 2 * tilesWide * paddedOutputs)
-    for j in 0..<images {
-      for y in 0..<height {
-        let row = grid + j * outImage + y * rowPitch
-        for o in 0..<outputs {
-          let shift = bias?[o] ?? 0
-          let from = row + o
-          let to = target + j * imageStride + o * channelStride + y * width
-          for x in 0..<width { to[x] = from[x * pitch] + shift }
-        }
-      }
-    }
   }
 
   /// V `[16, tiles, paddedChannels]` of the chunk's grids: V[ξ][t] = (Bᵀ d B)[ξ] for the 4×4 block d of tile t
