@@ -25,6 +25,8 @@ enum Backend: Sendable, Equatable {
 /// - `32mb-chunks`: convolution chunks with column matrices up to 32 MB (see `imagesPerChunk`).
 /// - `relu-copy`: a convolution's ReLU gradient into a buffer of the chunk's size, then copied into the columns.
 /// - `relu-bits-8`: ReLU's gradient from its bits 8 at a time, from a whole byte on (see `reluGradient`).
+/// - `im2col-3x3`: 3×3 stride-1 "same" convolutions by im2col + sgemm instead of Winograd's F(2×2, 3×3)
+///   (see `Winograd`, `ConvGeometry.suitsWinograd`).
 /// - `conv-in-place`: a convolution's input gradient in a buffer of its own where it could go over the output's.
 /// - `openblas-gemm`: OpenBLAS for every product on AVX-512 CPUs too, instead of `PackedProduct`.
 enum Earlier {

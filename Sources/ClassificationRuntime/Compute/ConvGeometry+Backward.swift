@@ -6,7 +6,10 @@ extension ConvGeometry {
   /// O terms per entry (64 in ResNet's first stage: sgemm runs below its rate) and a column matrix kh·kw times
   /// the input's size that col2im adds back into a zeroed gradient. Not for few channels (GoogLeNet's 5×5
   /// branches, 16 to 48): a product of so few rows spends its time packing the long column matrix.
-  var transposedInputGradient: Bool { samePlane && (kh * kw == 1 || channels >= 64) && !Earlier.uses("col2im") }
+  /// (Winograd's input gradient writes every element too.)
+  var transposedInputGradient: Bool {
+    winograd || (samePlane && (kh * kw == 1 || channels >= 64) && !Earlier.uses("col2im"))
+  }
 
   /// The gradients of the input (into `inputGrad`: zeroed by the caller unless `transposedInputGradient`,
   /// where every element is written) and of the weights (each core's partial sum into its slice of
@@ -28,7 +31,11 @@ extension ConvGeometry {
     }
     // The transposed way: the flipped weights `[C, O·kh·kw]`, W'[c, (o, a, b)] = W[o, c, kh−1−a, kw−1−b], and
     // the geometry whose im2col reads the output gradient (O channels) as this one's reads the input.
-    let transposed = transposedInputGradient && inputGrad != nil
+    let transposed = transposedInputGradient && inputGrad != nil && !winograd
+    // Winograd's way: both gradients (see `WinogradGradients`).
+    let winogradGradients =
+      winograd
+      ? WinogradGradients(self, weights: weights, wantInput: inputGrad != nil, wantWeight: weightPartials != nil) : nil
     let taps = kh * kw
     var flipped = [Float](repeating: 0, count: transposed && taps > 1 ? channels * outputs * taps : 0)
     if !flipped.isEmpty {
@@ -44,7 +51,7 @@ extension ConvGeometry {
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk(
-        columns: !direct || inputGrad != nil,
+        columns: !winograd && (!direct || inputGrad != nil),
         columnRows: transposed ? Swift.max(patch, outputs * taps) : 0, productRows: transposed ? channels : 0,
         { part, images, scratch in
           let columns = images.count * span
@@ -106,7 +113,7 @@ extension ConvGeometry {
                 UnsafeBufferPointer(start: scratch.rows + c * columns, count: columns))
             }
           }
-          if let weightPartials {
+          if let weightPartials, !winograd {
             let partial = weightPartials + part * weightGradientSize
             if direct {
               pad(images, from: input, into: scratch.padded)
@@ -124,7 +131,10 @@ extension ConvGeometry {
                 b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
             }
           }
-          if let inputGrad, transposed {
+          if let winogradGradients {
+            winogradGradients.chunk(
+              part: part, images: images, outGrad: scratch.rows, columns: columns, input: input, inputGrad: inputGrad)
+          } else if let inputGrad, transposed {
             // [C, O·kk] · [O·kk, n·span] into the products' buffer (the output gradient's columns are not read
             // again); for 1×1 those columns are the output gradient's im2col.
             if taps > 1 { dual.im2colSamePlane(images, from: scratch.rows, into: scratch.cols, columnLayout: true) }
@@ -160,6 +170,9 @@ extension ConvGeometry {
           }
         },
         finish: { part, scratch in
+          if let winogradGradients, let weightPartials {
+            winogradGradients.finish(part: part, into: weightPartials + part * weightGradientSize)
+          }
           // The direct weight gradient's vector sums, summed across lanes once per part.
           if direct, let weightPartials {
             ConvolutionLoops.reduce(

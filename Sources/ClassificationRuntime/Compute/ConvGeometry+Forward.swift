@@ -5,6 +5,9 @@ extension ConvGeometry {
     output: UnsafeMutablePointer<Float>,
     pooled pooledOutput: UnsafeMutablePointer<Float>? = nil
   ) {
+    if winograd {
+      return winogradForward(input: input, weights: weights, bias: bias, output: output, pooled: pooledOutput)
+    }
     let offsets = tapOffsets
     offsets.withUnsafeBufferPointer { offsets in
       forEachChunk(columns: !direct) { _, images, scratch in

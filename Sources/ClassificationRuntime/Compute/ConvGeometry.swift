@@ -21,6 +21,8 @@ struct ConvGeometry {
   /// Whether positions are laid out on the padded grid (stride 1), and whether `ConvolutionLoops` compute on
   /// it (unless the backend is `.openBLASOnly`: then im2col copies long runs of the grid, and sgemm).
   let runs, direct: Bool
+  /// Whether the forward pass and the input gradient use Winograd's F(2×2, 3×3) (`Winograd`).
+  let winograd: Bool
   var paddedHeight: Int { height + 2 * padding }
   var paddedWidth: Int { width + 2 * padding }
   var plane: Int { paddedHeight * paddedWidth }
@@ -66,6 +68,8 @@ struct ConvGeometry {
     self.padding = padding
     outHeight = (height + 2 * padding - kh) / stride + 1
     outWidth = (width + 2 * padding - kw) / stride + 1
+    winograd = ConvGeometry.suitsWinograd(
+      kernel: kernel, stride: stride, padding: padding, height: height, width: width, runs: runs, backend: backend)
   }
 
   /// Weights as the computation reads them: `[O, C·kh·kw]`, with zero rows up to `groupedOutputs` (direct).
@@ -121,7 +125,9 @@ struct ConvGeometry {
   /// above which glibc maps each allocation afresh (`Memory`): a chunk's scratch comes back from the heap
   /// instead of page-faulting in anew for every convolution (ResNet's third stage, NiN's and AlexNet's 5×5
   /// and 3×3 layers had 19 to 30 MB, and 69 MB for AlexNet's transposed 5×5).
+  /// Winograd's way (both passes): its own (see `Winograd.imagesPerChunk`).
   func imagesPerChunk(columnRows: Int) -> Int {
+    if winograd { return winogradShape.imagesPerChunk(batch: batch) }
     if direct { return Swift.max(1, (128 << 10) / Swift.max(1, patch * span)) }
     let wide = (2048 + span - 1) / span
     let fits =

@@ -76,7 +76,8 @@ import Testing
       input: x.shape, kernel: (k, k), outputs: o, stride: stride, padding: padding, backend: backend)
     #expect(chunks.direct == (ownLoops && stride == 1 && o <= ConvGeometry.directOutputs && k * k * c <= 256))
     #expect(chunks.samePlane == (o > ConvGeometry.directOutputs && stride == 1 && 2 * padding == k - 1))
-    #expect(chunks.transposedInputGradient == (chunks.samePlane && (k == 1 || c >= 64)))
+    #expect(chunks.winograd == (ownLoops && chunks.samePlane && k == 3))
+    #expect(chunks.transposedInputGradient == (chunks.samePlane && (k == 1 || c >= 64 || chunks.winograd)))
     #expect(chunks.imagesPerChunk < n / Parallel.cores, "the batch should span several chunks per core")
     for t in [x, w, b] { t.requiresGrad = true }
     let out = x.conv2d(weight: w, bias: b, stride: stride, padding: padding, backend: backend)
