@@ -35,7 +35,8 @@ extension ConvGeometry {
     // Winograd's way: both gradients (see `WinogradGradients`).
     let winogradGradients =
       winograd
-      ? WinogradGradients(self, weights: weights, wantInput: inputGrad != nil, wantWeight: weightPartials != nil) : nil
+      ? WinogradGradients(
+        self, weights: weights, wantInput: inputGrad != nil, wantWeight: weightPartials != nil) : nil
     let taps = kh * kw
     var flipped = [Float](repeating: 0, count: transposed && taps > 1 ? channels * outputs * taps : 0)
     if !flipped.isEmpty {

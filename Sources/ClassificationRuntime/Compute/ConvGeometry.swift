@@ -1,6 +1,6 @@
 internal import Foundation
 
-/// Sizes of a convolution, its scratch space and its two ways of computing.
+/// Sizes of a convolution, its scratch space and its three ways of computing.
 ///
 /// Stride 1 and narrow (LeNet's: `runs`): each image is copied into a zero-padded grid (`paddedWidth` apart, a little slack
 /// after it), output position p = y·paddedWidth + x, and kernel tap (c, ky, kx) reads the grid at
@@ -12,6 +12,10 @@ internal import Foundation
 ///
 /// Other strides, and wide convolutions (ResNet's): the column matrix `[C·kh·kw, n·outH·outW]` (row (c, ky, kx) holds the input under that
 /// tap for every output position, 0 in the padding) and sgemm.
+///
+/// Wide 3×3 convolutions with stride 1 and padding 1 (`winograd`, not with `Backend.openBLASOnly`): Winograd's
+/// F(2×2, 3×3), 16 sgemm products on transformed 2×2 tiles, for the forward pass and both gradients
+/// (`Winograd`, `WinogradGradients`).
 struct ConvGeometry {
   let batch, channels, height, width, kh, kw, outputs, stride, padding, outHeight, outWidth: Int
   let activation: FusedActivation?

@@ -12,6 +12,11 @@
 /// the `[N, O, H, W]` planes (`emptyGrid`). Channels and outputs are rounded up to whole vectors (the extra
 /// ones zero). The input gradient of such a convolution is one too (of the output gradient with the flipped,
 /// transposed weights: `transformedWeights(flipped: true)`).
+///
+/// Timed against im2col + sgemm in the same process (`Earlier` `im2col-3x3`, train-bench's CPU time per
+/// training step, batch 128, on a loaded machine): ResNet-18 2.98 → 2.02 s, GoogLeNet 4.19 → 2.53 s,
+/// DenseNet 2.20 → 1.34 s, AlexNet 7.84 → 5.99 s, VGG 6.02 → 4.34 s. Its rounding error is a few times
+/// sgemm's (about 1e-6 relative here; the tests allow 1e-4).
 struct Winograd {
   typealias Vector = SIMDLanes.Vector
   /// The convolution's input channels, outputs, and plane height and width (the output's too).

@@ -84,7 +84,8 @@ import Testing
             }
           }
           gradients.chunk(
-            part: 0, images: images, outGrad: layout, columns: columns, input: x.baseAddress!, inputGrad: dx.baseAddress!)
+            part: 0, images: images, outGrad: layout, columns: columns, input: x.baseAddress!,
+            inputGrad: dx.baseAddress!)
         }
       }
     }
