@@ -156,7 +156,7 @@ enum BLAS {
   static func serialGemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-    backend: Backend = .default
+    backend: Backend
   ) {
     if PackedProduct.suits(m: m, n: n, k: k, beta: beta, backend: backend) {
       PackedProduct.multiply(

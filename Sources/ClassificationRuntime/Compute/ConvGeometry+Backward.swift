@@ -129,7 +129,7 @@ extension ConvGeometry {
               // [O, n·span] · [n·span, CKK]
               BLAS.serialGemm(
                 transposeA: false, transposeB: true, m: outputs, n: patch, k: columns, a: scratch.rows, lda: columns,
-                b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch)
+                b: scratch.cols, ldb: columns, beta: 1, c: partial, ldc: patch, backend: backend)
             }
           }
           if let winogradGradients {
@@ -144,7 +144,7 @@ extension ConvGeometry {
                 transposeA: taps == 1, transposeB: false, m: channels, n: columns, k: outputs * taps,
                 a: taps == 1 ? weights : flipped.baseAddress!, lda: taps == 1 ? channels : outputs * taps,
                 b: taps == 1 ? scratch.rows : scratch.cols, ldb: columns, beta: 0,
-                c: taps == 1 ? scratch.cols : scratch.rows, ldc: columns)
+                c: taps == 1 ? scratch.cols : scratch.rows, ldc: columns, backend: backend)
             }
             let product = taps == 1 ? scratch.cols : scratch.rows
             for (j, n) in images.enumerated() {
@@ -165,7 +165,7 @@ extension ConvGeometry {
             } else {
               BLAS.serialGemm(
                 transposeA: true, transposeB: false, m: patch, n: columns, k: outputs, a: weights, lda: patch,
-                b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns)
+                b: scratch.rows, ldb: columns, beta: 0, c: scratch.cols, ldc: columns, backend: backend)
             }
             col2im(images, from: scratch, into: inputGrad)
           }

@@ -25,7 +25,7 @@ extension ConvGeometry {
           BLAS.serialGemm(
             transposeA: false, transposeB: false, m: outputs, n: columns, k: patch, a: weights, lda: patch,
             b: scratch.cols,
-            ldb: columns, beta: 0, c: scratch.rows, ldc: columns)
+            ldb: columns, beta: 0, c: scratch.rows, ldc: columns, backend: backend)
         }
         for (j, n) in images.enumerated() {
           for c in 0..<outputs {

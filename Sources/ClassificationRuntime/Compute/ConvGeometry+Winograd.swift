@@ -53,7 +53,8 @@ extension Winograd {
       // [tiles, C] · [C, O]
       BLAS.serialGemm(
         transposeA: false, transposeB: false, m: tiles, n: po, k: channels, a: scratch.transformed + xi * tiles * pc,
-        lda: pc, b: u + xi * channels * po, ldb: po, beta: 0, c: scratch.products + xi * tiles * po, ldc: po)
+        lda: pc, b: u + xi * channels * po, ldb: po, beta: 0, c: scratch.products + xi * tiles * po, ldc: po,
+        backend: .ownLoops)  // (Winograd's way is taken only on `.ownLoops`.)
     }
     transformOutput(images: images, products: scratch.products, into: scratch.outputs)
     emptyGrid(

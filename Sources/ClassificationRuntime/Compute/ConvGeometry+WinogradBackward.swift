@@ -71,7 +71,8 @@ final class WinogradGradients {
       // [C, tiles] · [tiles, O], added up over the chunks.
       BLAS.serialGemm(
         transposeA: true, transposeB: false, m: c, n: forward.outputs, k: tiles, a: ds.transformed + xi * tiles * pc,
-        lda: pc, b: ds.products + xi * tiles * po, ldb: po, beta: 1, c: du + xi * c * po, ldc: po)
+        lda: pc, b: ds.products + xi * tiles * po, ldb: po, beta: 1, c: du + xi * c * po, ldc: po,
+        backend: .ownLoops)  // (Winograd's way is taken only on `.ownLoops`.)
     }
   }
 

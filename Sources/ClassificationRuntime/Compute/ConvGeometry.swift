@@ -27,6 +27,8 @@ struct ConvGeometry {
   let runs, direct: Bool
   /// Whether the forward pass and the input gradient use Winograd's F(2×2, 3×3) (`Winograd`).
   let winograd: Bool
+  /// Whose products: `BLAS.serialGemm` picks the runtime's own product or OpenBLAS by it.
+  let backend: Backend
   var paddedHeight: Int { height + 2 * padding }
   var paddedWidth: Int { width + 2 * padding }
   var plane: Int { paddedHeight * paddedWidth }
@@ -66,6 +68,7 @@ struct ConvGeometry {
     // The own loops beat sgemm for LeNet's narrow convolutions (few channels and filters); wider ones
     // (ResNet's, 64 to 512 channels) are products sgemm does several times faster.
     direct = runs && backend == .ownLoops
+    self.backend = backend
     (kh, kw) = kernel
     self.outputs = outputs
     self.stride = stride
