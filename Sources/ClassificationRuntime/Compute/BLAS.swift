@@ -68,7 +68,7 @@ enum BLAS {
   static let threadedWork = 4_000_000
 
   /// C = op(A)·op(B) (row-major), split into independent parts across the cores when it is large; with
-  /// `backend` `.ownLoops`, narrow results go to `NarrowProduct`.
+  /// `backend` `.ownLoops`, narrow results go to `NarrowProduct`, and on AVX-512 most others to `PackedProduct`.
   static func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, backend: Backend
