@@ -25,7 +25,7 @@ struct ConvGeometry {
   /// Whether positions are laid out on the padded grid (stride 1), and whether `ConvolutionLoops` compute on
   /// it (unless the backend is `.openBLASOnly`: then im2col copies long runs of the grid, and sgemm).
   let runs, direct: Bool
-  /// Whether the forward pass and the input gradient use Winograd's F(2×2, 3×3) (`Winograd`).
+  /// Whether the forward pass and both gradients use Winograd's F(2×2, 3×3) (`Winograd`, `WinogradGradients`).
   let winograd: Bool
   /// Whose products: `BLAS.serialGemm` picks the runtime's own product or OpenBLAS by it.
   let backend: Backend
