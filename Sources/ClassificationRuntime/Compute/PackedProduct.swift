@@ -134,30 +134,21 @@ enum PackedProduct {
     let parts = Parallel.cores
     if n >= 64 * parts && (n >= m || m < 16 * parts) {
       // Boundaries at whole panels of 32 columns.
-      let share = (n + parts - 1) / parts
-      let step = (share + 31) / 32 * 32
-      Parallel.parts(parts) { part in
-        let lower = Swift.min(n, part * step)
-        let upper = Swift.min(n, lower + step)
-        guard lower < upper else { return }
+      Parallel.alignedChunks(n, unit: 32) { columns in
         multiply(
-          transposeA: transposeA, transposeB: transposeB, m: m, n: upper - lower, k: k, a: a, lda: lda,
-          b: transposeB ? b + lower * ldb : b + lower, ldb: ldb, beta: beta, c: c + lower, ldc: ldc)
+          transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k, a: a, lda: lda,
+          b: transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb, beta: beta,
+          c: c + columns.lowerBound, ldc: ldc)
       }
       return true
     }
     if m >= 16 * parts {
       // Boundaries at multiples of 8 rows.
-      let share = (m + parts - 1) / parts
-      let step = (share + 7) / 8 * 8
-      Parallel.parts(parts) { part in
-        let lower = Swift.min(m, part * step)
-        let upper = Swift.min(m, lower + step)
-        guard lower < upper else { return }
+      Parallel.alignedChunks(m, unit: 8) { rows in
         multiply(
-          transposeA: transposeA, transposeB: transposeB, m: upper - lower, n: n, k: k,
-          a: transposeA ? a + lower : a + lower * lda, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lower * ldc,
-          ldc: ldc)
+          transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
+          a: transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: beta,
+          c: c + rows.lowerBound * ldc, ldc: ldc)
       }
       return true
     }

@@ -23,6 +23,17 @@ enum Parallel {
     }
   }
 
+  /// Calls `body(range)` on one chunk of `0..<count` per core, in parallel, every chunk starting at a multiple
+  /// of `unit` (a kernel's panel); the last may be shorter, and a core gets none when the units run out.
+  static func alignedChunks(_ count: Int, unit: Int, _ body: (Range<Int>) -> Void) {
+    let step = ((count + cores - 1) / cores + unit - 1) / unit * unit
+    parts(cores) { part in
+      let lower = Swift.min(count, part * step)
+      let upper = Swift.min(count, lower + step)
+      if lower < upper { body(lower..<upper) }
+    }
+  }
+
   /// Calls `body(part)` for each of `parts` parts, in parallel when there is more than one.
   static func parts(_ parts: Int, _ body: (Int) -> Void) {
     if parts <= 1 {

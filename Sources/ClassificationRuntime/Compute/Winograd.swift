@@ -92,53 +92,60 @@ struct Winograd {
   /// column 2·tx), 16 channels at a time. Bᵀ's rows: d₀ − d₂, d₁ + d₂, d₂ − d₁, d₁ − d₃.
   func transformInput(images: Int, grid: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
     let pitch = paddedChannels
-    let tiles = images * tilesPerImage
-    let (row, entry) = (gridWide * pitch, tiles * pitch)
+    let (row, entry) = (gridWide * pitch, images * tilesPerImage * pitch)
+    forEachTile(images: images, grid: grid, shift: 0) { corner, t in
+      let out = v + t * pitch
+      var c = 0
+      while c < pitch {
+        let d = corner + c
+        // Bᵀ d, column by column.
+        var (a0, a1, a2, a3) = Winograd.inputRows(
+          SIMDLanes.load(d), SIMDLanes.load(d + row), SIMDLanes.load(d + 2 * row), SIMDLanes.load(d + 3 * row))
+        var (b0, b1, b2, b3) = Winograd.inputRows(
+          SIMDLanes.load(d + pitch), SIMDLanes.load(d + row + pitch), SIMDLanes.load(d + 2 * row + pitch),
+          SIMDLanes.load(d + 3 * row + pitch))
+        var (c0, c1, c2, c3) = Winograd.inputRows(
+          SIMDLanes.load(d + 2 * pitch), SIMDLanes.load(d + row + 2 * pitch),
+          SIMDLanes.load(d + 2 * row + 2 * pitch), SIMDLanes.load(d + 3 * row + 2 * pitch))
+        var (e0, e1, e2, e3) = Winograd.inputRows(
+          SIMDLanes.load(d + 3 * pitch), SIMDLanes.load(d + row + 3 * pitch),
+          SIMDLanes.load(d + 2 * row + 3 * pitch), SIMDLanes.load(d + 3 * row + 3 * pitch))
+        // (Bᵀ d) B, row by row: row r's entries are ξ = 4r ... 4r + 3.
+        (a0, b0, c0, e0) = Winograd.inputRows(a0, b0, c0, e0)
+        (a1, b1, c1, e1) = Winograd.inputRows(a1, b1, c1, e1)
+        (a2, b2, c2, e2) = Winograd.inputRows(a2, b2, c2, e2)
+        (a3, b3, c3, e3) = Winograd.inputRows(a3, b3, c3, e3)
+        let o = out + c
+        SIMDLanes.store(a0, o)
+        SIMDLanes.store(b0, o + entry)
+        SIMDLanes.store(c0, o + 2 * entry)
+        SIMDLanes.store(e0, o + 3 * entry)
+        SIMDLanes.store(a1, o + 4 * entry)
+        SIMDLanes.store(b1, o + 5 * entry)
+        SIMDLanes.store(c1, o + 6 * entry)
+        SIMDLanes.store(e1, o + 7 * entry)
+        SIMDLanes.store(a2, o + 8 * entry)
+        SIMDLanes.store(b2, o + 9 * entry)
+        SIMDLanes.store(c2, o + 10 * entry)
+        SIMDLanes.store(e2, o + 11 * entry)
+        SIMDLanes.store(a3, o + 12 * entry)
+        SIMDLanes.store(b3, o + 13 * entry)
+        SIMDLanes.store(c3, o + 14 * entry)
+        SIMDLanes.store(e3, o + 15 * entry)
+        c += SIMDLanes.width
+      }
+    }
+  }
+
+  /// Calls `body(corner, t)` for tile t of the chunk's grids (tile (ty, tx) of image j is t = j·tilesPerImage +
+  /// ty·tilesWide + tx), `corner` the first entry of its 4×4 block: grid row 2·ty + shift, column 2·tx + shift.
+  @inline(__always)
+  func forEachTile(images: Int, grid: UnsafePointer<Float>, shift: Int, _ body: (UnsafePointer<Float>, Int) -> Void) {
     var t = 0
     for j in 0..<images {
       for ty in 0..<tilesHigh {
         for tx in 0..<tilesWide {
-          let corner = grid + j * gridImage + (2 * ty * gridWide + 2 * tx) * pitch
-          let out = v + t * pitch
-          var c = 0
-          while c < pitch {
-            let d = corner + c
-            // Bᵀ d, column by column.
-            var (a0, a1, a2, a3) = Winograd.inputRows(
-              SIMDLanes.load(d), SIMDLanes.load(d + row), SIMDLanes.load(d + 2 * row), SIMDLanes.load(d + 3 * row))
-            var (b0, b1, b2, b3) = Winograd.inputRows(
-              SIMDLanes.load(d + pitch), SIMDLanes.load(d + row + pitch), SIMDLanes.load(d + 2 * row + pitch),
-              SIMDLanes.load(d + 3 * row + pitch))
-            var (c0, c1, c2, c3) = Winograd.inputRows(
-              SIMDLanes.load(d + 2 * pitch), SIMDLanes.load(d + row + 2 * pitch),
-              SIMDLanes.load(d + 2 * row + 2 * pitch), SIMDLanes.load(d + 3 * row + 2 * pitch))
-            var (e0, e1, e2, e3) = Winograd.inputRows(
-              SIMDLanes.load(d + 3 * pitch), SIMDLanes.load(d + row + 3 * pitch),
-              SIMDLanes.load(d + 2 * row + 3 * pitch), SIMDLanes.load(d + 3 * row + 3 * pitch))
-            // (Bᵀ d) B, row by row: row r's entries are ξ = 4r ... 4r + 3.
-            (a0, b0, c0, e0) = Winograd.inputRows(a0, b0, c0, e0)
-            (a1, b1, c1, e1) = Winograd.inputRows(a1, b1, c1, e1)
-            (a2, b2, c2, e2) = Winograd.inputRows(a2, b2, c2, e2)
-            (a3, b3, c3, e3) = Winograd.inputRows(a3, b3, c3, e3)
-            let o = out + c
-            SIMDLanes.store(a0, o)
-            SIMDLanes.store(b0, o + entry)
-            SIMDLanes.store(c0, o + 2 * entry)
-            SIMDLanes.store(e0, o + 3 * entry)
-            SIMDLanes.store(a1, o + 4 * entry)
-            SIMDLanes.store(b1, o + 5 * entry)
-            SIMDLanes.store(c1, o + 6 * entry)
-            SIMDLanes.store(e1, o + 7 * entry)
-            SIMDLanes.store(a2, o + 8 * entry)
-            SIMDLanes.store(b2, o + 9 * entry)
-            SIMDLanes.store(c2, o + 10 * entry)
-            SIMDLanes.store(e2, o + 11 * entry)
-            SIMDLanes.store(a3, o + 12 * entry)
-            SIMDLanes.store(b3, o + 13 * entry)
-            SIMDLanes.store(c3, o + 14 * entry)
-            SIMDLanes.store(e3, o + 15 * entry)
-            c += SIMDLanes.width
-          }
+          body(grid + j * gridImage + ((2 * ty + shift) * gridWide + 2 * tx + shift) * paddedChannels, t)
           t += 1
         }
       }
@@ -206,36 +213,28 @@ struct Winograd {
   /// past the plane).
   func transformOutputGradient(images: Int, grid: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>) {
     let pitch = paddedChannels
-    let tiles = images * tilesPerImage
-    let (row, entry) = (gridWide * pitch, tiles * pitch)
-    var t = 0
-    for j in 0..<images {
-      for ty in 0..<tilesHigh {
-        for tx in 0..<tilesWide {
-          let corner = grid + j * gridImage + ((2 * ty + 1) * gridWide + 2 * tx + 1) * pitch
-          let out = dm + t * pitch
-          var c = 0
-          while c < pitch {
-            let d = corner + c
-            // A dy, column by column, then (A dy) Aᵀ row by row: row r's entries are ξ = 4r ... 4r + 3.
-            let (a0, a1, a2, a3) = Winograd.gradientRows(SIMDLanes.load(d), SIMDLanes.load(d + row))
-            let (b0, b1, b2, b3) = Winograd.gradientRows(SIMDLanes.load(d + pitch), SIMDLanes.load(d + row + pitch))
-            @inline(__always) func store(_ r: Int, _ x: Vector, _ y: Vector) {
-              let (e0, e1, e2, e3) = Winograd.gradientRows(x, y)
-              let o = out + 4 * r * entry + c
-              SIMDLanes.store(e0, o)
-              SIMDLanes.store(e1, o + entry)
-              SIMDLanes.store(e2, o + 2 * entry)
-              SIMDLanes.store(e3, o + 3 * entry)
-            }
-            store(0, a0, b0)
-            store(1, a1, b1)
-            store(2, a2, b2)
-            store(3, a3, b3)
-            c += SIMDLanes.width
-          }
-          t += 1
+    let (row, entry) = (gridWide * pitch, images * tilesPerImage * pitch)
+    forEachTile(images: images, grid: grid, shift: 1) { corner, t in
+      let out = dm + t * pitch
+      var c = 0
+      while c < pitch {
+        let d = corner + c
+        // A dy, column by column, then (A dy) Aᵀ row by row: row r's entries are ξ = 4r ... 4r + 3.
+        let (a0, a1, a2, a3) = Winograd.gradientRows(SIMDLanes.load(d), SIMDLanes.load(d + row))
+        let (b0, b1, b2, b3) = Winograd.gradientRows(SIMDLanes.load(d + pitch), SIMDLanes.load(d + row + pitch))
+        @inline(__always) func store(_ r: Int, _ x: Vector, _ y: Vector) {
+          let (e0, e1, e2, e3) = Winograd.gradientRows(x, y)
+          let o = out + 4 * r * entry + c
+          SIMDLanes.store(e0, o)
+          SIMDLanes.store(e1, o + entry)
+          SIMDLanes.store(e2, o + 2 * entry)
+          SIMDLanes.store(e3, o + 3 * entry)
         }
+        store(0, a0, b0)
+        store(1, a1, b1)
+        store(2, a2, b2)
+        store(3, a3, b3)
+        c += SIMDLanes.width
       }
     }
   }
