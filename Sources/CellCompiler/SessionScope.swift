@@ -28,7 +28,8 @@ struct CellImports: Sendable, Equatable {
 /// What the compiler has learnt from earlier cells and needs for the next one.
 ///
 /// A cell imports only the earlier cells whose declarations it can use: the newest module of each
-/// name it mentions, every module declaring a member it mentions, the modules that declare operators
+/// name it mentions, every module declaring a member it mentions (unless its own types declare that
+/// member: then only extensions of types no cell declared), the modules that declare operators
 /// or conformances, and what those modules imported in turn (a value's type must stay accessible
 /// where the value is used). So a cell's imports follow what it uses, not the session's length.
 struct SessionScope: Sendable {
@@ -63,9 +64,16 @@ struct SessionScope: Sendable {
       if let origin = newest[name] { direct.insert(origin.module) }
     }
     for name in symbols.used {
+      // A member this cell's own types declare is taken to be theirs: earlier cells' types with a member
+      // of that name (every `Point` with an `x`) are not imported for it. A value of such a type comes
+      // from a name, which imports its module; a member meant from an earlier extension fails to compile,
+      // naming the member, and the compile is tried again with every cell. Extensions of types no cell
+      // declared (`extension Tensor`) still count: no name brings them in.
+      let ownMember = symbols.members[name] != nil
       // A member counts while the type it belongs to is still the one it was declared on: members of a
       // type declared again since (a model cell run again and again) are not the newest's.
       for origin in memberModules[name] ?? [] where !ownNames.contains(origin.owner) {
+        if ownMember && origin.ownerModule != nil { continue }
         if origin.ownerModule == nil || newest[origin.owner]?.module == origin.ownerModule {
           direct.insert(origin.module)
         }

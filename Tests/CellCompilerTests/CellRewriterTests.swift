@@ -118,6 +118,28 @@ import Testing
     #expect(!rewrite("x.doubled", number: 33, scope: scope).cellImports.modules.contains("Cell_31"))
   }
 
+  @Test func aMemberTheCellsOwnTypesDeclareImportsNoEarlierTypeWithThatMember() {
+    var scope = SessionScope()
+    for i in 1...30 {
+      let cell = rewrite(
+        "struct Point\(i) { var x = \(i); var y = 2 }\nfunc norm\(i)(_ p: Point\(i)) -> Int { p.x * p.x + p.y * p.y }",
+        number: i, scope: scope)
+      #expect(cell.cellImports.modules == [], "cell \(i) reads only its own Point's x and y")
+      scope.record(
+        module: "Cell_\(i)", names: cell.declaredNames, imports: [], symbols: cell.symbols,
+        importedModules: cell.cellImports.modules)
+    }
+    // A cell that declares no `x` of its own may mean any of them.
+    #expect(rewrite("let s = someValue.x", number: 31, scope: scope).cellImports.modules.count == 30)
+    // An extension of a type no cell declared still counts: no name would bring it in.
+    scope.record(module: "Cell_31", names: [], imports: [], symbols: CellSymbols(members: ["x": ["Int"]]))
+    let own = rewrite("struct Q { var x = 0 }\nlet v = 5.x", number: 32, scope: scope).cellImports.modules
+    #expect(own == ["Cell_31"])
+    // The fallback when the cell meant an earlier type's member: every cell.
+    let everything = scope.imports(for: CellSymbols(used: ["x"], members: ["x": ["Q"]]), declaring: ["Q"], everything: true)
+    #expect(everything.modules.count == 31)
+  }
+
   @Test func operatorsAndConformancesAreImportedByEveryLaterCell() {
     for code in [
       "infix operator +++", "func +++ (a: Int, b: Int) -> Int { a }", "extension Int: MyProtocol {}",

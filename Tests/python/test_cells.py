@@ -25,6 +25,16 @@ def test_state_and_declarations_carry_across_cells(kc):
     assert result_of(ok(kc, "Shape.circle(2)")) == "circle(2.0)"
 
 
+def test_a_member_of_an_earlier_extension_is_found_beside_a_member_of_the_same_name(kc):
+    # The cell's own `Box` has a `reading`, so the cell first compiles without the earlier cells that declare
+    # one; `gauge.reading` is the extension's, which then fails and the cell compiles again with every cell.
+    ok(kc, "struct Gauge { var raw = 40 }")
+    ok(kc, "extension Gauge { var reading: Int { raw + 2 } }")
+    ok(kc, "let gauge = Gauge()")
+    reply = ok(kc, "struct Box { var reading = 0 }\nlet both = Box(reading: 1).reading + gauge.reading\nboth")
+    assert result_of(reply) == "43"
+
+
 def test_subclass_and_override_in_a_later_cell(kc):
     ok(kc, "class Animal { func sound() -> String { \"...\" } }")
     ok(kc, "class Dog: Animal { override func sound() -> String { \"woof\" } }")
@@ -156,6 +166,27 @@ def test_the_runtime_does_not_make_cells_load_foundation():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_the_runtime_does_not_make_cells_load_glibc(tmp_path):
+    # A plain `import Glibc` in one runtime file made every cell's compile load glibc's Clang module (about
+    # 4 ms a cell) for names a cell cannot see anyway: the runtime imports it `internal`.
+    import os, shutil, subprocess
+    from conftest import BINARY
+    frontend = shutil.which("swift-frontend") or "/opt/swift/usr/bin/swift-frontend"
+    modules = os.path.join(os.path.dirname(os.path.realpath(BINARY)), "Modules")
+
+    def loaded(source):
+        (tmp_path / "cell.swift").write_text(source)
+        remarks = subprocess.run(
+            [frontend, "-frontend", "-typecheck", "-parse-as-library", "-swift-version", "5", "-Rmodule-loading",
+             "-module-cache-path", str(tmp_path / "cache"), "-I", modules, str(tmp_path / "cell.swift")],
+            capture_output=True, text=True, check=True).stderr
+        return {line.split("loaded module '")[1].split("'")[0] for line in remarks.splitlines() if "loaded module '" in line}
+
+    cell = loaded("import ClassificationRuntime\n")
+    assert "ClassificationRuntime" in cell and "SwiftGlibc" not in cell and "Glibc" not in cell, cell
+    assert "SwiftGlibc" in loaded("import ClassificationRuntime\nimport Glibc\n")
 
 
 def test_completion_knows_types_through_sourcekit(kc):

@@ -3,7 +3,7 @@ internal import Foundation
 internal import ExecutorWire
 
 #if canImport(Glibc)
-  import Glibc
+  internal import Glibc
 #endif
 
 // What the kernel's magics compile into cells: `%timeit`, `%who`/`%whos`, and the value half of

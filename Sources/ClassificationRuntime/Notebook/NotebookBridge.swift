@@ -3,7 +3,7 @@ internal import Foundation
 internal import Synchronization
 
 #if canImport(Glibc)
-  import Glibc
+  internal import Glibc
 #endif
 
 /// The runtime's link to the kernel: the executor's event and input pipes, when there are any.

@@ -3,7 +3,7 @@ internal import Foundation
 internal import Synchronization
 
 #if canImport(Glibc)
-  import Glibc
+  internal import Glibc
 #endif
 
 /// Sends what the cell prints as stream events on the event pipe, so text and displays keep their order.

@@ -1,7 +1,7 @@
 internal import Foundation
 
 #if canImport(Glibc)
-  import Glibc
+  internal import Glibc
 #endif
 
 /// The element types a safetensors file may hold that this runtime reads.

@@ -1,7 +1,7 @@
 internal import Foundation
 
 #if canImport(Glibc)
-  import Glibc
+  internal import Glibc
 #endif
 
 /// Writes tensors as a safetensors file, atomically: into a temporary file beside it, then renamed over
