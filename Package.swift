@@ -83,7 +83,7 @@ let package = Package(
     .testTarget(
       name: "JupyterProtocolTests", dependencies: ["JupyterProtocol"], path: "Tests/JupyterProtocolTests"),
     .testTarget(
-      name: "CellCompilerTests", dependencies: ["CellCompiler", "SourceKitCompletion"], path: "Tests/CellCompilerTests"),
+      name: "CellCompilerTests", dependencies: ["CellCompiler", "ProcessSupport", "SourceKitCompletion"], path: "Tests/CellCompilerTests"),
     .testTarget(
       name: "ClassificationRuntimeTests", dependencies: ["ClassificationRuntime", "CZlib", "ExecutorWire"],
       path: "Tests/ClassificationRuntimeTests", swiftSettings: [.swiftLanguageMode(.v5)]),

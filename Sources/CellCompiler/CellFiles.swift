@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import Synchronization
 
 /// Where each cell's source is, as JupyterLab's debugger names it: `prefix + Murmur2(code, seed) + ".swift"`.
@@ -29,7 +30,9 @@ package final class CellFiles: Sendable {
     let path = path(for: code)
     if !FileManager.default.fileExists(atPath: path) {
       try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
-      try code.write(toFile: path, atomically: true, encoding: .utf8)
+      // Into a new name, then renamed: the debugger may read the file while it is written.
+      try ScratchFile.write(code, to: path + ".new")
+      guard rename(path + ".new", path) == 0 else { throw ScratchFile.Failure(path: path, code: errno) }
     }
     return path
   }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import Testing
 
 @testable import CellCompiler
@@ -30,5 +31,32 @@ import Testing
     #expect(
       files.labelled("Cell_7/\(path.dropFirst(files.prefix.count)):1: Precondition failed: nope")
         == "Cell_7/<Cell 4>:1: Precondition failed: nope")
+  }
+
+  @Test func aCellsFileIsWrittenOnceAtItsPath() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cellfiles-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let files = CellFiles(folder: folder.appendingPathComponent("cells"))
+    let path = try files.write("let x = 1\nprint(x) // ∑")
+    #expect(path == files.path(for: "let x = 1\nprint(x) // ∑"))
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "let x = 1\nprint(x) // ∑")
+    #expect(try files.write("let x = 1\nprint(x) // ∑") == path)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: files.prefix) == [String(path.dropFirst(files.prefix.count))])
+  }
+
+  @Test func scratchFilesReplaceWhatWasThereAndSayWhyTheyCannotBeWritten() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("scratch-\(UUID().uuidString).swift").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try ScratchFile.write(String(repeating: "long line\n", count: 1000), to: path)
+    try ScratchFile.write("short", to: path)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "short")
+    try ScratchFile.write("", to: path)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "")
+    #expect(throws: ScratchFile.Failure.self) { try ScratchFile.write("x", to: "/nonexistent-folder/a.swift") }
+    do {
+      try ScratchFile.write("x", to: "/nonexistent-folder/a.swift")
+    } catch {
+      #expect("\(error)" == "cannot write /nonexistent-folder/a.swift: No such file or directory")
+    }
   }
 }
