@@ -326,8 +326,8 @@ package final class CellCompiler {
   }()
 
   /// The `-l` flags the object asks for, except the runtime, earlier cells, what the executor loaded
-  /// before any cell and what libc holds: the executor has loaded those already, and a SwiftPM dynamic library has no
-  /// SONAME the loader could find it by.
+  /// before any cell and what libc holds: the executor has loaded those already, and a SwiftPM dynamic
+  /// library has no SONAME the loader could find it by.
   private func linkLibraries(objectFile: String) throws -> [String] {
     var flags = try AutolinkEntries.read(objectFile: objectFile)
     flags.removeAll {

@@ -173,7 +173,8 @@ def test_the_runtime_does_not_make_cells_load_glibc(tmp_path):
     # 4 ms a cell) for names a cell cannot see anyway: the runtime imports it `internal`.
     import os, shutil, subprocess
     from conftest import BINARY
-    frontend = shutil.which("swift-frontend") or "/opt/swift/usr/bin/swift-frontend"
+    swiftc = shutil.which("swiftc")
+    frontend = shutil.which("swift-frontend") or os.path.join(os.path.dirname(os.path.realpath(swiftc)), "swift-frontend")
     modules = os.path.join(os.path.dirname(os.path.realpath(BINARY)), "Modules")
 
     def loaded(source):
