@@ -318,24 +318,34 @@ package final class CellCompiler {
   /// linking them only cost the linker a search (0.4 ms a cell).
   static let mergedIntoLibc: Set<String> = ["-ldl", "-lutil", "-lpthread", "-lrt", "-lanl"]
   static let libcHasMergedLibraries: Bool = {
-    var buffer = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
+    var buffer = [CChar](repeating: 0, count: 64)
     guard confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count) > 0 else { return false }
-    let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    let parts = text.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
-    return parts.count >= 2 && (parts[0], parts[1]) >= (2, 34)
+    return glibcMergedLibraries(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
   }()
+
+  /// Whether the glibc that `confstr(_CS_GNU_LIBC_VERSION)` names ("glibc 2.36") holds `mergedIntoLibc`.
+  static func glibcMergedLibraries(_ version: String) -> Bool {
+    let parts = version.split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+    return parts.count >= 2 && (parts[0], parts[1]) >= (2, 34)
+  }
 
   /// The `-l` flags the object asks for, except the runtime, earlier cells, what the executor loaded
   /// before any cell and what libc holds: the executor has loaded those already, and a SwiftPM dynamic
   /// library has no SONAME the loader could find it by.
   private func linkLibraries(objectFile: String) throws -> [String] {
-    var flags = try AutolinkEntries.read(objectFile: objectFile)
+    Self.linkFlags(
+      autolinked: try AutolinkEntries.read(objectFile: objectFile), preloaded: preloadedLibraries,
+      libcHasMerged: Self.libcHasMergedLibraries)
+  }
+
+  static func linkFlags(autolinked: [String], preloaded: Set<String>, libcHasMerged: Bool) -> [String] {
+    var flags = autolinked
     flags.removeAll {
       $0 == "-lClassificationRuntime" || $0 == "-lExecutorWire" || $0.hasPrefix("-lCell_")
-        || ($0.hasPrefix("-l") && preloadedLibraries.contains(String($0.dropFirst(2))))
-        || (Self.libcHasMergedLibraries && Self.mergedIntoLibc.contains($0))
+        || ($0.hasPrefix("-l") && preloaded.contains(String($0.dropFirst(2))))
+        || (libcHasMerged && mergedIntoLibc.contains($0))
     }
-    if !flags.contains("-lswiftSwiftOnoneSupport") && !preloadedLibraries.contains("swiftSwiftOnoneSupport") {
+    if !flags.contains("-lswiftSwiftOnoneSupport") && !preloaded.contains("swiftSwiftOnoneSupport") {
       flags.append("-lswiftSwiftOnoneSupport")
     }
     return flags

@@ -46,4 +46,18 @@ import Testing
     truncated.removeLast(100)
     #expect(throws: CompileError.self) { try AutolinkEntries.entries(in: truncated) }
   }
+
+  @Test func theLinkSkipsWhatTheExecutorHasAndWhatLibcHolds() {
+    let asked = ["-lswiftCore", "-lutil", "-ldl", "-lClassificationRuntime", "-lCell_3", "-lz", "-lm"]
+    #expect(
+      CellCompiler.linkFlags(autolinked: asked, preloaded: ["swiftCore"], libcHasMerged: true)
+        == ["-lz", "-lm", "-lswiftSwiftOnoneSupport"])
+    // An older glibc still has libdl and libutil of its own.
+    #expect(
+      CellCompiler.linkFlags(autolinked: asked, preloaded: ["swiftCore", "swiftSwiftOnoneSupport"], libcHasMerged: false)
+        == ["-lutil", "-ldl", "-lz", "-lm"])
+    #expect(CellCompiler.glibcMergedLibraries("glibc 2.36") && CellCompiler.glibcMergedLibraries("glibc 2.34"))
+    #expect(!CellCompiler.glibcMergedLibraries("glibc 2.31") && !CellCompiler.glibcMergedLibraries("glibc"))
+    #expect(CellCompiler.glibcMergedLibraries("glibc 3.0"))
+  }
 }
